@@ -1,0 +1,143 @@
+/**
+ * Deterministic, varied test images generated with sharp (gradients, shapes, text via
+ * SVG, smooth noise, the imagehash test image) and the transformed variants used to
+ * check hash robustness. Shared by the feature tests and bench/features-bench.ts.
+ */
+import sharp from 'sharp';
+
+export const IMAGEHASH_PNG = '/work/shared/data/imagehash.png';
+export const IMAGEHASH_REFERENCE = '/work/shared/data/imagehash-reference.json';
+
+export interface NamedImage {
+  name: string;
+  /** Encoded PNG (or the original file for imagehash.png). */
+  data: Buffer;
+}
+
+/** Mulberry32: small seeded PRNG so "random" images are reproducible. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function svg(width: number, height: number, body: string): Buffer {
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${body}</svg>`,
+  );
+}
+
+async function svgPng(width: number, height: number, body: string): Promise<Buffer> {
+  return sharp(svg(width, height, body)).flatten({ background: '#ffffff' }).png().toBuffer();
+}
+
+/** Low-frequency colour noise: a coarse random grid upscaled smoothly. */
+export async function smoothNoisePng(seed: number, width: number, height: number, cells = 12): Promise<Buffer> {
+  const rnd = prng(seed);
+  const raw = Buffer.alloc(cells * cells * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = Math.floor(rnd() * 256);
+  return sharp(raw, { raw: { width: cells, height: cells, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .png()
+    .toBuffer();
+}
+
+/** Pixel-level white noise (hard case: nothing survives downscaling but the mean). */
+export async function whiteNoisePng(seed: number, width: number, height: number): Promise<Buffer> {
+  const rnd = prng(seed);
+  const raw = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = Math.floor(rnd() * 256);
+  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+/** The varied base set (all distinct content), `size` x `size` except imagehash.png. */
+export async function baseImages(size = 256): Promise<NamedImage[]> {
+  const s = size;
+  const h = s / 2;
+  const out: NamedImage[] = [
+    {
+      name: 'gradient-h',
+      data: await svgPng(s, s, `<defs><linearGradient id="g"><stop offset="0" stop-color="#102030"/><stop offset="1" stop-color="#f0e0a0"/></linearGradient></defs><rect width="${s}" height="${s}" fill="url(#g)"/>`),
+    },
+    {
+      name: 'gradient-v',
+      data: await svgPng(s, s, `<defs><linearGradient id="g" x2="0" y2="1"><stop offset="0" stop-color="#ff2000"/><stop offset="1" stop-color="#0020ff"/></linearGradient></defs><rect width="${s}" height="${s}" fill="url(#g)"/>`),
+    },
+    {
+      name: 'gradient-radial',
+      data: await svgPng(s, s, `<defs><radialGradient id="g"><stop offset="0" stop-color="#ffffff"/><stop offset="1" stop-color="#203020"/></radialGradient></defs><rect width="${s}" height="${s}" fill="url(#g)"/>`),
+    },
+    {
+      name: 'shapes-circles',
+      data: await svgPng(s, s, `<rect width="${s}" height="${s}" fill="#e8e8e8"/><circle cx="${s * 0.3}" cy="${s * 0.3}" r="${s * 0.2}" fill="#c02020"/><circle cx="${s * 0.7}" cy="${s * 0.65}" r="${s * 0.25}" fill="#2040c0"/>`),
+    },
+    {
+      name: 'shapes-polygons',
+      data: await svgPng(s, s, `<rect width="${s}" height="${s}" fill="#202020"/><polygon points="${s * 0.1},${s * 0.9} ${h},${s * 0.1} ${s * 0.9},${s * 0.9}" fill="#f0c000"/><rect x="${s * 0.6}" y="${s * 0.05}" width="${s * 0.3}" height="${s * 0.3}" fill="#00a0a0"/>`),
+    },
+    {
+      name: 'text-hello',
+      data: await svgPng(s, s, `<rect width="${s}" height="${s}" fill="#ffffff"/><text x="${s * 0.05}" y="${s * 0.45}" font-family="sans-serif" font-size="${s * 0.18}" fill="#000">Hello</text><text x="${s * 0.05}" y="${s * 0.8}" font-family="serif" font-size="${s * 0.2}" fill="#303090">featcache</text>`),
+    },
+    {
+      name: 'text-provenance',
+      data: await svgPng(s, s, `<rect width="${s}" height="${s}" fill="#fff8e0"/><text x="${h}" y="${h}" text-anchor="middle" font-family="monospace" font-size="${s * 0.3}" fill="#800000" transform="rotate(-30 ${h} ${h})">2024</text>`),
+    },
+    {
+      name: 'stripes-diagonal',
+      data: await svgPng(s, s, `<defs><pattern id="p" width="${s / 4}" height="${s / 4}" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="${s / 8}" height="${s / 4}" fill="#406080"/></pattern></defs><rect width="${s}" height="${s}" fill="#f0f0f0"/><rect width="${s}" height="${s}" fill="url(#p)"/>`),
+    },
+    {
+      name: 'checkerboard',
+      data: await svgPng(s, s, `<defs><pattern id="c" width="${s / 4}" height="${s / 4}" patternUnits="userSpaceOnUse"><rect width="${s / 8}" height="${s / 8}" fill="#000"/><rect x="${s / 8}" y="${s / 8}" width="${s / 8}" height="${s / 8}" fill="#000"/></pattern></defs><rect width="${s}" height="${s}" fill="#fff"/><rect width="${s}" height="${s}" fill="url(#c)"/>`),
+    },
+    { name: 'noise-smooth-1', data: await smoothNoisePng(1, s, s) },
+    { name: 'noise-smooth-2', data: await smoothNoisePng(2, s, s) },
+    { name: 'noise-smooth-3', data: await smoothNoisePng(3, s, s, 6) },
+  ];
+  const { readFile } = await import('node:fs/promises');
+  out.push({ name: 'imagehash', data: await readFile(IMAGEHASH_PNG) });
+  return out;
+}
+
+export type TransformName = 'resize-50' | 'jpeg-q70' | 'brightness-1.08';
+
+/** The transformed variants a near-duplicate detector must tolerate. */
+export async function transformed(image: Buffer): Promise<Array<{ transform: TransformName; data: Buffer }>> {
+  const meta = await sharp(image).metadata();
+  const w = Math.max(1, Math.round(meta.width / 2));
+  return [
+    { transform: 'resize-50', data: await sharp(image).resize(w, null, { kernel: 'lanczos3' }).png().toBuffer() },
+    { transform: 'jpeg-q70', data: await sharp(image).flatten({ background: '#000000' }).jpeg({ quality: 70 }).toBuffer() },
+    { transform: 'brightness-1.08', data: await sharp(image).modulate({ brightness: 1.08 }).png().toBuffer() },
+  ];
+}
+
+/** A 1-megapixel (1000x1000) JPEG with varied content, for throughput measurements. */
+export async function megapixelJpeg(index: number): Promise<Buffer> {
+  const kind = index % 4;
+  const size = 1000;
+  let png: Buffer;
+  if (kind === 0) png = await smoothNoisePng(1000 + index, size, size, 8 + (index % 9));
+  else if (kind === 1) {
+    const rnd = prng(index);
+    const shapes = Array.from({ length: 12 }, () => {
+      const col = `rgb(${Math.floor(rnd() * 256)},${Math.floor(rnd() * 256)},${Math.floor(rnd() * 256)})`;
+      return `<circle cx="${rnd() * size}" cy="${rnd() * size}" r="${20 + rnd() * 200}" fill="${col}"/>`;
+    }).join('');
+    png = await svgPng(size, size, `<rect width="${size}" height="${size}" fill="#f4f4f4"/>${shapes}`);
+  } else if (kind === 2) {
+    png = await svgPng(size, size, `<defs><linearGradient id="g" x2="${index % 2}" y2="1"><stop offset="0" stop-color="#${(index * 7919).toString(16).padStart(6, '0').slice(-6)}"/><stop offset="1" stop-color="#f0f0f0"/></linearGradient></defs><rect width="${size}" height="${size}" fill="url(#g)"/><text x="60" y="${300 + index * 10}" font-size="140" font-family="sans-serif">img ${index}</text>`);
+  } else {
+    // Smooth noise with fine texture on top, closer to a photo's spectrum.
+    const base = await smoothNoisePng(5000 + index, size, size, 24);
+    const grain = await whiteNoisePng(index, size, size);
+    png = await sharp(base).composite([{ input: grain, blend: 'soft-light' }]).png().toBuffer();
+  }
+  return sharp(png).jpeg({ quality: 85 }).toBuffer();
+}
