@@ -1,0 +1,87 @@
+/**
+ * cleanup(): reclaims what the cache no longer serves — records, counters and
+ * group indexes of other feature versions, and group-index entries whose record
+ * is gone (expired, evicted, invalidated). SCAN with COUNT and UNLINK in
+ * batches on every master: never KEYS, never a long blocking command.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { CleanupResult } from '../types.js';
+import { escapeGlob, type KeySchema } from '../redis/keys.js';
+import { mapRedisError } from '../redis/map-error.js';
+import type { KeyRouter } from '../redis/router.js';
+import type { RecordStore } from './record-store.js';
+
+const SCAN_COUNT = 1000;
+const UNLINK_BATCH = 500;
+
+export async function runCleanup(client: Redis | Cluster, router: KeyRouter, keys: KeySchema, store: RecordStore): Promise<CleanupResult> {
+  const started = Date.now();
+  const result: CleanupResult = { cleaned_keys: 0, stale_version_records: 0, orphan_group_entries: 0, scanned_keys: 0, duration_ms: 0 };
+  const currentGroups: string[] = [];
+  const masters: Redis[] = router.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+  const pattern = `${escapeGlob(keys.prefix)}:*`;
+  try {
+    for (const node of masters) {
+      let cursor = '0';
+      let doomed: string[] = [];
+      const flush = async () => {
+        if (doomed.length === 0) return;
+        const pipe = node.pipeline();
+        for (const k of doomed) pipe.unlink(k);
+        const replies = (await pipe.exec()) ?? [];
+        for (const [err, n] of replies) if (!err) result.cleaned_keys += Number(n);
+        doomed = [];
+      };
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+        cursor = next;
+        result.scanned_keys += found.length;
+        for (const key of found) {
+          const rec = keys.parseRecordKey(key);
+          if (rec) {
+            if (rec.version !== keys.version) {
+              doomed.push(key);
+              result.stale_version_records++;
+            }
+            continue;
+          }
+          const counterVersion = keys.parseCounterKey(key);
+          if (counterVersion !== null) {
+            if (counterVersion !== keys.version) doomed.push(key);
+            continue;
+          }
+          if (key.startsWith(`${keys.prefix}:g:`)) {
+            if (key.startsWith(keys.groupPrefix)) currentGroups.push(key);
+            else doomed.push(key);
+          }
+        }
+        if (doomed.length >= UNLINK_BATCH) await flush();
+      } while (cursor !== '0');
+      await flush();
+    }
+    for (const groupKey of currentGroups) {
+      const removed = await pruneGroup(client, groupKey, keys, store);
+      result.orphan_group_entries += removed;
+      result.cleaned_keys += removed;
+    }
+  } catch (err) {
+    throw mapRedisError(err, 'cleanup');
+  }
+  result.duration_ms = Date.now() - started;
+  return result;
+}
+
+/** SSCANs a group and SREMs members whose record is gone; returns how many. */
+async function pruneGroup(client: Redis | Cluster, groupKey: string, keys: KeySchema, store: RecordStore): Promise<number> {
+  let cursor = '0';
+  let removed = 0;
+  do {
+    const [next, members] = await client.sscan(groupKey, cursor, 'COUNT', UNLINK_BATCH);
+    cursor = next;
+    if (members.length === 0) continue;
+    const present = await store.exists(members.map((id) => keys.record(id)));
+    const gone = members.filter((_, i) => !present[i]);
+    if (gone.length > 0) removed += await client.srem(groupKey, ...gone);
+  } while (cursor !== '0');
+  return removed;
+}

@@ -1,0 +1,184 @@
+/**
+ * Keeps `cached_images` exact when Redis itself removes records (TTL expiry,
+ * maxmemory eviction), which no write path sees. Redis publishes those removals
+ * as keyspace notifications (`notify-keyspace-events Exe`); exactly one
+ * instance per prefix — the holder of a lease in Redis — subscribes and
+ * decrements the counter of each removed record's version. Other instances
+ * stand by and take over when the lease lapses.
+ *
+ * Pub/Sub is at-most-once: events published while no instance listens (a
+ * leader change, a dropped connection) are lost and the count drifts up by
+ * that many; cleanup() recounts to repair it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { Logger } from '../types.js';
+import type { KeySchema } from '../redis/keys.js';
+import { slotOf } from '../redis/slot-tags.js';
+
+// Renews the lease, or re-takes it when it vanished (the lease key has a TTL, so
+// volatile-* eviction may remove it); fails only when another instance holds it.
+const RENEW = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export interface ExpiryTrackerOptions {
+  leaseMs?: number;
+  /** Decrements are batched and sent this often. */
+  flushMs?: number;
+  /** Told which images of the current version Redis removed (expiry, eviction). */
+  onRemoved?: (imageIds: string[]) => Promise<void>;
+}
+
+export class ExpiryTracker {
+  private readonly token = randomUUID();
+  private readonly leaseMs: number;
+  private readonly flushMs: number;
+  private subscribers: Array<Redis> = [];
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private pending = new Map<string, number>();
+  private removedIds: string[] = [];
+  private readonly onRemovedIds: ((imageIds: string[]) => Promise<void>) | undefined;
+  private leader = false;
+  private stopped = false;
+  /** False when Redis refused to enable notifications (managed Redis, ACLs). */
+  enabled = true;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly keys: KeySchema,
+    private readonly logger: Logger,
+    opts: ExpiryTrackerOptions = {},
+  ) {
+    this.leaseMs = opts.leaseMs ?? 10_000;
+    this.flushMs = opts.flushMs ?? 50;
+    this.onRemovedIds = opts.onRemoved;
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  async start(): Promise<void> {
+    await this.ensureNotifications();
+    await this.tick();
+    this.leaseTimer = setInterval(() => void this.tick(), Math.floor(this.leaseMs / 3));
+    this.leaseTimer.unref();
+  }
+
+  private masters(): Redis[] {
+    return 'nodes' in this.client && typeof (this.client as Cluster).nodes === 'function' && 'slots' in this.client
+      ? (this.client as Cluster).nodes('master')
+      : [this.client as Redis];
+  }
+
+  private async ensureNotifications(): Promise<void> {
+    for (const node of this.masters()) {
+      try {
+        const policy = ((await node.config('GET', 'maxmemory-policy')) as string[])[1] ?? '';
+        if (policy.startsWith('allkeys')) {
+          // Redis's LRU clock has a 1 s resolution: under allkeys-* a counter is as
+          // evictable as any record written in the same second.
+          this.enabled = false;
+          this.logger.warn(
+            { policy },
+            'maxmemory-policy is allkeys-*: eviction may remove featcache bookkeeping keys, so cached_images is approximate; use volatile-lru or volatile-lfu',
+          );
+        }
+        const reply = (await node.config('GET', 'notify-keyspace-events')) as string[];
+        const flags = reply[1] ?? '';
+        const has = (c: string) => flags.includes(c) || (flags.includes('A') && c !== 'E' && c !== 'K');
+        if (!(flags.includes('E') && has('x') && has('e'))) {
+          const next = Array.from(new Set((flags + 'Exe').split(''))).join('');
+          await node.config('SET', 'notify-keyspace-events', next);
+        }
+      } catch (err) {
+        this.enabled = false;
+        this.logger.warn(
+          { err: (err as Error).message },
+          'cannot enable keyspace notifications (CONFIG is refused); cached_images will not see TTL expiry or eviction — set notify-keyspace-events Exe in redis.conf',
+        );
+      }
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (this.leader) {
+        const renewed = await this.client.eval(RENEW, 1, this.keys.leader, this.token, this.leaseMs);
+        if (Number(renewed) !== 1) await this.stepDown();
+      } else {
+        const got = await this.client.set(this.keys.leader, this.token, 'PX', this.leaseMs, 'NX');
+        if (got === 'OK') await this.becomeLeader();
+      }
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'expiry tracker lease check failed');
+    }
+  }
+
+  private async becomeLeader(): Promise<void> {
+    this.leader = true;
+    const subs = this.masters().map((node) => node.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null }));
+    this.subscribers = subs;
+    await Promise.all(
+      subs.map(async (sub) => {
+        sub.on('error', () => {});
+        const db = (sub.options.db ?? 0) as number;
+        sub.on('message', (_channel: string, key: string) => this.onRemoved(key));
+        await sub.subscribe(`__keyevent@${db}__:expired`, `__keyevent@${db}__:evicted`);
+      }),
+    );
+    this.flushTimer = setInterval(() => void this.flush(), this.flushMs);
+    this.flushTimer.unref();
+    this.logger.debug({}, 'expiry tracker: leader');
+  }
+
+  private async stepDown(): Promise<void> {
+    this.leader = false;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+    await this.flush();
+    for (const sub of this.subscribers) sub.disconnect();
+    this.subscribers = [];
+  }
+
+  private onRemoved(key: string): void {
+    const parsed = this.keys.parseRecordKey(key);
+    if (!parsed) return;
+    const counter = this.keys.countOf(parsed.version, this.keys.perSlotCounters ? slotOf(key) : 0);
+    this.pending.set(counter, (this.pending.get(counter) ?? 0) + 1);
+    if (this.onRemovedIds && parsed.version === this.keys.version) this.removedIds.push(parsed.imageId);
+  }
+
+  /** Sends the pending decrements. Resolves when they are in Redis. */
+  async flush(): Promise<void> {
+    if (this.removedIds.length > 0 && this.onRemovedIds) {
+      const ids = this.removedIds;
+      this.removedIds = [];
+      await this.onRemovedIds(ids);
+    }
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      await Promise.all([...batch].map(([counter, n]) => this.client.decrby(counter, n)));
+    } catch (err) {
+      for (const [counter, n] of batch) this.pending.set(counter, (this.pending.get(counter) ?? 0) + n);
+      this.logger.debug({ err: (err as Error).message }, 'expiry tracker flush failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.leader) {
+      await this.stepDown();
+      await this.client.eval(RELEASE, 1, this.keys.leader, this.token).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * FeatureCache on Redis: one key per (prefix, version, image), values encoded by
+ * the codec, batches chunked and pipelined, stats counted in process and
+ * flushed to a shared hash.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { createCodec, type RecordCodec } from '../codec/index.js';
+import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import type { RedisConnection } from '../redis/connection.js';
+import { KeySchema } from '../redis/keys.js';
+import { mapRedisError } from '../redis/map-error.js';
+import { KeyRouter } from '../redis/router.js';
+import type {
+  CacheStats,
+  CleanupResult,
+  FeatureCache,
+  FeatureRecord,
+  Features,
+  GetOptions,
+  GetOrComputeOptions,
+  HealthReport,
+  SetManyItem,
+  SetOptions,
+} from '../types.js';
+import { chunk, mapChunks } from './batch.js';
+import { runCleanup } from './cleanup.js';
+import { ExpiryTracker } from './expiry-tracker.js';
+import { checkHealth } from './health.js';
+import type { CacheExtension, ExtensionContext } from './extension.js';
+import type { ResolvedOptions } from './options.js';
+import { ReadThrough } from './read-through.js';
+import { RecordStore, type GroupAdd, type WriteEntry } from './record-store.js';
+import { readStats } from './stats-reader.js';
+import { StatsCounters } from './stats-counters.js';
+import { jitteredTtlMs } from './ttl.js';
+import { assertFeatures, assertGroup, assertImageId, assertTtl } from './validate.js';
+
+export class RedisFeatureCache implements FeatureCache {
+  readonly featureVersion: string;
+  readonly prefix: string;
+  readonly keys: KeySchema;
+  private readonly codec: RecordCodec;
+  private readonly router: KeyRouter;
+  private readonly store: RecordStore;
+  private readonly counters: StatsCounters;
+  private readonly tracker: ExpiryTracker | null;
+  private readonly sliding: (() => number) | undefined;
+  private readonly readThrough: ReadThrough;
+  readonly extensions: CacheExtension[];
+  private closed: Promise<void> | null = null;
+
+  constructor(
+    private readonly o: ResolvedOptions,
+    private readonly conn: RedisConnection,
+  ) {
+    this.featureVersion = o.featureVersion;
+    this.prefix = o.prefix;
+    this.router = new KeyRouter(conn.client);
+    this.keys = new KeySchema(o.prefix, o.featureVersion, this.router.isCluster);
+    this.codec = createCodec(o);
+    this.store = new RecordStore(conn.client, conn.reader, this.router, this.keys, o);
+    this.counters = new StatsCounters(conn.client, this.keys.stats);
+    this.tracker = o.trackExpiry
+      ? new ExpiryTracker(conn.client, this.keys, o.logger, {
+          onRemoved: (ids) => this.notify('afterRemove', ids),
+        })
+      : null;
+    this.readThrough = new ReadThrough({
+      client: conn.client,
+      lockKey: (id) => this.keys.lock(id),
+      get: (id) => this.get(id),
+      peek: async (id) => {
+        const [value] = await this.store.read([this.keys.record(id)]);
+        return value ? this.decode(id, value, undefined) : null;
+      },
+      put: async (id, features, opts) => {
+        await this.set(id, features, opts);
+        return { imageId: id, version: this.featureVersion, features, createdAt: Math.floor(Date.now() / 1000) * 1000 };
+      },
+    });
+    const ctx: ExtensionContext = {
+      client: conn.client,
+      router: this.router,
+      keys: this.keys,
+      logger: o.logger,
+      exists: (ids) => this.store.exists(ids.map((id) => this.keys.record(id))),
+      peekMany: async (ids) => {
+        const values = await mapChunks(chunk(ids, this.o.batchSize), this.o.batchConcurrency, (part) =>
+          this.store.read(part.map((id) => this.keys.record(id))),
+        );
+        return values.flat().map((v, i) => (v ? this.decode(ids[i]!, v, undefined) : null));
+      },
+    };
+    this.extensions = (o.extensions ?? []).map((make) => make(ctx));
+    this.sliding = o.ttlStrategy === 'sliding' && o.ttlSeconds > 0 ? () => jitteredTtlMs(o.ttlSeconds, o.ttlJitter) : undefined;
+  }
+
+  /** Starts background work (stats flush, expiry tracking). Called by createFeatureCache. */
+  async start(): Promise<void> {
+    this.counters.start(this.o.statsFlushIntervalMs, (err) =>
+      this.o.logger.debug({ err: (err as Error).message }, 'stats flush failed; will retry'),
+    );
+    await this.tracker?.start();
+  }
+
+  /** The Redis connection (for health checks and the HTTP layer's readiness). */
+  get connection(): RedisConnection {
+    return this.conn;
+  }
+
+  async set(imageId: string, features: Features, opts: SetOptions = {}): Promise<void> {
+    await this.setMany([{ imageId, features, ...opts }]);
+  }
+
+  async get(imageId: string, opts: GetOptions = {}): Promise<FeatureRecord | null> {
+    const [record] = await this.getMany([imageId], opts);
+    return record ?? null;
+  }
+
+  async setMany(items: SetManyItem[]): Promise<{ written: number }> {
+    this.assertOpen();
+    if (!Array.isArray(items)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'items must be an array');
+    const now = Date.now();
+    // validate and encode everything before the first byte goes to Redis
+    const prepared = items.map((item, i) => this.prepareWrite(item, now, i));
+    await mapChunks(chunk(prepared, this.o.batchSize), this.o.batchConcurrency, async (part) => {
+      const groups = collectGroups(part, this.keys);
+      try {
+        await this.store.write(part.map((p) => p.entry), groups);
+      } catch (err) {
+        this.counters.add('cache_errors');
+        throw err;
+      }
+      this.counters.add('cache_writes', part.length);
+      this.counters.add('cache_operations', part.length);
+      if (this.extensions.length > 0) await this.notify('afterWrite', part.map((p) => ({ imageId: p.imageId, features: p.features })));
+    });
+    return { written: prepared.length };
+  }
+
+  async getMany(imageIds: string[], opts: GetOptions = {}): Promise<Array<FeatureRecord | null>> {
+    this.assertOpen();
+    if (!Array.isArray(imageIds)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'imageIds must be an array');
+    const max = this.o.maxImageIdBytes;
+    for (const id of imageIds) assertImageId(id, max);
+    const types = opts.types;
+    const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
+      let values: Array<Buffer | null>;
+      try {
+        values = await this.store.read(ids.map((id) => this.keys.record(id)), this.sliding);
+      } catch (err) {
+        this.counters.add('cache_errors');
+        throw err;
+      }
+      return values.map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
+    });
+    const out = parts.length === 1 ? parts[0]! : parts.flat();
+    let hits = 0;
+    for (const r of out) if (r !== null) hits++;
+    this.counters.reads(hits, out.length - hits);
+    return out;
+  }
+
+  async merge(imageId: string, partial: Features, opts: SetOptions = {}): Promise<FeatureRecord> {
+    this.assertOpen();
+    assertImageId(imageId, this.o.maxImageIdBytes);
+    assertFeatures(partial);
+    if (opts.ttlSeconds !== undefined) assertTtl(opts.ttlSeconds);
+    const key = this.keys.record(imageId);
+    for (let attempt = 0; attempt < this.o.mergeRetries; attempt++) {
+      const [current] = await this.store.read([key]).catch((err) => {
+        this.counters.add('cache_errors');
+        throw err;
+      });
+      const base = current ? this.decode(imageId, current, undefined) : null;
+      const features: Features = { ...(base?.features ?? {}), ...partial };
+      const createdAt = Date.now();
+      const value = this.codec.encode(features, createdAt);
+      const ttlMs = jitteredTtlMs(opts.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
+      const written = await this.store.compareAndSet(key, current ?? null, value, ttlMs, opts.ttlSeconds === undefined);
+      if (written) {
+        if (opts.groups?.length) await this.addToGroups(imageId, opts.groups, ttlMs);
+        this.counters.add('cache_writes');
+        this.counters.add('cache_operations');
+        if (this.extensions.length > 0) await this.notify('afterWrite', [{ imageId, features }]);
+        return { imageId, version: this.featureVersion, features, createdAt: Math.floor(createdAt / 1000) * 1000 };
+      }
+      // lost the race: back off a little, with jitter, and read again
+      await delay(Math.min(50, 1 + attempt * 2) * Math.random());
+    }
+    throw new FeatureCacheError(ErrorCodes.MERGE_CONFLICT, `merge of ${JSON.stringify(imageId)} lost ${this.o.mergeRetries} races in a row`);
+  }
+
+  async getOrCompute(imageId: string, compute: (imageId: string) => Promise<Features>, opts: GetOrComputeOptions = {}): Promise<FeatureRecord> {
+    this.assertOpen();
+    assertImageId(imageId, this.o.maxImageIdBytes);
+    return this.readThrough.getOrCompute(imageId, compute, opts);
+  }
+
+  async getOrComputeMany(
+    imageIds: string[],
+    compute: (imageId: string) => Promise<Features>,
+    opts: GetOrComputeOptions & { concurrency?: number } = {},
+  ): Promise<FeatureRecord[]> {
+    const found = await this.getMany(imageIds);
+    const missing = [...new Set(imageIds.filter((_, i) => found[i] === null))];
+    const computed = new Map<string, FeatureRecord>();
+    await mapChunks(
+      missing.map((id) => [id]),
+      opts.concurrency ?? 8,
+      async ([id]) => void computed.set(id!, await this.readThrough.getOrCompute(id!, compute, opts)),
+    );
+    return found.map((r, i) => r ?? computed.get(imageIds[i]!)!);
+  }
+
+  async invalidate(imageId: string): Promise<boolean> {
+    return (await this.invalidateMany([imageId])) === 1;
+  }
+
+  async invalidateMany(imageIds: string[]): Promise<number> {
+    this.assertOpen();
+    if (!Array.isArray(imageIds)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'imageIds must be an array');
+    for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
+    const unique = [...new Set(imageIds)];
+    const counts = await mapChunks(chunk(unique, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
+      try {
+        return await this.store.remove(ids.map((id) => this.keys.record(id)));
+      } catch (err) {
+        this.counters.add('cache_errors');
+        throw err;
+      }
+    });
+    const removed = counts.reduce((a, b) => a + b, 0);
+    if (this.extensions.length > 0) await this.notify('afterRemove', unique);
+    this.counters.add('cache_invalidations', removed);
+    this.counters.add('cache_operations', unique.length);
+    return removed;
+  }
+
+  async listGroup(group: string): Promise<string[]> {
+    this.assertOpen();
+    assertGroup(group, this.o.maxImageIdBytes);
+    const groupKey = this.keys.group(group);
+    let members: string[];
+    try {
+      members = await this.conn.client.smembers(groupKey);
+    } catch (err) {
+      throw mapRedisError(err, 'group list');
+    }
+    if (members.length === 0) return [];
+    const present = await this.store.exists(members.map((id) => this.keys.record(id)));
+    const live = members.filter((_, i) => present[i]);
+    const gone = members.filter((_, i) => !present[i]);
+    if (gone.length > 0) await this.conn.client.srem(groupKey, ...gone).catch(() => {});
+    return live.sort();
+  }
+
+  async invalidateGroup(group: string): Promise<number> {
+    this.assertOpen();
+    assertGroup(group, this.o.maxImageIdBytes);
+    const groupKey = this.keys.group(group);
+    let members: string[];
+    try {
+      members = await this.conn.client.smembers(groupKey);
+    } catch (err) {
+      throw mapRedisError(err, 'group invalidate');
+    }
+    const removed = members.length > 0 ? await this.invalidateMany(members) : 0;
+    await this.conn.client.unlink(groupKey).catch((err) => {
+      throw mapRedisError(err, 'group invalidate');
+    });
+    return removed;
+  }
+
+  async stats(): Promise<CacheStats> {
+    this.assertOpen();
+    await Promise.all([this.counters.flush(), this.tracker?.flush()]).catch((err) => {
+      throw mapRedisError(err, 'stats');
+    });
+    return readStats(this.conn.client, this.router, this.keys, this.tracker?.enabled ?? false);
+  }
+
+  async health(): Promise<HealthReport> {
+    return checkHealth(this.conn, this.o.commandTimeoutMs);
+  }
+
+  async cleanup(): Promise<CleanupResult> {
+    this.assertOpen();
+    const result = await runCleanup(this.conn.client, this.router, this.keys, this.store);
+    for (const ext of this.extensions) {
+      const n = await ext.cleanup();
+      result.cleaned_keys += n;
+      result.extension_entries = (result.extension_entries ?? 0) + n;
+    }
+    return result;
+  }
+
+  /** Runs an extension hook; failures are logged and counted, never thrown. */
+  private async notify(hook: 'afterWrite', items: Array<{ imageId: string; features: Features }>): Promise<void>;
+  private async notify(hook: 'afterRemove', ids: readonly string[]): Promise<void>;
+  private async notify(hook: 'afterWrite' | 'afterRemove', arg: never): Promise<void> {
+    for (const ext of this.extensions) {
+      try {
+        await (ext[hook] as (a: unknown) => Promise<void>).call(ext, arg);
+      } catch (err) {
+        this.counters.add('cache_errors');
+        this.o.logger.warn({ extension: ext.name, hook, err: (err as Error).message }, 'extension hook failed; cleanup() repairs it');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.counters.stop();
+      await this.tracker?.stop().catch(() => {});
+      for (const ext of this.extensions) await ext.close?.().catch(() => {});
+      await this.counters.flush().catch(() => {});
+      await this.conn.close();
+    })();
+    return this.closed;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new FeatureCacheError(ErrorCodes.CLOSED, 'the cache is closed');
+  }
+
+  private prepareWrite(item: SetManyItem, now: number, index: number): { entry: WriteEntry; imageId: string; features: Features; groups?: string[] } {
+    if (item === null || typeof item !== 'object') {
+      throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `items[${index}] must be an object`);
+    }
+    assertImageId(item.imageId, this.o.maxImageIdBytes);
+    assertFeatures(item.features);
+    if (item.ttlSeconds !== undefined) assertTtl(item.ttlSeconds);
+    if (item.groups !== undefined) {
+      if (!Array.isArray(item.groups)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `items[${index}].groups must be an array`);
+      for (const g of item.groups) assertGroup(g, this.o.maxImageIdBytes);
+    }
+    const value = this.codec.encode(item.features, now);
+    const ttlMs = jitteredTtlMs(item.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
+    return { entry: { key: this.keys.record(item.imageId), value, ttlMs }, imageId: item.imageId, features: item.features, groups: item.groups };
+  }
+
+  private async addToGroups(imageId: string, groups: string[], ttlMs: number): Promise<void> {
+    for (const g of groups) assertGroup(g, this.o.maxImageIdBytes);
+    await this.store.write([], groups.map((g) => ({ key: this.keys.group(g), ids: [imageId], ttlMs })));
+  }
+
+  /** A corrupt record is a miss, counted as an error; the cache keeps serving. */
+  private decode(imageId: string, value: Buffer, types: string[] | undefined): FeatureRecord | null {
+    try {
+      const { features, createdAt } = this.codec.decode(value);
+      return { imageId, version: this.featureVersion, features: types ? pick(features, types) : features, createdAt };
+    } catch (err) {
+      this.counters.add('cache_errors');
+      this.o.logger.warn({ imageId, code: (err as FeatureCacheError).code }, 'corrupt record treated as a miss');
+      return null;
+    }
+  }
+}
+
+function pick(features: Features, types: string[]): Features {
+  const out: Features = {};
+  for (const t of types) if (Object.prototype.hasOwnProperty.call(features, t)) out[t] = features[t]!;
+  return out;
+}
+
+/** One SADD per group per chunk, with the longest TTL among the chunk's members. */
+function collectGroups(part: Array<{ entry: WriteEntry; imageId: string; groups?: string[] }>, keys: KeySchema): GroupAdd[] {
+  const byGroup = new Map<string, GroupAdd>();
+  for (const p of part) {
+    if (!p.groups) continue;
+    for (const g of p.groups) {
+      const key = keys.group(g);
+      const existing = byGroup.get(key);
+      const ttl = p.entry.ttlMs;
+      if (!existing) byGroup.set(key, { key, ids: [p.imageId], ttlMs: ttl });
+      else {
+        existing.ids.push(p.imageId);
+        existing.ttlMs = existing.ttlMs === 0 || ttl === 0 ? 0 : Math.max(existing.ttlMs, ttl);
+      }
+    }
+  }
+  return [...byGroup.values()];
+}

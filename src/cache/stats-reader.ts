@@ -1,0 +1,67 @@
+/** Reads the shared stats hash and the record counter(s) in one round trip per node. */
+import type { Cluster, Redis } from 'ioredis';
+import type { CacheStats } from '../types.js';
+import type { KeySchema } from '../redis/keys.js';
+import { mapRedisError } from '../redis/map-error.js';
+import type { KeyRouter } from '../redis/router.js';
+import { SLOT_COUNT } from '../redis/slot-tags.js';
+
+let clusterCounterKeys: { schema: KeySchema; keys: string[] } | null = null;
+
+function counterKeys(keys: KeySchema): string[] {
+  if (!keys.perSlotCounters) return [keys.countFor(0)];
+  if (clusterCounterKeys?.schema !== keys) {
+    clusterCounterKeys = { schema: keys, keys: Array.from({ length: SLOT_COUNT }, (_, s) => keys.countFor(s)) };
+  }
+  return clusterCounterKeys.keys;
+}
+
+export async function readStats(client: Redis | Cluster, router: KeyRouter, keys: KeySchema, exact: boolean): Promise<CacheStats> {
+  let hash: Record<string, string>;
+  let cached = 0;
+  try {
+    const counters = counterKeys(keys);
+    if (!router.isCluster) {
+      const replies = (await client.pipeline().hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
+      for (const [err] of replies) if (err) throw err;
+      hash = (replies[0]?.[1] ?? {}) as Record<string, string>;
+      cached = Number(replies[1]?.[1] ?? 0);
+    } else {
+      const [h, counts] = await Promise.all([
+        client.hgetall(keys.stats),
+        Promise.all(
+          router.route(counters).map(async (group) => {
+            const pipe = client.pipeline();
+            for (const b of group.buckets) for (const i of b.indices) pipe.get(counters[i]!);
+            const replies = (await pipe.exec()) ?? [];
+            let sum = 0;
+            for (const [err, v] of replies) {
+              if (err) throw err;
+              sum += Number(v ?? 0);
+            }
+            return sum;
+          }),
+        ),
+      ]);
+      hash = h;
+      cached = counts.reduce((a, b) => a + b, 0);
+    }
+  } catch (err) {
+    throw mapRedisError(err, 'stats');
+  }
+  const n = (f: string) => Number(hash[f] ?? 0);
+  const hits = n('cache_hits');
+  const misses = n('cache_misses');
+  return {
+    cache_operations: n('cache_operations'),
+    cached_images: Math.max(0, cached),
+    cache_hits: hits,
+    cache_misses: misses,
+    hit_rate: hits + misses === 0 ? 0 : hits / (hits + misses),
+    cache_errors: n('cache_errors'),
+    cache_invalidations: n('cache_invalidations'),
+    cache_writes: n('cache_writes'),
+    feature_version: keys.version,
+    cached_images_exact: exact,
+  };
+}

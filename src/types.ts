@@ -1,0 +1,248 @@
+/** Public types of the featcache library. */
+import type { RedisOptions, ClusterNode, ClusterOptions } from 'ioredis';
+
+/** Typed arrays that round-trip as the same type, bit-exact. */
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** A feature value: JSON-like data plus typed arrays (and Buffers, which come back as Uint8Array). */
+export type FeatureValue =
+  | null
+  | boolean
+  | number
+  | string
+  | bigint
+  | TypedArray
+  | FeatureValue[]
+  | { [key: string]: FeatureValue };
+
+/** Feature type name (`fast`, `orb`, `phash`, `embedding`, ...) -> value. */
+export type Features = Record<string, FeatureValue>;
+
+/** What get/getMany return. */
+export interface FeatureRecord {
+  imageId: string;
+  /** The feature version the record was written under (the reader's version). */
+  version: string;
+  features: Features;
+  /** When the record was written, ms since the epoch (second precision). */
+  createdAt: number;
+}
+
+export type Compression = 'lz4' | 'none';
+export type Quantize = 'none' | 'float16' | 'int8';
+
+export interface CodecOptions {
+  /** @default 'lz4' */
+  compression?: Compression;
+  /** Bodies shorter than this many bytes are never compressed. @default 256 */
+  compressionThreshold?: number;
+  /** Lossy storage of Float32Array/Float64Array values. @default 'none' */
+  quantize?: Quantize;
+  /** Only typed float arrays with at least this many elements are quantized. @default 16 */
+  quantizeMinLength?: number;
+  /** Largest encoded record accepted on write and decoded size accepted on read. @default 16 MiB */
+  maxRecordBytes?: number;
+}
+
+export type TtlStrategy = 'fixed' | 'sliding' | 'none';
+
+/** Where Redis is. A string is a redis:// or rediss:// URL. */
+export type RedisTarget =
+  | string
+  | RedisOptions
+  | { sentinel: SentinelTarget }
+  | { cluster: ClusterTarget };
+
+export interface SentinelTarget {
+  /** Master group name, e.g. "featcache". */
+  name: string;
+  sentinels: Array<{ host: string; port: number }>;
+  /** Read from replicas (stale reads possible). @default false */
+  readFromReplicas?: boolean;
+  password?: string;
+  username?: string;
+  sentinelPassword?: string;
+  db?: number;
+}
+
+export interface ClusterTarget {
+  nodes: ClusterNode[];
+  options?: ClusterOptions;
+}
+
+export interface FeatureCacheOptions extends CodecOptions {
+  /**
+   * Redis to use. Absent: featcache starts an embedded private redis-server.
+   */
+  redis?: RedisTarget;
+  /** Key prefix; letters, digits and . _ - only. @default 'fc' */
+  prefix?: string;
+  /** Version of the extraction algorithms; records of other versions are misses. @default '1.0' */
+  featureVersion?: string;
+  /** Default TTL; 0 means no expiry. @default 2592000 (30 days) */
+  ttlSeconds?: number;
+  /** Relative jitter applied to every TTL (0.1 = +/-10%). @default 0.1 */
+  ttlJitter?: number;
+  /** 'fixed' (default), 'sliding' (reads extend the TTL) or 'none' (no expiry). */
+  ttlStrategy?: TtlStrategy;
+  /** Images per pipeline chunk. @default 100 */
+  batchSize?: number;
+  /** Chunks in flight at once per batch call. @default 8 */
+  batchConcurrency?: number;
+  /** Longest image ID in UTF-8 bytes. @default 512 */
+  maxImageIdBytes?: number;
+  /** A command not answered within this many ms fails with REDIS_UNAVAILABLE. @default 1000 */
+  commandTimeoutMs?: number;
+  /** How long createFeatureCache waits for the first connection. @default 5000 */
+  connectTimeoutMs?: number;
+  /** How many compare-and-set races merge() may lose before MERGE_CONFLICT. @default 50 */
+  mergeRetries?: number;
+  /** Local counters are flushed to the shared stats hash this often. @default 1000 */
+  statsFlushIntervalMs?: number;
+  /** Wait for this many replicas to acknowledge each write (WAIT). @default 0 */
+  waitReplicas?: number;
+  /** Timeout of that WAIT in ms. @default 1000 */
+  waitTimeoutMs?: number;
+  /** Track TTL expiry and eviction through keyspace notifications. @default true */
+  trackExpiry?: boolean;
+  /** Options of the embedded redis-server (used only when `redis` is absent). */
+  embedded?: EmbeddedRedisOptions;
+  /** A pino-compatible logger; silent when absent. */
+  logger?: Logger;
+}
+
+export interface EmbeddedRedisOptions {
+  /** Data directory. @default './.featcache' */
+  dir?: string;
+  /** Port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** redis-server binary. @default 'redis-server' (from PATH) */
+  binary?: string;
+  /** maxmemory for the embedded server. @default '512mb' */
+  maxmemory?: string;
+  /** AOF persistence. @default true */
+  appendonly?: boolean;
+}
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface SetOptions {
+  /** Overrides the default TTL for this write; 0 means no expiry. */
+  ttlSeconds?: number;
+  /** Groups (analysis project, upload batch...) the image joins. */
+  groups?: string[];
+}
+
+export interface GetOptions {
+  /** Return only these feature types. */
+  types?: string[];
+}
+
+export interface GetOrComputeOptions extends SetOptions {
+  /** How long the cross-process lock lives if its holder dies. @default 30000 */
+  lockTtlMs?: number;
+  /** How long a caller waits for another process's result before computing itself. @default lockTtlMs */
+  waitTimeoutMs?: number;
+}
+
+export interface SetManyItem extends SetOptions {
+  imageId: string;
+  features: Features;
+}
+
+export interface CacheStats {
+  cache_operations: number;
+  cached_images: number;
+  cache_hits: number;
+  cache_misses: number;
+  /** hits / (hits + misses), 0..1; 0 when nothing was read. */
+  hit_rate: number;
+  cache_errors: number;
+  cache_invalidations: number;
+  cache_writes: number;
+  feature_version: string;
+  /** false when expiry/eviction tracking is off (cached_images may then overcount). */
+  cached_images_exact: boolean;
+}
+
+export interface TopologyNode {
+  address: string;
+  role: 'master' | 'replica' | 'sentinel' | 'unknown';
+  connected: boolean;
+}
+
+export interface HealthReport {
+  status: 'healthy' | 'unhealthy';
+  redis_connected: boolean;
+  latency_ms: number | null;
+  used_memory: number | null;
+  used_memory_human: string | null;
+  connected_clients: number | null;
+  uptime_seconds: number | null;
+  redis_version: string | null;
+  maxmemory_policy: string | null;
+  topology: {
+    mode: 'standalone' | 'sentinel' | 'cluster' | 'embedded';
+    master: string | null;
+    cluster_state?: string;
+    nodes: TopologyNode[];
+  };
+  /** Why the status is unhealthy. */
+  reason?: string;
+}
+
+export interface CleanupResult {
+  /** Keys removed in total. */
+  cleaned_keys: number;
+  /** Records of other feature versions removed. */
+  stale_version_records: number;
+  /** Group-index entries whose record was gone. */
+  orphan_group_entries: number;
+  /** Keys examined by SCAN. */
+  scanned_keys: number;
+  /** Derived entries (similarity index) whose record was gone. */
+  extension_entries?: number;
+  duration_ms: number;
+}
+
+export interface FeatureCache {
+  readonly featureVersion: string;
+  readonly prefix: string;
+  set(imageId: string, features: Features, opts?: SetOptions): Promise<void>;
+  get(imageId: string, opts?: GetOptions): Promise<FeatureRecord | null>;
+  setMany(items: SetManyItem[]): Promise<{ written: number }>;
+  getMany(imageIds: string[], opts?: GetOptions): Promise<Array<FeatureRecord | null>>;
+  merge(imageId: string, partial: Features, opts?: SetOptions): Promise<FeatureRecord>;
+  /** The cached record, or compute, store and return it; concurrent misses compute once. */
+  getOrCompute(imageId: string, compute: (imageId: string) => Promise<Features>, opts?: GetOrComputeOptions): Promise<FeatureRecord>;
+  /** getOrCompute over many IDs (one batch lookup first); aligned with the input. */
+  getOrComputeMany(
+    imageIds: string[],
+    compute: (imageId: string) => Promise<Features>,
+    opts?: GetOrComputeOptions & { concurrency?: number },
+  ): Promise<FeatureRecord[]>;
+  invalidate(imageId: string): Promise<boolean>;
+  invalidateMany(imageIds: string[]): Promise<number>;
+  listGroup(group: string): Promise<string[]>;
+  invalidateGroup(group: string): Promise<number>;
+  stats(): Promise<CacheStats>;
+  health(): Promise<HealthReport>;
+  cleanup(): Promise<CleanupResult>;
+  close(): Promise<void>;
+}
