@@ -1,0 +1,137 @@
+/**
+ * createApp: the Hono application around any FeatureCache. Everything that can
+ * be computed once (schemas, auth digests, OpenAPI text, metric children) is
+ * computed here, not per request. Middleware chain per request: one outer
+ * middleware (request id, timing, metrics, access log) + one per-route guard
+ * (auth, body limit, validation) + the handler.
+ */
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { pino } from 'pino';
+import type { ServiceConfig } from '../config.js';
+import type { FeatureCache, HealthReport } from '../types.js';
+import { createAuthenticator } from './auth.js';
+import { registerDocsPage } from './docs-page.js';
+import { ApiError, HttpErrorCodes, toErrorAnswer } from './errors.js';
+import type { HttpMetrics } from './metrics.js';
+import { readBody } from './negotiate.js';
+import { buildOpenApi } from './openapi.js';
+import { validationError, type AnyRoute, type AppEnv, type RouteDeps } from './route.js';
+import { adminRoutes } from './routes/admin.js';
+import { batchRoutes } from './routes/batch.js';
+import { groupRoutes } from './routes/group.js';
+import { imageRoutes } from './routes/image.js';
+import { probeRoutes } from './routes/probes.js';
+import { buildSchemas } from './schemas.js';
+import { guardHealth } from './health-guard.js';
+
+export interface AppDeps {
+  cache: FeatureCache;
+  config: ServiceConfig;
+  logger: pino.Logger;
+  metrics: HttpMetrics;
+}
+
+export interface App {
+  readonly hono: Hono<AppEnv>;
+  readonly fetch: Hono<AppEnv>['fetch'];
+  /** Readiness turns 503; new requests still get answered until the listener closes. */
+  beginShutdown(): void;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the app. All routes, limits and keys come from `config`. */
+export function createApp({ cache, config, logger, metrics }: AppDeps): App {
+  const hono = new Hono<AppEnv>();
+  const auth = createAuthenticator(config.apiKeys);
+  const schemas = buildSchemas({ maxBatch: config.maxBatch, maxImageIdBytes: config.maxImageIdBytes });
+  let shuttingDown = false;
+  const guardedHealth = (): Promise<HealthReport> => guardHealth(cache, config, metrics);
+  const deps: RouteDeps = { cache, config, logger, metrics, schemas, guardedHealth, isShuttingDown: () => shuttingDown };
+  const debugEnabled = logger.isLevelEnabled('debug');
+
+  // Outer middleware: request id, metrics and the access log.
+  hono.use('*', async (c, next) => {
+    const start = performance.now();
+    const given = c.req.header('x-request-id');
+    const requestId = given !== undefined && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    await next();
+    c.header('x-request-id', requestId);
+    const seconds = (performance.now() - start) / 1000;
+    const status = c.res.status;
+    const route = c.get('route') ?? 'unmatched';
+    metrics.observeRequest(c.req.method, route, status, seconds);
+    // Access log: successes at debug (hot paths stay cheap at the default level), client errors at info.
+    if (status >= 500) return; // logged with the error in onError
+    if (status >= 400) logger.info({ reqId: requestId, method: c.req.method, route, status, ms: seconds * 1000 }, 'request rejected');
+    else if (debugEnabled) logger.debug({ reqId: requestId, method: c.req.method, route, status, ms: seconds * 1000 }, 'request');
+  });
+
+  const routes: AnyRoute[] = [
+    ...adminRoutes(deps),
+    ...imageRoutes(deps),
+    ...batchRoutes(deps),
+    ...groupRoutes(deps),
+    ...probeRoutes(deps),
+  ];
+  const limit = bodyLimit({
+    maxSize: config.maxBodyBytes,
+    onError: () => {
+      throw new ApiError(413, HttpErrorCodes.PAYLOAD_TOO_LARGE, `Request body exceeds ${config.maxBodyBytes} bytes`);
+    },
+  });
+  for (const r of routes) register(hono, r, limit);
+
+  const openApiText = JSON.stringify(buildOpenApi(routes, { authEnabled: auth.enabled, publicMetrics: config.publicMetrics }));
+  hono.get('/openapi.json', (c) => {
+    c.set('route', '/openapi.json');
+    return c.body(openApiText, 200, { 'content-type': 'application/json' });
+  });
+  registerDocsPage(hono);
+
+  hono.notFound((c) => c.json({ success: false, error: { code: HttpErrorCodes.NOT_FOUND, message: 'Route not found' } }, 404));
+  hono.onError((err, c) => {
+    const a = toErrorAnswer(err);
+    if (a.libraryCode !== undefined && a.status >= 500) metrics.cacheError(a.libraryCode);
+    if (a.serverFault) {
+      logger.error({ reqId: c.get('requestId'), method: c.req.method, route: c.get('route'), status: a.status, err }, 'request failed');
+    }
+    return c.json(a.body, a.status);
+  });
+
+  function register(app: Hono<AppEnv>, r: AnyRoute, limitMw: typeof limit): void {
+    const path = r.path.replace(/\{(\w+)\}/g, ':$1');
+    const access = r.access === 'metrics' ? (config.publicMetrics ? 'public' : 'read') : r.access;
+    const guard = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+      c.set('route', r.path);
+      auth.check(c.req.header('authorization'), access);
+      await next();
+    };
+    const handler = async (c: Context<AppEnv>) => {
+      const params = r.params ? parse(r.params, c.req.param(), 'path') : undefined;
+      const query = r.query ? parse(r.query, c.req.query(), 'query') : undefined;
+      const body = r.body ? parse(r.body, await readBody(c), 'body') : undefined;
+      return r.handle(c, { params, query, body });
+    };
+    if (r.body) app.on(r.method.toUpperCase(), path, guard, limitMw, handler);
+    else app.on(r.method.toUpperCase(), path, guard, handler);
+  }
+
+  return {
+    hono,
+    fetch: hono.fetch,
+    beginShutdown() {
+      shuttingDown = true;
+    },
+  };
+}
+
+function parse(schema: { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: import('zod').ZodError } }, value: unknown, where: 'path' | 'query' | 'body'): unknown {
+  const r = schema.safeParse(value);
+  if (!r.success) throw validationError(r.error, where);
+  return r.data;
+}

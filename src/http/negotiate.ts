@@ -1,0 +1,88 @@
+/**
+ * Content negotiation: request bodies in JSON or msgpack (by Content-Type),
+ * responses in msgpack when the client's Accept names it, JSON otherwise.
+ * In JSON, typed arrays become number arrays and bigints become numbers (or
+ * decimal strings beyond 2^53).
+ */
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { FeatureRecord } from '../types.js';
+import { ApiError, HttpErrorCodes } from './errors.js';
+import { decodeMsgpack, encodeMsgpack } from './msgpack.js';
+
+const MSGPACK_RE = /^application\/(?:x-|vnd\.)?msgpack\b/i;
+const JSON_RE = /^application\/(?:[\w.+-]+\+)?json\b/i;
+
+/** True when the client accepts msgpack (`Accept: application/msgpack`). */
+export function wantsMsgpack(c: Context): boolean {
+  const accept = c.req.header('accept');
+  return accept !== undefined && accept.includes('msgpack');
+}
+
+/** Reads and decodes the request body; 415 for other media types, 400 when malformed. */
+export async function readBody(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? 'application/json';
+  if (MSGPACK_RE.test(type)) {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    try {
+      return decodeMsgpack(bytes);
+    } catch (err) {
+      const detail = err instanceof Error && err.name === 'MsgpackExtError' ? `: ${err.message}` : '';
+      throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, `Request body is not valid msgpack${detail}`);
+    }
+  }
+  if (JSON_RE.test(type)) {
+    const text = await c.req.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, 'Request body is not valid JSON');
+    }
+  }
+  throw new ApiError(415, HttpErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'Send application/json or application/msgpack');
+}
+
+/** Sends `body` as msgpack or JSON. For JSON, records must already be JSON-safe (see recordOut). */
+export function send(c: Context, msgpack: boolean, body: unknown, status: ContentfulStatusCode = 200): Response {
+  if (msgpack) {
+    const bytes = encodeMsgpack(body);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, status, { 'content-type': 'application/msgpack' });
+  }
+  return c.json(body, status);
+}
+
+/** JSON-safe copy of a feature value: typed arrays -> arrays, bigint -> number or string. */
+function jsonValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') {
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    return v;
+  }
+  if (ArrayBuffer.isView(v)) {
+    if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Array.from(v, (b) => jsonValue(b));
+    return Array.from(v as unknown as ArrayLike<number>);
+  }
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (e !== null && (typeof e === 'object' || typeof e === 'bigint')) {
+        out ??= v.slice();
+        out[i] = jsonValue(e);
+      }
+    }
+    return out ?? v;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = jsonValue((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+/** A record in the API's snake_case shape; typed arrays kept for msgpack, converted for JSON. */
+export function recordOut(r: FeatureRecord, msgpack: boolean) {
+  return {
+    image_id: r.imageId,
+    version: r.version,
+    features: msgpack ? r.features : (jsonValue(r.features) as Record<string, unknown>),
+    created_at: new Date(r.createdAt).toISOString(),
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * A route is declared once, as data: method, path, access, zod schemas and a
+ * handler. The same declaration registers the Hono route (with auth, body
+ * limit and validation in front) and feeds the OpenAPI document.
+ */
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { FeatureCache } from '../types.js';
+import type { ServiceConfig } from '../config.js';
+import type { RouteAccess } from './auth.js';
+import { ApiError, HttpErrorCodes } from './errors.js';
+import type { HttpMetrics } from './metrics.js';
+import { errorSchema, type Schemas } from './schemas.js';
+import type { pino } from 'pino';
+
+/** Per-request variables set by the app's middleware. */
+export type AppEnv = { Variables: { route: string; requestId: string } };
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface ResponseDoc {
+  description: string;
+  schema?: z.ZodType;
+  /** @default 'application/json' */
+  contentType?: string;
+}
+
+export interface RouteSpec<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined> {
+  method: 'get' | 'put' | 'post' | 'delete';
+  /** OpenAPI-style path: /analysis/cache/image/{image_id}. Also the metrics label. */
+  path: string;
+  /** 'metrics' = read scope unless FEATCACHE_PUBLIC_METRICS. */
+  access: RouteAccess | 'metrics';
+  summary: string;
+  description?: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, ResponseDoc>;
+  handle(c: Context<AppEnv>, input: { params: Out<P>; query: Out<Q>; body: Out<B> }): Response | Promise<Response>;
+}
+
+// The registry holds routes of different parameter types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteSpec<any, any, any>;
+
+/** Identity helper that infers the handler's input types from the schemas. */
+export function defineRoute<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<P, Q, B>,
+): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+/** What route modules get from the app. */
+export interface RouteDeps {
+  cache: FeatureCache;
+  config: ServiceConfig;
+  logger: pino.Logger;
+  metrics: HttpMetrics;
+  schemas: Schemas;
+  /** Runs cache.health() but answers "unhealthy" after healthTimeoutMs instead of hanging. */
+  guardedHealth(): Promise<import('../types.js').HealthReport>;
+  /** True once shutdown began. */
+  isShuttingDown(): boolean;
+}
+
+/** Maps zod issues to the API error: batch limits 413, image IDs and features by code, the rest 400. */
+export function validationError(error: z.ZodError, where: 'path' | 'query' | 'body'): ApiError {
+  const issue = error.issues[0];
+  if (issue === undefined) return new ApiError(400, HttpErrorCodes.INVALID_REQUEST, `Invalid ${where}`);
+  const path = issue.path.map(String);
+  const field = path.length ? path.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') : where;
+  const message = `${field}: ${issue.message}`;
+  if (issue.code === 'too_big' && issue.origin === 'array' && path.length === 1 && (path[0] === 'image_ids' || path[0] === 'items')) {
+    return new ApiError(413, HttpErrorCodes.BATCH_TOO_LARGE, message);
+  }
+  if (path.includes('image_id') || (path[0] === 'image_ids' && path.length > 1)) return new ApiError(400, 'INVALID_IMAGE_ID', message);
+  if (path.includes('features')) return new ApiError(400, 'INVALID_FEATURES', message);
+  return new ApiError(400, HttpErrorCodes.INVALID_REQUEST, message);
+}
+
+/** OpenAPI doc of an error answer. */
+export function errorDoc(description: string): ResponseDoc {
+  return { description, schema: errorSchema };
+}

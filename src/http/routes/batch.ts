@@ -1,0 +1,61 @@
+/** Batch get and batch set: one library call (pipelined) per request. */
+import { recordOut, send, wantsMsgpack } from '../negotiate.js';
+import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
+import { responses } from '../schemas.js';
+import type { SetManyItem } from '../../types.js';
+
+export function batchRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] {
+  const batchGet = defineRoute({
+    method: 'post',
+    path: '/analysis/cache/batch-get',
+    access: 'read',
+    tag: 'batch',
+    summary: 'Get many images in one request',
+    description: 'Duplicate IDs are looked up once. `found` maps image ID to record; `missing` lists the misses in request order.',
+    body: schemas.batchGetBody,
+    responses: {
+      200: { description: 'Found and missing images', schema: responses.batchGet },
+      413: errorDoc('Body or batch too large'),
+    },
+    async handle(c, { body }) {
+      const ids = body.image_ids.length > 1 ? [...new Set(body.image_ids)] : body.image_ids;
+      const records = await cache.getMany(ids, body.types ? { types: body.types } : undefined);
+      const mp = wantsMsgpack(c);
+      const found: Record<string, ReturnType<typeof recordOut>> = {};
+      const missing: string[] = [];
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i] as string;
+        const r = records[i];
+        if (r) found[id] = recordOut(r, mp);
+        else missing.push(id);
+      }
+      metrics.cacheReads(ids.length - missing.length, missing.length);
+      return send(c, mp, { success: true, found, missing });
+    },
+  });
+
+  const batchSet = defineRoute({
+    method: 'post',
+    path: '/analysis/cache/batch-set',
+    access: 'write',
+    tag: 'batch',
+    summary: 'Store many images in one request',
+    body: schemas.batchSetBody,
+    responses: {
+      200: { description: 'Counts', schema: responses.batchSet },
+      413: errorDoc('Body or batch too large'),
+    },
+    async handle(c, { body }) {
+      const items: SetManyItem[] = body.items.map((it) => {
+        const item: SetManyItem = { imageId: it.image_id, features: it.features };
+        if (it.ttl_seconds !== undefined) item.ttlSeconds = it.ttl_seconds;
+        if (it.groups !== undefined) item.groups = it.groups;
+        return item;
+      });
+      const { written } = await cache.setMany(items);
+      return send(c, wantsMsgpack(c), { success: true, written, requested: items.length });
+    },
+  });
+
+  return [batchGet, batchSet];
+}

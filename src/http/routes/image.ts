@@ -1,0 +1,74 @@
+/** One image: GET, PUT, DELETE /analysis/cache/image/{image_id}. */
+import { ApiError, HttpErrorCodes } from '../errors.js';
+import { recordOut, send, wantsMsgpack } from '../negotiate.js';
+import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
+import { responses } from '../schemas.js';
+import type { SetOptions } from '../../types.js';
+
+const PATH = '/analysis/cache/image/{image_id}';
+
+export function imageRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] {
+  const get = defineRoute({
+    method: 'get',
+    path: PATH,
+    access: 'read',
+    tag: 'images',
+    summary: "Get one image's cached features",
+    params: schemas.imageParams,
+    query: schemas.getImageQuery,
+    responses: {
+      200: { description: 'The record', schema: responses.record },
+      404: errorDoc('Not cached (code NOT_FOUND)'),
+    },
+    async handle(c, { params, query }) {
+      const record = await cache.get(params.image_id, query.types ? { types: query.types } : undefined);
+      if (record === null) {
+        metrics.cacheReads(0, 1);
+        throw new ApiError(404, HttpErrorCodes.NOT_FOUND, 'No cached features for this image ID');
+      }
+      metrics.cacheReads(1, 0);
+      const mp = wantsMsgpack(c);
+      const out = recordOut(record, mp);
+      return send(c, mp, { success: true, image_id: out.image_id, version: out.version, features: out.features, created_at: out.created_at });
+    },
+  });
+
+  const put = defineRoute({
+    method: 'put',
+    path: PATH,
+    access: 'write',
+    tag: 'images',
+    summary: "Store (replace) one image's features",
+    params: schemas.imageParams,
+    body: schemas.putImageBody,
+    responses: { 200: { description: 'Stored', schema: responses.put } },
+    async handle(c, { params, body }) {
+      const opts: SetOptions = {};
+      if (body.ttl_seconds !== undefined) opts.ttlSeconds = body.ttl_seconds;
+      if (body.groups !== undefined) opts.groups = body.groups;
+      await cache.set(params.image_id, body.features, opts);
+      return send(c, wantsMsgpack(c), { success: true, image_id: params.image_id, version: cache.featureVersion });
+    },
+  });
+
+  const del = defineRoute({
+    method: 'delete',
+    path: PATH,
+    access: 'write',
+    tag: 'images',
+    summary: "Invalidate one image's cached features",
+    params: schemas.imageParams,
+    responses: {
+      200: { description: 'Invalidated', schema: responses.message },
+      404: { description: 'Was not cached: { success: false, message, error }', schema: responses.message },
+    },
+    async handle(c, { params }) {
+      const removed = await cache.invalidate(params.image_id);
+      if (removed) return c.json({ success: true, message: `Invalidated cache for image ${params.image_id}` });
+      const message = `No cache entry for image ${params.image_id}`;
+      return c.json({ success: false, message, error: { code: HttpErrorCodes.NOT_FOUND, message } }, 404);
+    },
+  });
+
+  return [get, put, del];
+}
