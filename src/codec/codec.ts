@@ -82,11 +82,42 @@ export function readHeader(bytes: Uint8Array): RecordHeader {
   return { format, flags, createdAt: seconds * 1000 };
 }
 
+const LZ4_MISS_STREAK = 8;
+const LZ4_SKIP = 64;
+
 class Codec implements RecordCodec {
   readonly options: ResolvedCodecOptions;
   private readonly writer: BodyWriter;
   private readonly reader = new BodyReader();
   private writing = false;
+
+  /**
+   * Adaptive lz4: bodies of random floats (embeddings) do not compress, and an
+   * attempt costs ~10x the rest of the encoding. After LZ4_MISS_STREAK attempts
+   * in a row that save less than 1/16 of the body, the next LZ4_SKIP bodies are
+   * stored raw without trying; then lz4 is probed again. Worst case: up to
+   * LZ4_SKIP compressible records stored uncompressed after a run of
+   * incompressible ones.
+   */
+  private lz4Misses = 0;
+  private lz4Skip = 0;
+
+  private shouldTryLz4(): boolean {
+    if (this.lz4Skip === 0) return true;
+    this.lz4Skip--;
+    return false;
+  }
+
+  private noteLz4(packed: number, body: number): void {
+    if (packed <= body - (body >> 4)) {
+      this.lz4Misses = 0;
+      return;
+    }
+    if (++this.lz4Misses >= LZ4_MISS_STREAK) {
+      this.lz4Misses = 0;
+      this.lz4Skip = LZ4_SKIP;
+    }
+  }
 
   constructor(options: ResolvedCodecOptions) {
     this.options = options;
@@ -133,8 +164,9 @@ class Codec implements RecordCodec {
     const bodyLength = end - HEADER_BYTES;
     let flags = writer.quantized ? FLAG_QUANTIZED : 0;
     let out: Buffer | undefined;
-    if (compression === 'lz4' && bodyLength >= compressionThreshold) {
+    if (compression === 'lz4' && bodyLength >= compressionThreshold && this.shouldTryLz4()) {
       const packed = compressSync(scratch.subarray(HEADER_BYTES, end));
+      this.noteLz4(packed.length, bodyLength);
       if (packed.length < bodyLength) {
         out = Buffer.allocUnsafe(HEADER_BYTES + packed.length);
         packed.copy(out, HEADER_BYTES);
