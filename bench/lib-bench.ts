@@ -37,10 +37,14 @@ interface Figure {
   baseline: number[];
 }
 
-/** Runs `op` from `workers` loops for `seconds`; returns images per second. */
+/** Runs `op` from `workers` loops for `seconds` after a warm-up (JIT, script load); returns images per second. */
 async function throughput(workers: number, seconds: number, imagesPerOp: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let done = 0;
   let counter = 0;
+  const warm = performance.now() + 300;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (performance.now() < warm) await op(counter++);
+  }));
+  let done = 0;
   const end = performance.now() + seconds * 1000;
   const start = performance.now();
   await Promise.all(
@@ -75,10 +79,10 @@ async function main(): Promise<void> {
     ];
     for (const [name, make, extra] of payloads) {
       await raw.flushdb();
-      const cache = await createFeatureCache({ redis: url, prefix: 'bench', ...extra });
+      const cache = await createFeatureCache({ redis: url, ...extra });
       const sample = make();
       await cache.set('probe', sample);
-      const encoded = (await raw.getBuffer('bench:r:1.0:probe'))!;
+      const encoded = (await raw.getBuffer('fc:r:1.0:probe'))!;
       const items = (from: number) => Array.from({ length: BATCH }, (_, k) => ({ imageId: ids((from * BATCH + k) % KEYSPACE), features: make() }));
       const pre = Array.from({ length: 64 }, (_, k) => items(k));
       const fig = (scenario: string): Figure => {
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
     }
     for (const q of ['float16', 'int8'] as const) {
       await raw.flushdb();
-      const cache = await createFeatureCache({ redis: url, prefix: 'bench', quantize: q });
+      const cache = await createFeatureCache({ redis: url, quantize: q });
       memory.push({ payload: `embedding512 ${q}`, ...(await measureMemory(raw, cache, embeddingPayload)) });
       await cache.close();
     }
@@ -139,7 +143,7 @@ async function measureMemory(raw: Redis, cache: FeatureCache, make: () => Featur
   }
   const after = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))?.[1]);
   const p = raw.pipeline();
-  for (let i = 0; i < 500; i++) p.memory('USAGE', `bench:r:1.0:${ids(i * 20)}`, 'SAMPLES', '0');
+  for (let i = 0; i < 500; i++) p.memory('USAGE', `fc:r:1.0:${ids(i * 20)}`, 'SAMPLES', '0');
   const usages = ((await p.exec()) ?? []).map(([, v]) => Number(v));
   return { memory_usage_bytes: median(usages), used_memory_delta_per_image: Math.round((after - before) / N) };
 }

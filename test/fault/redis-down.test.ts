@@ -40,13 +40,14 @@ describe('Redis killed mid-run', () => {
     await new Promise((r) => setTimeout(r, 100));
     await redis.proc.kill();
 
-    for (const op of [
+    const ops: Array<() => Promise<unknown>> = [
       () => cache.get('k1'),
       () => cache.set('k1', { i: 1 }),
       () => cache.getMany(['k1', 'k2']),
       () => cache.invalidate('k1'),
       () => cache.stats(),
-    ]) {
+    ];
+    for (const op of ops) {
       const r = await timed(op());
       expect(r.error).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
       expect(r.ms).toBeLessThan(1500);
