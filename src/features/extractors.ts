@@ -1,4 +1,5 @@
 /** The extractors and their algorithm versions; the combined string versions cached records. */
+import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import { DEFAULT_HISTOGRAM_BINS, type ExtractOptions } from './options.js';
 
 export interface ExtractorInfo {
@@ -28,4 +29,28 @@ export function extractorVersion(options?: Pick<ExtractOptions, 'histogramBins'>
   return EXTRACTORS.map((e) =>
     e.name === 'histogram' && bins !== DEFAULT_HISTOGRAM_BINS ? `${e.name}.${e.version}-b${bins}` : `${e.name}.${e.version}`,
   ).join('+');
+}
+
+/** What a feature version may look like (the cache's key-segment rule). */
+const FEATURE_VERSION_RE = /^[A-Za-z0-9._+-]{1,128}$/;
+
+/**
+ * The feature version to configure a cache with when it stores extractFeatures
+ * output: `${base}+${extractorVersion(options)}`, e.g.
+ * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1` (55 characters after
+ * the base), so bumping any extractor turns old records into misses.
+ * Throws FeatureCacheError INVALID_OPTIONS when the result breaks the cache's
+ * version rule (letters, digits and `. _ + -`, 1..128 characters).
+ * @param base the deployment's own version (FEATCACHE_FEATURE_VERSION). @default '1.0'
+ */
+export function extractionFeatureVersion(base = '1.0', options?: Pick<ExtractOptions, 'histogramBins'>): string {
+  const version = `${base}+${extractorVersion(options)}`;
+  if (!FEATURE_VERSION_RE.test(version)) {
+    throw new FeatureCacheError(
+      ErrorCodes.INVALID_OPTIONS,
+      `feature version ${JSON.stringify(version)} must be 1-128 letters, digits or . _ + - (shorten the base version)`,
+      { details: { option: 'featureVersion' } },
+    );
+  }
+  return version;
 }

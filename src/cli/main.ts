@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * The `featcache` command: serve | ingest | bench | redis.
+ * Exit codes: 0 ok, 1 failure, 2 usage error (see each command's --help).
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isFeatureCacheError } from '../errors.js';
+import { benchCommand } from './commands/bench.js';
+import { ingestCommand } from './commands/ingest.js';
+import { redisCommand } from './commands/redis.js';
+import { serveCommand } from './commands/serve.js';
+import { ExitCode, UsageError, type Command } from './usage.js';
+
+const COMMANDS: readonly Command[] = [serveCommand, ingestCommand, benchCommand, redisCommand];
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `Usage: featcache <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Run "featcache <command> --help" for a command's options.
+Exit codes: 0 ok, 1 failure, 2 usage error.
+`;
+}
+
+/** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(topHelp());
+    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    process.stderr.write(`featcache: unknown command ${JSON.stringify(name)}\n\n${topHelp()}`);
+    return ExitCode.USAGE;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`featcache ${command.name}: ${err.message}\nRun "featcache ${command.name} --help" for usage.\n`);
+      return ExitCode.USAGE;
+    }
+    const prefix = isFeatureCacheError(err) ? `${err.code}: ` : '';
+    process.stderr.write(`featcache ${command.name}: ${prefix}${(err as Error)?.message ?? String(err)}\n`);
+    return ExitCode.FAILURE;
+  }
+}
+
+const invokedDirectly = (() => {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`featcache: ${String(err)}\n`);
+      process.exitCode = ExitCode.FAILURE;
+    },
+  );
+}
