@@ -241,6 +241,11 @@ export interface FeatureCache {
   invalidateMany(imageIds: string[]): Promise<number>;
   listGroup(group: string): Promise<string[]>;
   invalidateGroup(group: string): Promise<number>;
+  /**
+   * The same cache under another feature version, sharing this one's Redis
+   * connection. Closing the view leaves this cache open.
+   */
+  withVersion(featureVersion: string): Promise<FeatureCache>;
   stats(): Promise<CacheStats>;
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;

@@ -27,7 +27,7 @@ import { runCleanup } from './cleanup.js';
 import { ExpiryTracker } from './expiry-tracker.js';
 import { checkHealth } from './health.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
-import type { ResolvedOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
 import { ReadThrough } from './read-through.js';
 import { RecordStore, type GroupAdd, type WriteEntry } from './record-store.js';
 import { readStats } from './stats-reader.js';
@@ -52,6 +52,8 @@ export class RedisFeatureCache implements FeatureCache {
   constructor(
     private readonly o: ResolvedOptions,
     private readonly conn: RedisConnection,
+    /** Set for a view made by withVersion(): it shares the parent's connection and expiry tracker. */
+    private readonly parent?: RedisFeatureCache,
   ) {
     this.featureVersion = o.featureVersion;
     this.prefix = o.prefix;
@@ -60,7 +62,9 @@ export class RedisFeatureCache implements FeatureCache {
     this.codec = createCodec(o);
     this.store = new RecordStore(conn.client, conn.reader, this.router, this.keys, o);
     this.counters = new StatsCounters(conn.client, this.keys.stats);
-    this.tracker = o.trackExpiry
+    this.tracker = parent
+      ? parent.tracker
+      : o.trackExpiry
       ? new ExpiryTracker(conn.client, this.keys, o.logger, {
           onRemoved: (ids) => this.notify('afterRemove', ids),
         })
@@ -100,7 +104,22 @@ export class RedisFeatureCache implements FeatureCache {
     this.counters.start(this.o.statsFlushIntervalMs, (err) =>
       this.o.logger.debug({ err: (err as Error).message }, 'stats flush failed; will retry'),
     );
-    await this.tracker?.start();
+    if (!this.parent) await this.tracker?.start();
+  }
+
+  /**
+   * The same cache under another feature version, on the same connection (e.g.
+   * user-supplied features under "1.0" and extracted ones under
+   * "1.0+phash.1+..."). The parent's expiry tracker keeps the view's count exact
+   * too. Closing the view leaves the parent open; closing the parent closes the
+   * connection under both.
+   */
+  async withVersion(featureVersion: string): Promise<RedisFeatureCache> {
+    this.assertOpen();
+    const o = resolveOptions({ ...this.o, featureVersion });
+    const view = new RedisFeatureCache({ ...o, extensions: [] }, this.conn, this);
+    await view.start();
+    return view;
   }
 
   /** The Redis connection (for health checks and the HTTP layer's readiness). */
@@ -312,16 +331,16 @@ export class RedisFeatureCache implements FeatureCache {
   async close(): Promise<void> {
     this.closed ??= (async () => {
       this.counters.stop();
-      await this.tracker?.stop().catch(() => {});
+      if (!this.parent) await this.tracker?.stop().catch(() => {});
       for (const ext of this.extensions) await ext.close?.().catch(() => {});
       await this.counters.flush().catch(() => {});
-      await this.conn.close();
+      if (!this.parent) await this.conn.close();
     })();
     return this.closed;
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new FeatureCacheError(ErrorCodes.CLOSED, 'the cache is closed');
+    if (this.closed || this.parent?.closed) throw new FeatureCacheError(ErrorCodes.CLOSED, 'the cache is closed');
   }
 
   private prepareWrite(item: SetManyItem, now: number, index: number): { entry: WriteEntry; imageId: string; features: Features; groups?: string[] } {

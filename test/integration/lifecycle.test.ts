@@ -236,3 +236,32 @@ describe('corrupt records', () => {
     expect((await c.get('json'))!.features.v).toBe(2);
   });
 });
+
+describe('withVersion', () => {
+  it('gives a view under another version on the same connection; closing the view leaves the parent open', async () => {
+    const parent = await createFeatureCache({ redis: redis.url, prefix: 'view', featureVersion: '1.0' });
+    const view = await parent.withVersion('1.0+phash.1');
+    expect(view.featureVersion).toBe('1.0+phash.1');
+    await view.setMany([
+      { imageId: 'a', features: { phash: 'ffd7918181c9ffff' } },
+      { imageId: 'b', features: { phash: '0026273b2b19550e' } },
+    ]);
+    await parent.set('a', { user: true });
+    expect((await view.get('a'))!.features).toEqual({ phash: 'ffd7918181c9ffff' });
+    expect((await parent.get('a'))!.features).toEqual({ user: true });
+    expect(await parent.get('b')).toBeNull();
+    expect((await view.stats()).cached_images).toBe(2);
+    expect((await parent.stats()).cached_images).toBe(1);
+    // the parent's expiry tracker keeps the view's count exact
+    await view.set('short', { v: 1 }, { ttlSeconds: 1 });
+    expect((await view.stats()).cached_images).toBe(3);
+    expect(await eventually(async () => (await view.stats()).cached_images === 2, 8000, 100)).toBe(true);
+    await expect(parent.withVersion('bad version')).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+
+    await view.close();
+    expect((await parent.get('a'))!.features.user).toBe(true);
+    const again = await parent.withVersion('1.0+phash.1');
+    await parent.close();
+    await expect(again.get('a')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
