@@ -3,7 +3,7 @@
  * object values, writes well-known keys as fixints and typed/number arrays as
  * ext types. @msgpack/msgpack's Encoder cannot write integer map keys nor report
  * the path of an unsupported value, so the body is written here; it is plain
- * msgpack, decoded by @msgpack/msgpack's Decoder (see body-reader.ts).
+ * msgpack, decoded by MsgpackReader (msgpack-reader.ts).
  */
 import { Ext, MAX_DEPTH } from './format.js';
 import { HOST_IS_LITTLE_ENDIAN, swapBytes } from './endian.js';

@@ -6,7 +6,7 @@
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { CodecOptions, Features } from '../types.js';
-import { BodyReader } from './body-reader.js';
+import { MsgpackReader } from './msgpack-reader.js';
 import { BodyTooLargeError, BodyWriter, InvalidValueError } from './body-writer.js';
 import {
   FLAG_LZ4,
@@ -88,7 +88,7 @@ const LZ4_SKIP = 64;
 class Codec implements RecordCodec {
   readonly options: ResolvedCodecOptions;
   private readonly writer: BodyWriter;
-  private readonly reader = new BodyReader();
+  private readonly reader = new MsgpackReader();
   private writing = false;
 
   /**
