@@ -27,6 +27,8 @@ export const ErrorCodes = {
   MERGE_CONFLICT: 'MERGE_CONFLICT',
   /** The embedded redis-server could not be started. */
   EMBEDDED_REDIS_FAILED: 'EMBEDDED_REDIS_FAILED',
+  /** A named image (or group) has no cached record, e.g. a similarity query by an unknown image ID. */
+  NOT_FOUND: 'NOT_FOUND',
   /** The cache was used after close(). */
   CLOSED: 'CLOSED',
   /** An image could not be decoded or is outside the configured limits. */

@@ -1,5 +1,10 @@
 /** Public types of the featcache library. */
 import type { RedisOptions, ClusterNode, ClusterOptions } from 'ioredis';
+import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } from './search/options.js';
+import type { CompareResult } from './search/compare-set.js';
+import type { SimilarResult } from './search/query.js';
+
+export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
 export type TypedArray =
@@ -116,6 +121,11 @@ export interface FeatureCacheOptions extends CodecOptions {
   waitTimeoutMs?: number;
   /** Track TTL expiry and eviction through keyspace notifications. @default true */
   trackExpiry?: boolean;
+  /**
+   * Keep a near-duplicate index of 64-bit hash fields (phash, dhash) for
+   * searchSimilar(); absent: no index (compareSet still works). See docs/SEARCH.md.
+   */
+  similarity?: SimilarityOptions;
   /** Options of the embedded redis-server (used only when `redis` is absent). */
   embedded?: EmbeddedRedisOptions;
   /** A pino-compatible logger; silent when absent. */
@@ -246,6 +256,10 @@ export interface FeatureCache {
    * connection. Closing the view leaves this cache open.
    */
   withVersion(featureVersion: string): Promise<FeatureCache>;
+  /** Cached images whose hash is within `maxDistance` bits of the query's, nearest first (needs the `similarity` option). */
+  searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult>;
+  /** All pairs among `imageIds` whose hashes are within `maxDistance` bits: one batch lookup, popcount in process. */
+  compareSet(imageIds: string[], opts: CompareOptions): Promise<CompareResult>;
   stats(): Promise<CacheStats>;
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;

@@ -53,7 +53,10 @@ export async function runCleanup(client: Redis | Cluster, router: KeyRouter, key
           if (key.startsWith(`${keys.prefix}:g:`)) {
             if (key.startsWith(keys.groupPrefix)) currentGroups.push(key);
             else doomed.push(key);
+            continue;
           }
+          // similarity-index keys of other versions (`<prefix>:x:<version>:...`, some with a {hash tag})
+          if (key.startsWith(keys.indexPrefixAny) && !key.startsWith(keys.indexPrefix)) doomed.push(key);
         }
         if (doomed.length >= UNLINK_BATCH) await flush();
       } while (cursor !== '0');

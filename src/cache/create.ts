@@ -2,6 +2,7 @@
 import type { FeatureCache, FeatureCacheOptions } from '../types.js';
 import { connectRedis } from '../redis/connection.js';
 import { defineScripts } from '../redis/scripts.js';
+import { SimilarityIndex } from '../search/similarity-index.js';
 import { RedisFeatureCache } from './feature-cache.js';
 import { resolveOptions } from './options.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
@@ -15,7 +16,10 @@ import type { CacheExtension, ExtensionContext } from './extension.js';
 export async function createFeatureCache(
   options: FeatureCacheOptions & { extensions?: Array<(ctx: ExtensionContext) => CacheExtension> } = {},
 ): Promise<FeatureCache> {
-  const resolved = resolveOptions(options);
+  const { similarity, ...rest } = options;
+  const extensions = [...(rest.extensions ?? [])];
+  if (similarity) extensions.push((ctx) => new SimilarityIndex(ctx, similarity));
+  const resolved = resolveOptions({ ...rest, extensions });
   const conn = await connectRedis(resolved.redis, {
     commandTimeoutMs: resolved.commandTimeoutMs,
     connectTimeoutMs: resolved.connectTimeoutMs,

@@ -22,6 +22,9 @@ import type {
   SetManyItem,
   SetOptions,
 } from '../types.js';
+import { compareSet } from '../search/compare-set.js';
+import { SimilarityIndex } from '../search/similarity-index.js';
+import type { CompareOptions, CompareResult, SearchOptions, SimilarQuery, SimilarResult } from '../types.js';
 import { chunk, mapChunks } from './batch.js';
 import { runCleanup } from './cleanup.js';
 import { ExpiryTracker } from './expiry-tracker.js';
@@ -88,12 +91,7 @@ export class RedisFeatureCache implements FeatureCache {
       keys: this.keys,
       logger: o.logger,
       exists: (ids) => this.store.exists(ids.map((id) => this.keys.record(id))),
-      peekMany: async (ids) => {
-        const values = await mapChunks(chunk(ids, this.o.batchSize), this.o.batchConcurrency, (part) =>
-          this.store.read(part.map((id) => this.keys.record(id))),
-        );
-        return values.flat().map((v, i) => (v ? this.decode(ids[i]!, v, undefined) : null));
-      },
+      peekMany: (ids) => this.peekMany(ids),
     };
     this.extensions = (o.extensions ?? []).map((make) => make(ctx));
     this.sliding = o.ttlStrategy === 'sliding' && o.ttlSeconds > 0 ? () => jitteredTtlMs(o.ttlSeconds, o.ttlJitter) : undefined;
@@ -230,6 +228,29 @@ export class RedisFeatureCache implements FeatureCache {
       async ([id]) => void computed.set(id!, await this.readThrough.getOrCompute(id!, compute, opts)),
     );
     return found.map((r, i) => r ?? computed.get(imageIds[i]!)!);
+  }
+
+  async searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult> {
+    this.assertOpen();
+    const index = this.extensions.find((e): e is SimilarityIndex => e instanceof SimilarityIndex);
+    if (!index) {
+      throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'similarity search needs an index: create the cache with the `similarity` option');
+    }
+    return index.searchSimilar(query, opts);
+  }
+
+  async compareSet(imageIds: string[], opts: CompareOptions): Promise<CompareResult> {
+    this.assertOpen();
+    if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
+    return compareSet((ids) => this.peekMany(ids), imageIds, opts);
+  }
+
+  /** Records without counting hits or misses (for derived computations). */
+  private async peekMany(ids: string[]): Promise<Array<FeatureRecord | null>> {
+    const values = await mapChunks(chunk(ids, this.o.batchSize), this.o.batchConcurrency, (part) =>
+      this.store.read(part.map((id) => this.keys.record(id))),
+    );
+    return values.flat().map((v, i) => (v ? this.decode(ids[i]!, v, undefined) : null));
   }
 
   async invalidate(imageId: string): Promise<boolean> {

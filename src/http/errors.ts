@@ -47,6 +47,7 @@ const LIBRARY_ERRORS: Record<ErrorCode, Mapping> = {
   INVALID_ARGUMENT: { status: 400 },
   INVALID_OPTIONS: { status: 400 },
   INVALID_IMAGE: { status: 400 },
+  NOT_FOUND: { status: 404 },
   PAYLOAD_TOO_LARGE: { status: 413 },
   IMAGE_TOO_LARGE: { status: 413 },
   UNSUPPORTED_IMAGE_FORMAT: { status: 415 },

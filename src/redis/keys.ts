@@ -25,6 +25,10 @@ export class KeySchema {
   readonly recordPrefix: string;
   readonly groupPrefix: string;
   readonly stats: string;
+  /** Every similarity-index key of this version starts with this (see src/search/layout.ts). */
+  readonly indexPrefix: string;
+  /** ...and of any version with this. */
+  readonly indexPrefixAny: string;
   readonly leader: string;
   private readonly countBase: string;
 
@@ -37,6 +41,8 @@ export class KeySchema {
     this.recordPrefix = `${prefix}:r:${version}:`;
     this.groupPrefix = `${prefix}:g:${version}:`;
     this.stats = `${prefix}:stats`;
+    this.indexPrefix = `${prefix}:x:${version}:`;
+    this.indexPrefixAny = `${prefix}:x:`;
     this.leader = `${prefix}:expiry-leader`;
     this.countBase = `${prefix}:n:${version}`;
   }

@@ -1,0 +1,113 @@
+/**
+ * The index of one hash field (e.g. phash): keeps the dictionary and the m
+ * tables in step with the records (upsert, remove, repair) and checks that the
+ * stored layout matches this process's options.
+ */
+import type { ExtensionContext } from '../cache/extension.js';
+import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { mapRedisError } from '../redis/map-error.js';
+import type { Features } from '../types.js';
+import { isHash64, parseHash64 } from './hash64.js';
+import { IndexLayout } from './layout.js';
+import { IndexStore, type BucketOp } from './index-store.js';
+import type { ResolvedSimilarityOptions } from './options.js';
+
+export interface WriteOutcome {
+  /** Entries a capped (degenerate) bucket refused. */
+  refused: number;
+}
+
+export class FieldIndex {
+  readonly layout: IndexLayout;
+  readonly store: IndexStore;
+  private metaChecked: Promise<void> | null = null;
+
+  constructor(
+    private readonly ctx: ExtensionContext,
+    readonly field: string,
+    readonly o: ResolvedSimilarityOptions,
+  ) {
+    this.layout = new IndexLayout(ctx.keys.prefix, ctx.keys.version, field, o);
+    this.store = new IndexStore(ctx, this.layout);
+  }
+
+  /** The hash a record carries for this field, or null. */
+  hashOf(features: Features | undefined | null): bigint | null {
+    const v = features?.[this.field];
+    return isHash64(v) ? parseHash64(v) : null;
+  }
+
+  /** Throws INVALID_OPTIONS when the index in Redis was built with another layout. */
+  ensureLayout(): Promise<void> {
+    this.metaChecked ??= (async () => {
+      const want = this.layout.describe();
+      let have: string | null;
+      try {
+        await this.ctx.client.set(this.layout.meta, want, 'NX');
+        have = await this.ctx.client.get(this.layout.meta);
+      } catch (err) {
+        throw mapRedisError(err, 'similarity index layout check');
+      }
+      if (have !== null && have !== want) {
+        throw new FeatureCacheError(
+          ErrorCodes.INVALID_OPTIONS,
+          `the ${this.field} similarity index in Redis was built with another layout (${have}); use the same tables/tableShardBits/dictionaryBits, or bump featureVersion to rebuild`,
+          { details: { stored: have, configured: want } },
+        );
+      }
+    })().catch((err) => {
+      this.metaChecked = null;
+      throw err;
+    });
+    return this.metaChecked;
+  }
+
+  /**
+   * Indexes images under their hashes. Unchanged hashes cost one dictionary
+   * round trip; `force` rewrites the table entries anyway (repair).
+   */
+  async upsert(items: Array<{ imageId: string; hash: bigint }>, force = false): Promise<WriteOutcome> {
+    if (items.length === 0) return { refused: 0 };
+    await this.ensureLayout();
+    const last = new Map<string, bigint>();
+    for (const it of items) last.set(it.imageId, it.hash);
+    const unique = [...last].map(([imageId, hash]) => ({ imageId, hash }));
+    const placed = await this.store.dictPut(unique);
+    const removes: BucketOp[] = [];
+    const adds: BucketOp[] = [];
+    unique.forEach((it, i) => {
+      const { ordinal, previous } = placed[i]!;
+      if (previous === it.hash && !force) return;
+      if (previous !== null && previous !== it.hash) removes.push(...this.store.opsFor(ordinal, previous));
+      adds.push(...this.store.opsFor(ordinal, it.hash));
+    });
+    return { refused: await this.store.applyBuckets(removes, adds) };
+  }
+
+  /** Removes images from the index (table entries first, then the dictionary). */
+  async remove(imageIds: readonly string[]): Promise<number> {
+    if (imageIds.length === 0) return 0;
+    await this.ensureLayout();
+    const entries = (await this.store.dictGet([...new Set(imageIds)])).filter((e) => e !== null);
+    if (entries.length === 0) return 0;
+    await this.store.applyBuckets(
+      entries.flatMap((e) => this.store.opsFor(e.ordinal, e.hash)),
+      [],
+    );
+    return this.store.dictDelete(entries);
+  }
+
+  /** Brings these images' entries in line with their records; returns how many were wrong. */
+  async repair(items: Array<{ imageId: string; indexed: bigint; record: Features | null }>): Promise<number> {
+    const gone: string[] = [];
+    const changed: Array<{ imageId: string; hash: bigint }> = [];
+    for (const it of items) {
+      const h = it.record ? this.hashOf(it.record) : null;
+      if (h === null) gone.push(it.imageId);
+      else if (h !== it.indexed) changed.push({ imageId: it.imageId, hash: h });
+    }
+    await this.remove(gone);
+    await this.upsert(changed, true);
+    return gone.length + changed.length;
+  }
+}
