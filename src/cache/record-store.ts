@@ -3,11 +3,12 @@
  * pipeline per node per call (see KeyRouter), every reply of exec() checked.
  * Knows nothing about features or codecs: it moves Buffers.
  */
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { Command, type ChainableCommander, type Cluster, type Redis } from 'ioredis';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { KeySchema } from '../redis/keys.js';
 import { mapRedisError } from '../redis/map-error.js';
-import type { KeyRouter } from '../redis/router.js';
+import { NodeLocal } from '../redis/node-local.js';
+import type { KeyRouter, SlotBucket } from '../redis/router.js';
 import type { ScriptCommands } from '../redis/scripts.js';
 import { slotOf } from '../redis/slot-tags.js';
 
@@ -29,16 +30,22 @@ type Replies = Array<[Error | null, unknown]>;
 export interface RecordStoreOptions {
   waitReplicas: number;
   waitTimeoutMs: number;
+  commandTimeoutMs: number;
 }
 
 export class RecordStore {
+  /** Cluster only: one script call per master per chunk instead of a pipeline of GETs. */
+  private readonly local: NodeLocal | null;
+
   constructor(
     private readonly client: Redis | Cluster,
     private readonly reader: Redis | Cluster,
     private readonly router: KeyRouter,
     private readonly keys: KeySchema,
     private readonly opts: RecordStoreOptions,
-  ) {}
+  ) {
+    this.local = router.isCluster ? new NodeLocal(reader as Cluster) : null;
+  }
 
   /** Values aligned with `keys`; null for a missing key. `slidingTtlMs` refreshes the TTL of each hit. */
   async read(keys: string[], slidingTtlMs?: () => number): Promise<Array<Buffer | null>> {
@@ -60,33 +67,54 @@ export class RecordStore {
         throw mapRedisError(err, 'read');
       }
     }
-    await Promise.all(
+    // a slot map that changed under a multi-slot pipeline: route again, once
+    await this.retryOnSlotChange(() => Promise.all(
       this.router.route(keys).map(async (group) => {
-        const pipe = (slidingTtlMs ? this.client : this.reader).pipeline();
-        const order: number[][] = [];
-        for (const bucket of group.buckets) {
-          if (slidingTtlMs) {
-            for (const i of bucket.indices) {
-              pipe.getexBuffer(keys[i]!, 'PX', slidingTtlMs());
-              order.push([i]);
-            }
-          } else if (bucket.indices.length === 1) {
-            pipe.getBuffer(keys[bucket.indices[0]!]!);
-            order.push(bucket.indices);
-          } else {
-            pipe.mgetBuffer(bucket.indices.map((i) => keys[i]!));
-            order.push(bucket.indices);
+        if (this.local && !slidingTtlMs) {
+          const indices = group.buckets.flatMap((b) => b.indices);
+          const subset = indices.map((i) => keys[i]!);
+          const values = await this.local.read(subset, group.buckets[0]!.slot);
+          if (values) {
+            values.forEach((v, j) => (out[indices[j]!] = v ?? null));
+            return;
           }
+          // the slot map may have changed while the script ran: route these keys again
+          const part = await Promise.all(this.router.route(subset).map((g) => this.readGroup(g.buckets, subset)));
+          for (const p of part) for (const [j, v] of p) out[indices[j]!] = v;
+          return;
         }
-        const replies = await execChecked(pipe, 'read');
-        replies.forEach(([, value], n) => {
-          const idx = order[n]!;
-          if (idx.length === 1 && !Array.isArray(value)) out[idx[0]!] = (value as Buffer | null) ?? null;
-          else (value as Array<Buffer | null>).forEach((v, j) => (out[idx[j]!] = v ?? null));
-        });
+        for (const [i, v] of await this.readGroup(group.buckets, keys, slidingTtlMs)) out[i] = v;
       }),
-    );
+    ));
     return out;
+  }
+
+  /** One pipeline for the buckets of one node: GET/MGET per slot (GETEX with a sliding TTL). */
+  private async readGroup(buckets: SlotBucket[], keys: string[], slidingTtlMs?: () => number): Promise<Array<[number, Buffer | null]>> {
+    const pipe = (slidingTtlMs ? this.client : this.reader).pipeline();
+    const order: number[][] = [];
+    for (const bucket of buckets) {
+      if (slidingTtlMs) {
+        for (const i of bucket.indices) {
+          pipe.getexBuffer(keys[i]!, 'PX', slidingTtlMs());
+          order.push([i]);
+        }
+      } else if (bucket.indices.length === 1) {
+        pipe.getBuffer(keys[bucket.indices[0]!]!);
+        order.push(bucket.indices);
+      } else {
+        pipe.mgetBuffer(bucket.indices.map((i) => keys[i]!));
+        order.push(bucket.indices);
+      }
+    }
+    const replies = await execChecked(pipe, 'read');
+    const found: Array<[number, Buffer | null]> = [];
+    replies.forEach(([, value], n) => {
+      const idx = order[n]!;
+      if (idx.length === 1 && !Array.isArray(value)) found.push([idx[0]!, (value as Buffer | null) ?? null]);
+      else (value as Array<Buffer | null>).forEach((v, j) => found.push([idx[j]!, v ?? null]));
+    });
+    return found;
   }
 
   /** Whether each key exists, aligned with `keys` (no values are transferred). */
@@ -119,28 +147,25 @@ export class RecordStore {
         throw mapRedisError(err, 'write');
       }
     }
+    // writes are idempotent (whole-record SETs, counted by EXISTS): a write that hit a
+    // moved slot (MOVED, or ioredis's slot-group check) is routed again and re-sent once
+    return this.retryOnSlotChange(() => this.writeRouted(entries, groups));
+  }
+
+  private async writeRouted(entries: WriteEntry[], groups: GroupAdd[]): Promise<number> {
     const routed = this.router.route(entries.map((e) => e.key));
     const groupRoutes = this.router.isCluster ? this.router.route(groups.map((g) => g.key)) : [];
     const tasks: Array<Promise<number>> = routed.map(async (group, n) => {
-      const pipe = this.client.pipeline() as Pipe;
-      for (const bucket of group.buckets) {
-        const keyArgs: string[] = [this.keys.countFor(bucket.slot)];
-        const valueArgs: Array<Buffer | number> = [];
-        for (const i of bucket.indices) {
-          const e = entries[i]!;
-          keyArgs.push(e.key);
-          valueArgs.push(e.value, e.ttlMs);
-        }
-        pipe.fcSetRecords(keyArgs.length, ...keyArgs, ...valueArgs);
+      if (this.local) {
+        const fast = await this.writeLocal(group.buckets, entries);
+        if (fast !== null) return fast;
+        // the slot map may have changed while the script ran: route these entries again
+        const subset = group.buckets.flatMap((b) => b.indices).map((i) => entries[i]!);
+        const counts = await Promise.all(this.router.route(subset.map((e) => e.key)).map((g) => this.writeGroup(g.buckets, subset, [])));
+        return counts.reduce((a, b) => a + b, 0);
       }
       // single node: groups travel in the same round trip as the records
-      if (!this.router.isCluster && n === 0) for (const g of groups) pipe.fcGroupAdd(g.key, g.ttlMs, ...g.ids);
-      if (this.opts.waitReplicas > 0) pipe.call('WAIT', this.opts.waitReplicas, this.opts.waitTimeoutMs);
-      const replies = await execChecked(pipe, 'write');
-      this.checkWait(replies);
-      let added = 0;
-      for (let b = 0; b < group.buckets.length; b++) added += Number(replies[b]?.[1] ?? 0);
-      return added;
+      return this.writeGroup(group.buckets, entries, !this.router.isCluster && n === 0 ? groups : []);
     });
     for (const group of groupRoutes) {
       tasks.push(
@@ -150,7 +175,7 @@ export class RecordStore {
             const g = groups[i]!;
             pipe.fcGroupAdd(g.key, g.ttlMs, ...g.ids);
           }
-          if (this.opts.waitReplicas > 0) pipe.call('WAIT', this.opts.waitReplicas, this.opts.waitTimeoutMs);
+          if (this.opts.waitReplicas > 0) this.appendWait(pipe);
           this.checkWait(await execChecked(pipe, 'group write'));
           return 0;
         })(),
@@ -158,6 +183,68 @@ export class RecordStore {
     }
     const results = await Promise.all(tasks);
     return results.reduce((a, b) => a + b, 0);
+  }
+
+  /** One pipeline for the buckets of one node: fcSetRecords per slot (+ group adds, + WAIT). */
+  private async writeGroup(buckets: SlotBucket[], entries: WriteEntry[], groups: GroupAdd[]): Promise<number> {
+    const pipe = this.client.pipeline() as Pipe;
+    for (const bucket of buckets) {
+      const keyArgs: string[] = [this.keys.countFor(bucket.slot)];
+      const valueArgs: Array<Buffer | number> = [];
+      for (const i of bucket.indices) {
+        const e = entries[i]!;
+        keyArgs.push(e.key);
+        valueArgs.push(e.value, e.ttlMs);
+      }
+      pipe.fcSetRecords(keyArgs.length, ...keyArgs, ...valueArgs);
+    }
+    for (const g of groups) pipe.fcGroupAdd(g.key, g.ttlMs, ...g.ids);
+    if (this.opts.waitReplicas > 0) this.appendWait(pipe);
+    const replies = await execChecked(pipe, 'write');
+    this.checkWait(replies);
+    let added = 0;
+    for (let b = 0; b < buckets.length; b++) added += Number(replies[b]?.[1] ?? 0);
+    return added;
+  }
+
+  /**
+   * Cluster fast path: the records of one node's buckets in one script call
+   * (plus WAIT). Null when it cannot be used or the script failed (a slot moved,
+   * Redis < 7): the caller then sends the per-slot pipeline, which follows
+   * MOVED. A WAIT that is not met is a real answer and throws.
+   */
+  private async writeLocal(buckets: SlotBucket[], entries: WriteEntry[]): Promise<number | null> {
+    const node = this.local?.node(buckets[0]!.slot);
+    if (!node) return null;
+    const args: Array<string | Buffer | number> = [buckets.length];
+    for (const bucket of buckets) {
+      args.push(this.keys.countFor(bucket.slot), bucket.indices.length);
+      for (const i of bucket.indices) {
+        const e = entries[i]!;
+        args.push(e.key, e.value, e.ttlMs);
+      }
+    }
+    const pipe = node.pipeline() as ChainableCommander & { fcLocalSet(n: number, ...a: Array<string | Buffer | number>): unknown };
+    pipe.fcLocalSet(0, ...args);
+    if (this.opts.waitReplicas > 0) this.appendWait(pipe);
+    let replies: Replies | null;
+    try {
+      replies = (await pipe.exec()) as Replies | null;
+    } catch (err) {
+      this.local!.failed(err);
+      return null;
+    }
+    const [scriptErr, added] = replies?.[0] ?? [new Error('no reply'), 0];
+    if (scriptErr) {
+      this.local!.failed(scriptErr);
+      return null;
+    }
+    if (this.opts.waitReplicas > 0) {
+      const [waitErr] = replies![replies!.length - 1]!;
+      if (waitErr) throw mapRedisError(waitErr, 'write');
+      this.checkWait(replies!);
+    }
+    return Number(added);
   }
 
   /** Unlinks records; returns how many existed. */
@@ -170,7 +257,7 @@ export class RecordStore {
           const args = [this.keys.countFor(bucket.slot), ...bucket.indices.map((i) => keys[i]!)];
           pipe.fcDeleteRecords(args.length, ...args);
         }
-        if (this.opts.waitReplicas > 0) pipe.call('WAIT', this.opts.waitReplicas, this.opts.waitTimeoutMs);
+        if (this.opts.waitReplicas > 0) this.appendWait(pipe);
         const replies = await execChecked(pipe, 'delete');
         this.checkWait(replies);
         return group.buckets.reduce((sum, _, b) => sum + Number(replies[b]?.[1] ?? 0), 0);
@@ -184,10 +271,48 @@ export class RecordStore {
     const slot = this.router.route([key])[0]!.buckets[0]!.slot;
     const pipe = this.client.pipeline() as Pipe;
     pipe.fcCasRecord(this.keys.countFor(slot), key, expected ?? '', next, ttlMs, keepTtl ? '1' : '0');
-    if (this.opts.waitReplicas > 0) pipe.call('WAIT', this.opts.waitReplicas, this.opts.waitTimeoutMs);
+    if (this.opts.waitReplicas > 0) this.appendWait(pipe);
     const replies = await execChecked(pipe, 'merge');
     this.checkWait(replies);
     return Number(replies[0]?.[1]) === 1;
+  }
+
+  /**
+   * Runs `fn`; when it failed because a hash slot moved (a MOVED reply — ioredis
+   * follows it only for pipelines whose errors are all identical — or ioredis
+   * refusing a pipeline whose slots its updated map puts in different groups),
+   * refreshes ioredis's slot map and runs `fn` once more, which routes again.
+   * Only for idempotent work (reads, whole-record writes).
+   */
+  private async retryOnSlotChange<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      const text = `${(err as Error)?.message} ${cause instanceof Error ? cause.message : ''}`;
+      if (!this.router.isCluster || !/same slots allocation group|MOVED \d+/.test(text)) throw err;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.commandTimeoutMs);
+        (this.client as Cluster).refreshSlotsCache(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return fn();
+    }
+  }
+
+  /**
+   * Appends WAIT to a pipeline. WAIT itself blocks up to waitTimeoutMs on the
+   * server, so its client-side timeout is that plus the command timeout: with
+   * the plain command timeout (as long as or shorter than the WAIT) an unmet WAIT
+   * surfaced as "Command timed out" (REDIS_UNAVAILABLE) instead of
+   * REPLICATION_TIMEOUT. ioredis keeps a timer already set on a command.
+   */
+  private appendWait(pipe: ChainableCommander): void {
+    const wait = new Command('WAIT', [this.opts.waitReplicas, this.opts.waitTimeoutMs]);
+    wait.setTimeout(this.opts.waitTimeoutMs + this.opts.commandTimeoutMs);
+    (pipe as unknown as { sendCommand(c: Command): unknown }).sendCommand(wait);
   }
 
   private checkWait(replies: Replies): void {
