@@ -15,6 +15,7 @@ import { createFeatureCache, type FeatureCache, type FeatureCacheOptions, type F
 import { startRedisProcess, type RedisProcess } from '../src/redis/redis-process.js';
 import { machineInfo, median, writeResult } from './lib/report.js';
 import { seedPayload, embeddingPayload } from './lib/payloads.js';
+import { throughput } from './lib/throughput.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,27 +36,6 @@ interface Figure {
   payload: string;
   featcache: number[];
   baseline: number[];
-}
-
-/** Runs `op` from `workers` loops for `seconds` after a warm-up (JIT, script load); returns images per second. */
-async function throughput(workers: number, seconds: number, imagesPerOp: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let counter = 0;
-  const warm = performance.now() + 300;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (performance.now() < warm) await op(counter++);
-  }));
-  let done = 0;
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (performance.now() < end) {
-        await op(counter++);
-        done += imagesPerOp;
-      }
-    }),
-  );
-  return done / ((performance.now() - start) / 1000);
 }
 
 const ids = (i: number) => `user_${String(i % 1000).padStart(6, '0')}_img_${String(i).padStart(6, '0')}`;

@@ -3,6 +3,7 @@
  * Run directly (`tsx src/server.ts` or `node dist/server.js`) it reads the
  * environment, listens, and shuts down gracefully on SIGINT/SIGTERM.
  */
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { realpathSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createFeatureCache } from './index.js';
 import type { FeatureCache } from './types.js';
+import { runPrimary, SHUTDOWN_MESSAGE, workerCount } from './server-cluster.js';
 
 export interface RunningServer {
   /** http://host:port */
@@ -108,17 +110,34 @@ async function stopListening(server: Server, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Entry point: env config, start, graceful shutdown on SIGINT/SIGTERM. */
+/**
+ * Entry point: env config, start, graceful shutdown on SIGINT/SIGTERM.
+ * With FEATCACHE_WORKERS > 1 this process becomes the cluster primary and each
+ * worker runs this same function (src/server-cluster.ts).
+ */
 async function main(): Promise<void> {
   let config: ServiceConfig;
+  let workers: number;
   try {
     config = loadConfig();
+    workers = workerCount();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof Error && err.message.startsWith('FEATCACHE_WORKERS'))) {
       process.stderr.write(`featcache: invalid configuration: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
+  }
+  if (workers > 1 && cluster.isPrimary) {
+    const logger = pino({ level: config.logLevel, base: { service: 'featcache', role: 'primary' } });
+    try {
+      await runPrimary(config, workers, logger);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      process.stderr.write(`featcache: could not start: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+      process.exit(1);
+    }
+    return;
   }
   let running: RunningServer;
   try {
@@ -128,13 +147,10 @@ async function main(): Promise<void> {
     process.stderr.write(`featcache: could not start: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
     process.exit(1);
   }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      process.stderr.write(`featcache: second ${signal}, exiting now\n`);
-      process.exit(1);
-    }
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
     running.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -143,8 +159,24 @@ async function main(): Promise<void> {
       },
     );
   };
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`featcache: second ${signal}, exiting now\n`);
+      process.exit(1);
+    }
+    stop();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (cluster.isWorker) {
+    // The primary asks for the same graceful stop over IPC. A terminal's Ctrl-C
+    // reaches the workers directly as well; the two do not count as two signals.
+    process.on('message', (msg) => {
+      if (msg === SHUTDOWN_MESSAGE) stop();
+    });
+  }
 }
 
 const invokedDirectly = (() => {

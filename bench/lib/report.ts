@@ -1,7 +1,7 @@
 /** Shared by the benchmarks: medians, machine facts, result files. */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 
 export function median(xs: number[]): number {
@@ -32,6 +32,7 @@ export function machineInfo(): Record<string, unknown> {
     kernel: release(),
     node: process.version,
     redis,
+    load_average_1_5_15: loadavg().map((x) => Number(x.toFixed(2))),
   };
 }
 

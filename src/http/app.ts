@@ -26,6 +26,8 @@ import { imageRoutes } from './routes/image.js';
 import { probeRoutes } from './routes/probes.js';
 import { buildSchemas } from './schemas.js';
 import { guardHealth } from './health-guard.js';
+import { coalesceSingleImageIo } from './coalesce.js';
+import { declaredBodyLength, presetResponseHeader, requestHeader } from './node-io.js';
 
 export interface AppDeps {
   cache: FeatureCache;
@@ -42,6 +44,12 @@ export interface App {
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+const NO_QUERY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** False when the URL has no query string, so parsing it can be skipped (the schema still runs on `{}`). */
+function hasQuery(c: Context<AppEnv>): boolean {
+  return c.req.url.includes('?');
+}
 
 /** Builds the app. All routes, limits and keys come from `config`. */
 export function createApp({ cache, config, logger, metrics }: AppDeps): App {
@@ -50,17 +58,21 @@ export function createApp({ cache, config, logger, metrics }: AppDeps): App {
   const schemas = buildSchemas({ maxBatch: config.maxBatch, maxImageIdBytes: config.maxImageIdBytes });
   let shuttingDown = false;
   const guardedHealth = (): Promise<HealthReport> => guardHealth(cache, config, metrics);
-  const deps: RouteDeps = { cache, config, logger, metrics, schemas, guardedHealth, isShuttingDown: () => shuttingDown };
+  const single = coalesceSingleImageIo(cache, config.cache.batchSize ?? 100);
+  const deps: RouteDeps = { cache, config, logger, metrics, schemas, guardedHealth, isShuttingDown: () => shuttingDown, single };
   const debugEnabled = logger.isLevelEnabled('debug');
 
   // Outer middleware: request id, metrics and the access log.
   hono.use('*', async (c, next) => {
     const start = performance.now();
-    const given = c.req.header('x-request-id');
+    const given = requestHeader(c, 'x-request-id');
     const requestId = given !== undefined && REQUEST_ID_RE.test(given) ? given : randomUUID();
     c.set('requestId', requestId);
+    // Set before the handler runs, so every response carries it. Setting a header
+    // after `next()` makes Hono copy the finished response through a
+    // ReadableStream (a real undici Response), which cost ~3x on the hot paths.
+    presetResponseHeader(c, 'x-request-id', requestId);
     await next();
-    c.header('x-request-id', requestId);
     const seconds = (performance.now() - start) / 1000;
     const status = c.res.status;
     const route = c.get('route') ?? 'unmatched';
@@ -78,12 +90,20 @@ export function createApp({ cache, config, logger, metrics }: AppDeps): App {
     ...groupRoutes(deps),
     ...probeRoutes(deps),
   ];
-  const limit = bodyLimit({
-    maxSize: config.maxBodyBytes,
-    onError: () => {
-      throw new ApiError(413, HttpErrorCodes.PAYLOAD_TOO_LARGE, `Request body exceeds ${config.maxBodyBytes} bytes`);
-    },
-  });
+  const tooLarge = () => {
+    throw new ApiError(413, HttpErrorCodes.PAYLOAD_TOO_LARGE, `Request body exceeds ${config.maxBodyBytes} bytes`);
+  };
+  const streamingLimit = bodyLimit({ maxSize: config.maxBodyBytes, onError: tooLarge });
+  // Hono's bodyLimit touches `c.req.raw.body`, which makes node-server build a web
+  // stream for every body. With a Content-Length (node's parser guarantees the body
+  // is exactly that long) the check is one comparison, and the body is then read
+  // by node-server's direct path; chunked bodies still go through bodyLimit.
+  const limit = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    const declared = declaredBodyLength(c);
+    if (declared === undefined) return streamingLimit(c, next);
+    if (declared > config.maxBodyBytes) tooLarge();
+    await next();
+  };
   for (const r of routes) register(hono, r, limit);
 
   const openApiText = JSON.stringify(buildOpenApi(routes, { authEnabled: auth.enabled, publicMetrics: config.publicMetrics }));
@@ -108,12 +128,12 @@ export function createApp({ cache, config, logger, metrics }: AppDeps): App {
     const access = r.access === 'metrics' ? (config.publicMetrics ? 'public' : 'read') : r.access;
     const guard = async (c: Context<AppEnv>, next: () => Promise<void>) => {
       c.set('route', r.path);
-      auth.check(c.req.header('authorization'), access);
+      auth.check(requestHeader(c, 'authorization'), access);
       await next();
     };
     const handler = async (c: Context<AppEnv>) => {
       const params = r.params ? parse(r.params, c.req.param(), 'path') : undefined;
-      const query = r.query ? parse(r.query, c.req.query(), 'query') : undefined;
+      const query = r.query ? parse(r.query, hasQuery(c) ? c.req.query() : NO_QUERY, 'query') : undefined;
       const body = r.body ? parse(r.body, await readBody(c), 'body') : undefined;
       return r.handle(c, { params, query, body });
     };

@@ -9,19 +9,20 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FeatureRecord } from '../types.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
 import { decodeMsgpack, encodeMsgpack } from './msgpack.js';
+import { requestHeader } from './node-io.js';
 
 const MSGPACK_RE = /^application\/(?:x-|vnd\.)?msgpack\b/i;
 const JSON_RE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 
 /** True when the client accepts msgpack (`Accept: application/msgpack`). */
 export function wantsMsgpack(c: Context): boolean {
-  const accept = c.req.header('accept');
+  const accept = requestHeader(c, 'accept');
   return accept !== undefined && accept.includes('msgpack');
 }
 
 /** Reads and decodes the request body; 415 for other media types, 400 when malformed. */
 export async function readBody(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? 'application/json';
+  const type = requestHeader(c, 'content-type') ?? 'application/json';
   if (MSGPACK_RE.test(type)) {
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     try {

@@ -10,11 +10,13 @@ import type { ServiceConfig } from '../config.js';
 import type { RouteAccess } from './auth.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
 import type { HttpMetrics } from './metrics.js';
+import type { NodeBindings } from './node-io.js';
+import type { SingleImageIo } from './coalesce.js';
 import { errorSchema, type Schemas } from './schemas.js';
 import type { pino } from 'pino';
 
-/** Per-request variables set by the app's middleware. */
-export type AppEnv = { Variables: { route: string; requestId: string } };
+/** Per-request variables set by the app's middleware; bindings are what @hono/node-server passes. */
+export type AppEnv = { Variables: { route: string; requestId: string }; Bindings: NodeBindings };
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -63,6 +65,8 @@ export interface RouteDeps {
   guardedHealth(): Promise<import('../types.js').HealthReport>;
   /** True once shutdown began. */
   isShuttingDown(): boolean;
+  /** Single-image reads and writes, coalesced per event-loop turn (src/http/coalesce.ts). */
+  single: SingleImageIo;
 }
 
 /** Maps zod issues to the API error: batch limits 413, image IDs and features by code, the rest 400. */

@@ -1,0 +1,102 @@
+/**
+ * Several service processes on one port (node:cluster), for machines where one
+ * Node event loop is the bottleneck. FEATCACHE_WORKERS=N (default 1: no cluster).
+ *
+ * The primary serves no requests. It starts the embedded redis-server once when
+ * no Redis is configured and hands its URL to the workers as REDIS_URL, so every
+ * worker has its own FeatureCache on the same Redis (stats, counters and the
+ * expiry-tracking lease are already shared through Redis). On SIGTERM/SIGINT it
+ * asks every worker to shut down gracefully (the same path as a single process),
+ * waits for them, then stops the embedded redis-server. A worker that dies
+ * unexpectedly is replaced, unless they keep dying (then the primary stops).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { pino } from 'pino';
+import type { ServiceConfig } from './config.js';
+import { startEmbeddedRedis } from './redis/embedded.js';
+import type { RedisProcess } from './redis/redis-process.js';
+
+/** IPC message from the primary asking a worker to shut down gracefully. */
+export const SHUTDOWN_MESSAGE = 'featcache:shutdown';
+
+const RESTART_WINDOW_MS = 10_000;
+const MAX_RESTARTS_IN_WINDOW = 5;
+
+/**
+ * Parses FEATCACHE_WORKERS.
+ * @default 1
+ * @throws Error naming the variable when it is not an integer in 1..64
+ */
+export function workerCount(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.FEATCACHE_WORKERS?.trim();
+  if (raw === undefined || raw === '') return 1;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error('FEATCACHE_WORKERS: must be an integer from 1 to 64');
+  return n;
+}
+
+/** Runs the primary: forks `workers` service processes and supervises them until a signal. */
+export async function runPrimary(config: ServiceConfig, workers: number, logger: pino.Logger): Promise<void> {
+  let embedded: RedisProcess | undefined;
+  const env: Record<string, string> = {};
+  if (config.redis.kind === 'embedded') {
+    embedded = await startEmbeddedRedis({ dir: config.redis.dir, port: config.redis.port });
+    env.REDIS_URL = embedded.url;
+    logger.info({ redis: 'embedded', pid: embedded.pid }, 'embedded redis-server started for the workers');
+  }
+  let stopping = false;
+  const restarts: number[] = [];
+  const live = new Set<Worker>();
+
+  const fork = () => {
+    const w = cluster.fork(env);
+    live.add(w);
+    w.on('exit', (code, signal) => {
+      live.delete(w);
+      if (stopping) return;
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length > 0 && restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
+      if (restarts.length > MAX_RESTARTS_IN_WINDOW) {
+        logger.error({ code, signal }, 'workers keep exiting; stopping the service');
+        void shutdown(1);
+        return;
+      }
+      logger.error({ code, signal, pid: w.process.pid }, 'worker exited unexpectedly; starting a replacement');
+      fork();
+    });
+  };
+
+  const shutdown = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(
+      [...live].map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            if (w.isConnected()) w.send(SHUTDOWN_MESSAGE);
+            else w.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    await embedded?.stop();
+    logger.info('featcache stopped');
+    process.exit(exitCode);
+  };
+
+  let signals = 0;
+  const onSignal = () => {
+    signals += 1;
+    if (signals > 1) {
+      for (const w of live) w.process.kill('SIGKILL');
+      process.exit(1);
+    }
+    void shutdown(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  for (let i = 0; i < workers; i++) fork();
+  logger.info({ workers, port: config.port }, 'featcache primary started its workers');
+}

@@ -1,0 +1,58 @@
+/**
+ * FEATCACHE_WORKERS: the service as a node:cluster primary with worker
+ * processes on one port, on the embedded redis-server started once by the
+ * primary. Real processes, real HTTP.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { freePort, pingRaw } from '../../src/redis/redis-process.js';
+import { workerCount } from '../../src/server-cluster.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+describe('FEATCACHE_WORKERS', () => {
+  it('parses 1..64 and names the variable otherwise', () => {
+    expect(workerCount({})).toBe(1);
+    expect(workerCount({ FEATCACHE_WORKERS: ' 4 ' })).toBe(4);
+    for (const bad of ['0', '65', '1.5', 'two', '-1']) expect(() => workerCount({ FEATCACHE_WORKERS: bad })).toThrow(/FEATCACHE_WORKERS/);
+  });
+
+  it('two workers serve one port on one embedded Redis, and SIGTERM stops workers and Redis', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'featcache-workers-'));
+    const port = await freePort();
+    const redisPort = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: '', PORT: String(port), FEATCACHE_WORKERS: '2', FEATCACHE_DATA_DIR: dir, FEATCACHE_EMBEDDED_PORT: String(redisPort), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        if ((await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) === true) break;
+        if (i > 300) throw new Error('service did not become ready');
+        await delay(100);
+      }
+      const put = await fetch(`${url}/analysis/cache/image/w-1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: { n: 7 } }) });
+      expect(put.status).toBe(200);
+      // several fresh connections, so both workers answer some; every one sees the write
+      for (let i = 0; i < 6; i++) {
+        const got = await fetch(`${url}/analysis/cache/image/w-1`, { headers: { connection: 'close' } });
+        expect(got.status).toBe(200);
+        expect(((await got.json()) as { features: unknown }).features).toEqual({ n: 7 });
+      }
+      expect(await pingRaw('127.0.0.1', redisPort)).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await pingRaw('127.0.0.1', redisPort)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
