@@ -255,7 +255,7 @@ export interface FeatureCache {
    * The same cache under another feature version, sharing this one's Redis
    * connection. Closing the view leaves this cache open.
    */
-  withVersion(featureVersion: string): Promise<FeatureCache>;
+  withVersion(featureVersion: string, opts?: { similarity?: SimilarityOptions | false }): Promise<FeatureCache>;
   /** Cached images whose hash is within `maxDistance` bits of the query's, nearest first (needs the `similarity` option). */
   searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult>;
   /** All pairs among `imageIds` whose hashes are within `maxDistance` bits: one batch lookup, popcount in process. */

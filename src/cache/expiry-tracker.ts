@@ -29,8 +29,8 @@ export interface ExpiryTrackerOptions {
   leaseMs?: number;
   /** Decrements are batched and sent this often. */
   flushMs?: number;
-  /** Told which images of the current version Redis removed (expiry, eviction). */
-  onRemoved?: (imageIds: string[]) => Promise<void>;
+  /** Told which images of which version Redis removed (expiry, eviction). */
+  onRemoved?: (version: string, imageIds: string[]) => Promise<void>;
 }
 
 export class ExpiryTracker {
@@ -41,8 +41,8 @@ export class ExpiryTracker {
   private leaseTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private pending = new Map<string, number>();
-  private removedIds: string[] = [];
-  private readonly onRemovedIds: ((imageIds: string[]) => Promise<void>) | undefined;
+  private removedIds = new Map<string, string[]>();
+  private readonly onRemovedIds: ((version: string, imageIds: string[]) => Promise<void>) | undefined;
   private leader = false;
   private stopped = false;
   /** False when Redis refused to enable notifications (managed Redis, ACLs). */
@@ -152,15 +152,19 @@ export class ExpiryTracker {
     if (!parsed) return;
     const counter = this.keys.countOf(parsed.version, this.keys.perSlotCounters ? slotOf(key) : 0);
     this.pending.set(counter, (this.pending.get(counter) ?? 0) + 1);
-    if (this.onRemovedIds && parsed.version === this.keys.version) this.removedIds.push(parsed.imageId);
+    if (this.onRemovedIds) {
+      const list = this.removedIds.get(parsed.version);
+      if (list) list.push(parsed.imageId);
+      else this.removedIds.set(parsed.version, [parsed.imageId]);
+    }
   }
 
   /** Sends the pending decrements. Resolves when they are in Redis. */
   async flush(): Promise<void> {
-    if (this.removedIds.length > 0 && this.onRemovedIds) {
-      const ids = this.removedIds;
-      this.removedIds = [];
-      await this.onRemovedIds(ids);
+    if (this.removedIds.size > 0 && this.onRemovedIds) {
+      const batch = this.removedIds;
+      this.removedIds = new Map();
+      for (const [version, ids] of batch) await this.onRemovedIds(version, ids);
     }
     if (this.pending.size === 0) return;
     const batch = this.pending;

@@ -24,7 +24,7 @@ import type {
 } from '../types.js';
 import { compareSet } from '../search/compare-set.js';
 import { SimilarityIndex } from '../search/similarity-index.js';
-import type { CompareOptions, CompareResult, SearchOptions, SimilarQuery, SimilarResult } from '../types.js';
+import type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult } from '../types.js';
 import { chunk, mapChunks } from './batch.js';
 import { runCleanup } from './cleanup.js';
 import { ExpiryTracker } from './expiry-tracker.js';
@@ -51,6 +51,8 @@ export class RedisFeatureCache implements FeatureCache {
   private readonly readThrough: ReadThrough;
   readonly extensions: CacheExtension[];
   private closed: Promise<void> | null = null;
+  /** Open views made by withVersion(), by version (expiry events are routed to them). */
+  private readonly views = new Map<string, RedisFeatureCache>();
 
   constructor(
     private readonly o: ResolvedOptions,
@@ -69,7 +71,10 @@ export class RedisFeatureCache implements FeatureCache {
       ? parent.tracker
       : o.trackExpiry
       ? new ExpiryTracker(conn.client, this.keys, o.logger, {
-          onRemoved: (ids) => this.notify('afterRemove', ids),
+          onRemoved: async (version, ids) => {
+            const target = version === this.featureVersion ? this : this.views.get(version);
+            if (target) await target.notify('afterRemove', ids);
+          },
         })
       : null;
     this.readThrough = new ReadThrough({
@@ -112,11 +117,20 @@ export class RedisFeatureCache implements FeatureCache {
    * too. Closing the view leaves the parent open; closing the parent closes the
    * connection under both.
    */
-  async withVersion(featureVersion: string): Promise<RedisFeatureCache> {
+  async withVersion(featureVersion: string, opts: { similarity?: SimilarityOptions | false } = {}): Promise<RedisFeatureCache> {
     this.assertOpen();
-    const o = resolveOptions({ ...this.o, featureVersion });
-    const view = new RedisFeatureCache({ ...o, extensions: [] }, this.conn, this);
+    const root = this.parent ?? this;
+    // the view keeps its own derived data: the parent's extensions, or a similarity index of its own
+    const extensions =
+      opts.similarity === undefined
+        ? this.o.extensions
+        : opts.similarity === false
+          ? []
+          : [(ctx: ExtensionContext) => new SimilarityIndex(ctx, opts.similarity as SimilarityOptions)];
+    const o = resolveOptions({ ...this.o, featureVersion, extensions });
+    const view = new RedisFeatureCache(o, this.conn, root);
     await view.start();
+    root.views.set(featureVersion, view);
     return view;
   }
 
@@ -351,11 +365,13 @@ export class RedisFeatureCache implements FeatureCache {
 
   async close(): Promise<void> {
     this.closed ??= (async () => {
+      for (const view of [...this.views.values()]) await view.close();
       this.counters.stop();
       if (!this.parent) await this.tracker?.stop().catch(() => {});
       for (const ext of this.extensions) await ext.close?.().catch(() => {});
       await this.counters.flush().catch(() => {});
-      if (!this.parent) await this.conn.close();
+      if (this.parent) this.parent.views.delete(this.featureVersion);
+      else await this.conn.close();
     })();
     return this.closed;
   }
