@@ -58,6 +58,12 @@ export interface CodecOptions {
   quantizeMinLength?: number;
   /** Largest encoded record accepted on write and decoded size accepted on read. @default 16 MiB */
   maxRecordBytes?: number;
+  /**
+   * Pack the high (sign/exponent) byte of float vectors of 64+ elements into a
+   * palette, losslessly: a unit-length 512-float32 embedding takes ~1,820 bytes
+   * instead of 2,060, at ~4 µs more per decode. See docs/CODEC.md. @default true
+   */
+  packFloats?: boolean;
 }
 
 export type TtlStrategy = 'fixed' | 'sliding' | 'none';

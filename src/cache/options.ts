@@ -30,6 +30,7 @@ const schema = z.object({
   quantize: z.enum(['none', 'float16', 'int8']).default('none'),
   quantizeMinLength: z.number().int().min(1).default(16),
   maxRecordBytes: z.number().int().min(64).max(512 * 1024 * 1024).default(16 * 1024 * 1024),
+  packFloats: z.boolean().default(true),
   mergeRetries: z.number().int().min(1).max(1000).default(50),
 });
 

@@ -16,6 +16,7 @@ import {
   type NumberArrayPlan,
 } from './number-array.js';
 import { INT8_HEADER_BYTES, int8Params, writeFloat16s, writeInt8Codes } from './quantize.js';
+import { PLANES_MIN_LENGTH, packPlanes, packedBound } from './byte-planes.js';
 import type { Quantize, TypedArray } from '../types.js';
 
 /** Thrown for a value that cannot be stored; `segments` is its path, outermost first. */
@@ -50,6 +51,8 @@ const KEEP_BYTES = 1 << 20;
 export interface BodyWriterOptions {
   quantize: Quantize;
   quantizeMinLength: number;
+  /** Palette-pack the high byte of float vectors (byte-planes.ts). */
+  packFloats: boolean;
 }
 
 /** Names the kind of an unsupported object for error messages. */
@@ -355,18 +358,60 @@ export class BodyWriter {
       return;
     }
     const size = v.byteLength;
+    if ((type === Ext.FLOAT32 || type === Ext.FLOAT64) && this.writePlanes(new Uint8Array(v.buffer, v.byteOffset, size), type)) return;
     this.writeExtHeader(size, type);
     this.buf.set(new Uint8Array(v.buffer, v.byteOffset, size), this.pos);
     if (!HOST_IS_LITTLE_ENDIAN) swapBytes(this.buf, this.pos, size, (v as TypedArray).BYTES_PER_ELEMENT);
     this.pos += size;
   }
 
+  private planeBuf = Buffer.alloc(0);
+
+  /** A reusable scratch buffer of at least `size` bytes (not the body buffer). */
+  private scratch(size: number): Buffer {
+    if (this.planeBuf.length < size) this.planeBuf = Buffer.alloc(Math.max(size, this.planeBuf.length * 2));
+    return this.planeBuf;
+  }
+
+  /**
+   * Writes a float vector's little-endian bytes as a PLANES ext when that is at
+   * least 8 bytes smaller; false (nothing written) otherwise.
+   */
+  private writePlanes(bytes: Uint8Array, innerType: number): boolean {
+    const width = innerType === Ext.FLOAT64 ? 8 : innerType === Ext.FLOAT32 ? 4 : 2;
+    const n = bytes.length / width;
+    if (n < PLANES_MIN_LENGTH || !this.options.packFloats || !HOST_IS_LITTLE_ENDIAN) return false;
+    // packed output goes after the input in the scratch buffer (the input may live there)
+    const inScratch = bytes.buffer === this.planeBuf.buffer;
+    const start = inScratch ? bytes.byteOffset + bytes.length : 0;
+    const needed = start + packedBound(bytes.length);
+    if (this.planeBuf.length < needed) {
+      const grown = Buffer.alloc(Math.max(needed, this.planeBuf.length * 2));
+      if (inScratch) {
+        grown.set(bytes, bytes.byteOffset);
+        bytes = grown.subarray(bytes.byteOffset, bytes.byteOffset + bytes.length);
+      }
+      this.planeBuf = grown;
+    }
+    const length = packPlanes(bytes, width, innerType, this.planeBuf, start);
+    if (length < 0) return false;
+    this.writeExtHeader(length, Ext.PLANES);
+    this.buf.set(this.planeBuf.subarray(start, start + length), this.pos);
+    this.pos += length;
+    return true;
+  }
+
   private writeQuantized(v: Float32Array | Float64Array, isF32: boolean): boolean {
     if (this.options.quantize === 'float16') {
       const size = v.length * 2;
-      this.writeExtHeader(size, isF32 ? Ext.F16_AS_FLOAT32 : Ext.F16_AS_FLOAT64);
-      writeFloat16s(v, this.view, this.pos);
-      this.pos += size;
+      const type = isF32 ? Ext.F16_AS_FLOAT32 : Ext.F16_AS_FLOAT64;
+      const halves = this.scratch(size);
+      writeFloat16s(v, new DataView(halves.buffer, halves.byteOffset, size), 0);
+      if (!this.writePlanes(halves.subarray(0, size), type)) {
+        this.writeExtHeader(size, type);
+        this.buf.set(halves.subarray(0, size), this.pos);
+        this.pos += size;
+      }
     } else {
       const params = int8Params(v);
       if (params === null) return false; // non-finite values: stored losslessly

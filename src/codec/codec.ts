@@ -88,7 +88,7 @@ const LZ4_SKIP = 64;
 class Codec implements RecordCodec {
   readonly options: ResolvedCodecOptions;
   private readonly writer: BodyWriter;
-  private readonly reader = new MsgpackReader();
+  private readonly reader: MsgpackReader;
   private writing = false;
 
   /**
@@ -122,6 +122,7 @@ class Codec implements RecordCodec {
   constructor(options: ResolvedCodecOptions) {
     this.options = options;
     this.writer = new BodyWriter(options);
+    this.reader = new MsgpackReader(options.maxRecordBytes);
   }
 
   encode(features: Features, createdAtMs: number): Buffer {

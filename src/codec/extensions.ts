@@ -8,6 +8,7 @@ import { Ext } from './format.js';
 import { HOST_IS_LITTLE_ENDIAN, swapBytes } from './endian.js';
 import { numberArrayWidth, readNumberArray } from './number-array.js';
 import { INT8_HEADER_BYTES, readFloat16s, readInt8Codes } from './quantize.js';
+import { unpackPlanes } from './byte-planes.js';
 
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
@@ -43,6 +44,9 @@ function readRaw(ctor: TypedArrayCtor, data: Uint8Array): ArrayBufferView {
 export class FeatureExtensions implements ExtensionCodecType<undefined> {
   /** Quantized ext types are accepted only in records flagged as quantized. */
   allowQuantized = false;
+
+  /** @param maxBytes largest decoded payload (bounds what a small PLANES payload may expand to) */
+  constructor(private readonly maxBytes: number = 16 * 1024 * 1024) {}
   /** DataView over the ArrayBuffer of the last payload: records usually share one. */
   private view: DataView = EMPTY_VIEW;
 
@@ -61,6 +65,13 @@ export class FeatureExtensions implements ExtensionCodecType<undefined> {
   }
 
   decode(data: Uint8Array, type: number): unknown {
+    if (type === Ext.PLANES) {
+      const { innerType, buffer } = unpackPlanes(data, this.maxBytes);
+      // a fresh, aligned buffer: no second copy for the lossless kinds
+      if (innerType === Ext.FLOAT32) return new Float32Array(buffer);
+      if (innerType === Ext.FLOAT64) return new Float64Array(buffer);
+      return this.decode(new Uint8Array(buffer), innerType); // float16 kinds (checks allowQuantized)
+    }
     const raw = RAW_TYPES[type];
     if (raw !== undefined) return readRaw(raw, data);
     if (numberArrayWidth(type) >= 0) return readNumberArray(type, this.viewOf(data), data.byteOffset, data.length);

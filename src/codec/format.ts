@@ -74,4 +74,9 @@ export const Ext = {
   NUM_UINT32: 29,
   NUM_FLOAT32: 30,
   NUM_FLOAT64: 31,
+  /**
+   * A float vector (FLOAT32, FLOAT64 or a float16 kind) stored as byte planes,
+   * each raw or palette-packed (byte-planes.ts); decoded to the inner type.
+   */
+  PLANES: 32,
 } as const;

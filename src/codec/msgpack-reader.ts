@@ -21,13 +21,15 @@ function fail(reason: string, pos: number): never {
 }
 
 export class MsgpackReader {
-  private readonly extensions = new FeatureExtensions();
+  private readonly extensions: FeatureExtensions;
   private readonly tableLength: number;
   private b: Buffer = Buffer.alloc(0);
   private pos = 0;
   private end = 0;
 
-  constructor(formatVersion: number = FORMAT_VERSION) {
+  /** @param maxBytes largest decoded size of one ext payload (bomb guard) */
+  constructor(maxBytes?: number, formatVersion: number = FORMAT_VERSION) {
+    this.extensions = new FeatureExtensions(maxBytes);
     this.tableLength = FIELD_TABLE_LENGTH[formatVersion] ?? 0;
   }
 

@@ -14,6 +14,7 @@ export const DEFAULT_CODEC_OPTIONS: ResolvedCodecOptions = Object.freeze({
   quantize: 'none',
   quantizeMinLength: 16,
   maxRecordBytes: 16 * 1024 * 1024,
+  packFloats: true,
 });
 
 function invalid(message: string): FeatureCacheError {
@@ -37,6 +38,7 @@ export function resolveCodecOptions(options: CodecOptions = {}): ResolvedCodecOp
   if (o.quantize !== 'none' && o.quantize !== 'float16' && o.quantize !== 'int8') {
     throw invalid(`quantize must be 'none', 'float16' or 'int8'`);
   }
+  if (typeof o.packFloats !== 'boolean') throw invalid('packFloats must be a boolean');
   if (!isCount(o.compressionThreshold, 0, MAX_RECORD_BYTES_LIMIT)) throw invalid('compressionThreshold must be an integer >= 0');
   if (!isCount(o.quantizeMinLength, 1, 2 ** 32)) throw invalid('quantizeMinLength must be an integer >= 1');
   if (!isCount(o.maxRecordBytes, HEADER_BYTES + 64, MAX_RECORD_BYTES_LIMIT)) {
