@@ -5,8 +5,9 @@
  * docs/HTTP.md.
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { FeatureCacheOptions, Logger, RedisTarget } from './types.js';
+import type { FeatureCacheOptions, Logger, RedisTarget, SimilarityOptions } from './types.js';
 
 export type ApiScope = 'read' | 'write';
 
@@ -56,7 +57,46 @@ export interface ServiceConfig {
   shutdownTimeoutMs: number;
   /** Serve /metrics without a key even when keys are configured. @default false */
   publicMetrics: boolean;
+  /** Service processes on one port (node:cluster, src/server-cluster.ts). @default 1 */
+  workers: number;
+  /** Image upload, extraction and similarity settings. */
+  images: ImageConfig;
 }
+
+/** Settings of POST /analysis/features, /analysis/similar and /analysis/compare. */
+export interface ImageConfig {
+  /** Extraction worker threads per service process. @default max(1, floor(os.availableParallelism() / workers)) */
+  extractWorkers: number;
+  /** Largest uploaded image in bytes. @default 16 MiB */
+  maxImageBytes: number;
+  /** Largest image in width x height (decompression-bomb guard). @default 40_000_000 */
+  maxImagePixels: number;
+  /** Accepted image formats, as sharp names them. @default ['jpeg','png','webp','gif','tiff','avif'] */
+  formats: string[];
+  /** Similarity index over extracted records (phash, dhash). @default true */
+  similarity: boolean;
+  /** Similarity index over user-stored records (PUT, batch-set): one more round trip per write chunk. @default false */
+  similarityStored: boolean;
+  /** Expected indexed images; sizes the index (tables, shards, largest radius). @default 1_000_000 */
+  expectedImages: number;
+  /** Largest `limit` of a similarity query. @default 1000 */
+  searchMaxLimit: number;
+}
+
+/** Format names FEATCACHE_IMAGE_FORMATS accepts (sharp's names and common aliases). */
+const IMAGE_FORMATS: Readonly<Record<string, string>> = {
+  jpeg: 'jpeg',
+  jpg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  tiff: 'tiff',
+  tif: 'tiff',
+  avif: 'avif',
+  heif: 'heif',
+  heic: 'heif',
+};
+const DEFAULT_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'];
 
 /** An invalid configuration variable. The message names it. */
 export class ConfigError extends Error {
@@ -113,6 +153,16 @@ const apiKeys = z.string().transform((s, ctx): ApiKey[] => {
   return keys;
 });
 
+const formatList = z.string().transform((s, ctx): string[] => {
+  const names = s.split(',').map((f) => f.trim().toLowerCase()).filter(Boolean);
+  const unknown = names.filter((f) => IMAGE_FORMATS[f] === undefined);
+  if (names.length === 0 || unknown.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${Object.keys(IMAGE_FORMATS).join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}` });
+    return z.NEVER;
+  }
+  return [...new Set(names.map((f) => IMAGE_FORMATS[f]!))];
+});
+
 /** Variable name -> schema. Absent (or empty) variables take the default. */
 const VARS = {
   HOST: z.string().trim().min(1),
@@ -143,6 +193,15 @@ const VARS = {
   FEATCACHE_HEALTH_TIMEOUT_MS: int(50, 60_000),
   FEATCACHE_SHUTDOWN_TIMEOUT_MS: int(0, 600_000),
   FEATCACHE_PUBLIC_METRICS: bool,
+  FEATCACHE_WORKERS: int(1, 64),
+  FEATCACHE_EXTRACT_WORKERS: int(1, 256),
+  FEATCACHE_MAX_IMAGE_BYTES: int(1024, 1024 * 1024 * 1024),
+  FEATCACHE_MAX_IMAGE_PIXELS: int(1, 1_000_000_000),
+  FEATCACHE_IMAGE_FORMATS: formatList,
+  FEATCACHE_SIMILARITY: bool,
+  FEATCACHE_SIMILARITY_STORED: bool,
+  FEATCACHE_EXPECTED_IMAGES: int(1, 10_000_000_000),
+  FEATCACHE_SEARCH_MAX_LIMIT: int(1, 100_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 } as const;
 
@@ -212,6 +271,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (v.FEATCACHE_COMMAND_TIMEOUT_MS !== undefined) cache.commandTimeoutMs = v.FEATCACHE_COMMAND_TIMEOUT_MS;
   if (v.FEATCACHE_MAX_RECORD_BYTES !== undefined) cache.maxRecordBytes = v.FEATCACHE_MAX_RECORD_BYTES;
 
+  const workers = v.FEATCACHE_WORKERS ?? 1;
+  const images: ImageConfig = {
+    // several service processes share the cores: do not start cores x workers threads
+    extractWorkers: v.FEATCACHE_EXTRACT_WORKERS ?? Math.max(1, Math.floor(availableParallelism() / workers)),
+    maxImageBytes: v.FEATCACHE_MAX_IMAGE_BYTES ?? 16 * 1024 * 1024,
+    maxImagePixels: v.FEATCACHE_MAX_IMAGE_PIXELS ?? 40_000_000,
+    formats: v.FEATCACHE_IMAGE_FORMATS ?? [...DEFAULT_IMAGE_FORMATS],
+    similarity: v.FEATCACHE_SIMILARITY ?? true,
+    similarityStored: v.FEATCACHE_SIMILARITY_STORED ?? false,
+    expectedImages: v.FEATCACHE_EXPECTED_IMAGES ?? 1_000_000,
+    searchMaxLimit: v.FEATCACHE_SEARCH_MAX_LIMIT ?? 1000,
+  };
+
   return {
     host,
     port: v.PORT ?? 8000,
@@ -225,6 +297,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     healthTimeoutMs: v.FEATCACHE_HEALTH_TIMEOUT_MS ?? 1500,
     shutdownTimeoutMs: v.FEATCACHE_SHUTDOWN_TIMEOUT_MS ?? 10_000,
     publicMetrics: v.FEATCACHE_PUBLIC_METRICS ?? false,
+    workers,
+    images,
   };
 }
 
@@ -255,4 +329,16 @@ export function toFeatureCacheOptions(config: ServiceConfig, logger?: Logger): F
   else if (config.redis.kind === 'embedded') options.embedded = { dir: config.redis.dir, port: config.redis.port };
   if (logger) options.logger = logger;
   return options;
+}
+
+/** Hash fields the service indexes: pHash for queries by default, dHash for `{ dhash }` queries. */
+export const INDEXED_FIELDS: readonly string[] = Object.freeze(['phash', 'dhash']);
+
+/**
+ * The similarity-index options of the service's caches (the same for the
+ * extracted and the stored index, and for every service process: the index
+ * layout in Redis follows from them).
+ */
+export function toSimilarityOptions(images: ImageConfig): SimilarityOptions {
+  return { fields: [...INDEXED_FIELDS], expectedImages: images.expectedImages, maxLimit: images.searchMaxLimit };
 }

@@ -9,6 +9,10 @@
  * asks every worker to shut down gracefully (the same path as a single process),
  * waits for them, then stops the embedded redis-server. A worker that dies
  * unexpectedly is replaced, unless they keep dying (then the primary stops).
+ *
+ * Each worker has its own extraction pool; unless FEATCACHE_EXTRACT_WORKERS is
+ * set, its size is the cores divided by FEATCACHE_WORKERS (at least 1), so N
+ * processes do not start N x cores hashing threads (src/config.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { pino } from 'pino';
@@ -21,9 +25,11 @@ export const SHUTDOWN_MESSAGE = 'featcache:shutdown';
 
 const RESTART_WINDOW_MS = 10_000;
 const MAX_RESTARTS_IN_WINDOW = 5;
+/** Beyond FEATCACHE_SHUTDOWN_TIMEOUT_MS, how long the primary waits for a worker before SIGKILL. */
+const STRAGGLER_GRACE_MS = 5000;
 
 /**
- * Parses FEATCACHE_WORKERS.
+ * Parses FEATCACHE_WORKERS (the same rule as loadConfig's `workers`, for callers without a full config).
  * @default 1
  * @throws Error naming the variable when it is not an integer in 1..64
  */
@@ -70,11 +76,20 @@ export async function runPrimary(config: ServiceConfig, workers: number, logger:
   const shutdown = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
+    // a worker still starting up has no SHUTDOWN_MESSAGE handler yet: bound the wait
+    const graceMs = config.shutdownTimeoutMs + STRAGGLER_GRACE_MS;
     await Promise.all(
       [...live].map(
         (w) =>
           new Promise<void>((resolve) => {
-            w.once('exit', () => resolve());
+            const kill = setTimeout(() => {
+              logger.error({ pid: w.process.pid, graceMs }, 'worker did not stop in time; killing it');
+              w.process.kill('SIGKILL');
+            }, graceMs);
+            w.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
             if (w.isConnected()) w.send(SHUTDOWN_MESSAGE);
             else w.process.kill('SIGTERM');
           }),

@@ -10,12 +10,17 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { pino } from 'pino';
-import { ConfigError, loadConfig, toFeatureCacheOptions, type ServiceConfig } from './config.js';
+import { ConfigError, loadConfig, toFeatureCacheOptions, toSimilarityOptions, type ServiceConfig } from './config.js';
+import { extractionFeatureVersion } from './features/extractors.js';
+import { createExtractionPool, type ExtractionPool } from './features/pool.js';
 import { createApp } from './http/app.js';
+import { createImageService } from './http/images.js';
 import { createMetrics } from './http/metrics.js';
+import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from './errors.js';
 import { createFeatureCache } from './index.js';
-import type { FeatureCache } from './types.js';
-import { runPrimary, SHUTDOWN_MESSAGE, workerCount } from './server-cluster.js';
+import { resolveSimilarityOptions } from './search/options.js';
+import type { FeatureCache, FeatureCacheOptions } from './types.js';
+import { runPrimary, SHUTDOWN_MESSAGE } from './server-cluster.js';
 
 export interface RunningServer {
   /** http://host:port */
@@ -34,6 +39,68 @@ export interface StartOptions {
   logger?: pino.Logger;
 }
 
+/** The caches and the extraction pool behind the app. */
+interface Backend {
+  /** User-stored features under FEATCACHE_FEATURE_VERSION. */
+  cache: FeatureCache;
+  /** Extracted features under extractionFeatureVersion(FEATCACHE_FEATURE_VERSION), a view on the same connection. */
+  extracted: FeatureCache;
+  pool: ExtractionPool;
+  /** Closes the caches (the view with its parent), then the pool. */
+  close(): Promise<void>;
+}
+
+/** One radius-0 query: fails with INVALID_OPTIONS, naming the variable, when the index in Redis has another layout. */
+async function checkIndexLayout(cache: FeatureCache, config: ServiceConfig): Promise<void> {
+  try {
+    await cache.searchSimilar({ phash: '0123456789abcdef' }, { maxDistance: 0, limit: 1 });
+  } catch (err) {
+    if (!isFeatureCacheError(err, ErrorCodes.INVALID_OPTIONS)) throw err;
+    throw new FeatureCacheError(
+      ErrorCodes.INVALID_OPTIONS,
+      `FEATCACHE_EXPECTED_IMAGES=${config.images.expectedImages} does not match the similarity index of version ${cache.featureVersion} in Redis ` +
+        `(${err.message}); start with the value it was built with, or change FEATCACHE_FEATURE_VERSION to build a new index`,
+      { cause: err, details: err.details },
+    );
+  }
+}
+
+/**
+ * Opens the stored-features cache, its extraction view (the version the
+ * `featcache ingest` CLI writes) and the extraction pool, and checks that the
+ * similarity index in Redis has the configured layout (fails fast otherwise).
+ */
+async function openBackend(config: ServiceConfig, logger: pino.Logger): Promise<Backend> {
+  const similarity = toSimilarityOptions(config.images);
+  const options: FeatureCacheOptions = toFeatureCacheOptions(config, logger);
+  if (config.images.similarityStored) options.similarity = similarity;
+  const cache = await createFeatureCache(options);
+  let pool: ExtractionPool | undefined;
+  try {
+    const extracted = await cache.withVersion(extractionFeatureVersion(cache.featureVersion), {
+      similarity: config.images.similarity ? similarity : false,
+    });
+    // a layout mismatch (another FEATCACHE_EXPECTED_IMAGES on the same Redis) would otherwise surface on the first query
+    if (config.images.similarity) await checkIndexLayout(extracted, config);
+    if (config.images.similarityStored) await checkIndexLayout(cache, config);
+    pool = createExtractionPool({ size: config.images.extractWorkers });
+    const p = pool;
+    return {
+      cache,
+      extracted,
+      pool,
+      async close() {
+        await cache.close(); // closes the view too
+        await p.close();
+      },
+    };
+  } catch (err) {
+    await cache.close();
+    await pool?.close();
+    throw err;
+  }
+}
+
 /**
  * Starts the service.
  * @param config default: loadConfig(process.env)
@@ -46,9 +113,25 @@ export async function startServer(config: ServiceConfig = loadConfig(), opts: St
       base: { service: 'featcache' },
       redact: { paths: ['authorization', 'headers.authorization', 'req.headers.authorization', 'apiKeys'], censor: '[redacted]' },
     });
-  const cache: FeatureCache = await createFeatureCache(toFeatureCacheOptions(config, logger));
+  const backend = await openBackend(config, logger);
+  const { cache, extracted, pool } = backend;
   const metrics = createMetrics();
-  const app = createApp({ cache, config, logger, metrics });
+  let app: ReturnType<typeof createApp>;
+  try {
+    const images = createImageService({
+      stored: cache,
+      extracted,
+      pool,
+      extractOptions: { maxBytes: config.images.maxImageBytes, maxPixels: config.images.maxImagePixels, allowedFormats: config.images.formats },
+      indexed: { extracted: config.images.similarity, stored: config.images.similarityStored },
+      metrics,
+    });
+    const maxRadius = resolveSimilarityOptions(toSimilarityOptions(config.images)).maxRadius;
+    app = createApp({ cache, config, logger, metrics, images, maxRadius });
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
 
   const server: Server = createServer(
     getRequestListener(app.fetch, {
@@ -72,7 +155,7 @@ export async function startServer(config: ServiceConfig = loadConfig(), opts: St
       });
     });
   } catch (err) {
-    await cache.close();
+    await backend.close();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -81,14 +164,17 @@ export async function startServer(config: ServiceConfig = loadConfig(), opts: St
   if (config.apiKeys.length === 0) {
     logger.warn({ host: config.host }, 'FEATCACHE_API_KEYS is not set: authentication is disabled, so the service listens on loopback only');
   }
-  logger.info({ url, redis: config.redis.kind, auth: config.apiKeys.length > 0 }, 'featcache listening');
+  logger.info(
+    { url, redis: config.redis.kind, auth: config.apiKeys.length > 0, extractWorkers: pool.size, extractedVersion: extracted.featureVersion },
+    'featcache listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       app.beginShutdown();
       await stopListening(server, config.shutdownTimeoutMs);
-      await cache.close();
+      await backend.close();
       logger.info('featcache stopped');
     })();
     return closing;
@@ -117,17 +203,16 @@ async function stopListening(server: Server, timeoutMs: number): Promise<void> {
  */
 async function main(): Promise<void> {
   let config: ServiceConfig;
-  let workers: number;
   try {
     config = loadConfig();
-    workers = workerCount();
   } catch (err) {
-    if (err instanceof ConfigError || (err instanceof Error && err.message.startsWith('FEATCACHE_WORKERS'))) {
+    if (err instanceof ConfigError) {
       process.stderr.write(`featcache: invalid configuration: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
   }
+  const workers = config.workers;
   if (workers > 1 && cluster.isPrimary) {
     const logger = pino({ level: config.logLevel, base: { service: 'featcache', role: 'primary' } });
     try {

@@ -19,6 +19,12 @@ import type { HttpMetrics } from './metrics.js';
 import { readBody } from './negotiate.js';
 import { buildOpenApi } from './openapi.js';
 import { validationError, type AnyRoute, type AppEnv, type RouteDeps } from './route.js';
+import type { RouteAccess } from './auth.js';
+import { buildImageSchemas } from './image-schemas.js';
+import type { ImageService } from './images.js';
+import { featuresRoutes } from './routes/features.js';
+import { similarRoutes } from './routes/similar.js';
+import { readUpload, uploadKind } from './upload.js';
 import { adminRoutes } from './routes/admin.js';
 import { batchRoutes } from './routes/batch.js';
 import { groupRoutes } from './routes/group.js';
@@ -34,6 +40,10 @@ export interface AppDeps {
   config: ServiceConfig;
   logger: pino.Logger;
   metrics: HttpMetrics;
+  /** Extraction and similarity (POST /analysis/features, /similar, /compare); absent: not served. */
+  images?: ImageService;
+  /** Largest max_distance of a similarity query (the index's maxRadius). @default 12 */
+  maxRadius?: number;
 }
 
 export interface App {
@@ -52,7 +62,7 @@ function hasQuery(c: Context<AppEnv>): boolean {
 }
 
 /** Builds the app. All routes, limits and keys come from `config`. */
-export function createApp({ cache, config, logger, metrics }: AppDeps): App {
+export function createApp({ cache, config, logger, metrics, images, maxRadius = 12 }: AppDeps): App {
   const hono = new Hono<AppEnv>();
   const auth = createAuthenticator(config.apiKeys);
   const schemas = buildSchemas({ maxBatch: config.maxBatch, maxImageIdBytes: config.maxImageIdBytes });
@@ -60,6 +70,8 @@ export function createApp({ cache, config, logger, metrics }: AppDeps): App {
   const guardedHealth = (): Promise<HealthReport> => guardHealth(cache, config, metrics);
   const single = coalesceSingleImageIo(cache, config.cache.batchSize ?? 100);
   const deps: RouteDeps = { cache, config, logger, metrics, schemas, guardedHealth, isShuttingDown: () => shuttingDown, single };
+  if (images) deps.images = images;
+  const imageSchemas = buildImageSchemas(schemas, { maxBatch: config.maxBatch, maxRadius, searchMaxLimit: config.images.searchMaxLimit });
   const debugEnabled = logger.isLevelEnabled('debug');
 
   // Outer middleware: request id, metrics and the access log.
@@ -89,6 +101,8 @@ export function createApp({ cache, config, logger, metrics }: AppDeps): App {
     ...batchRoutes(deps),
     ...groupRoutes(deps),
     ...probeRoutes(deps),
+    ...featuresRoutes(deps, imageSchemas),
+    ...similarRoutes(deps, imageSchemas),
   ];
   const tooLarge = () => {
     throw new ApiError(413, HttpErrorCodes.PAYLOAD_TOO_LARGE, `Request body exceeds ${config.maxBodyBytes} bytes`);
@@ -126,6 +140,7 @@ export function createApp({ cache, config, logger, metrics }: AppDeps): App {
   function register(app: Hono<AppEnv>, r: AnyRoute, limitMw: typeof limit): void {
     const path = r.path.replace(/\{(\w+)\}/g, ':$1');
     const access = r.access === 'metrics' ? (config.publicMetrics ? 'public' : 'read') : r.access;
+    if (!r.handle && !r.upload) throw new Error(`route ${r.method} ${r.path} has neither handle nor upload`);
     const guard = async (c: Context<AppEnv>, next: () => Promise<void>) => {
       c.set('route', r.path);
       auth.check(requestHeader(c, 'authorization'), access);
@@ -133,12 +148,38 @@ export function createApp({ cache, config, logger, metrics }: AppDeps): App {
     };
     const handler = async (c: Context<AppEnv>) => {
       const params = r.params ? parse(r.params, c.req.param(), 'path') : undefined;
+      if (r.upload && (!r.handle || isUpload(c))) return handleUpload(c, r, params);
       const query = r.query ? parse(r.query, hasQuery(c) ? c.req.query() : NO_QUERY, 'query') : undefined;
       const body = r.body ? parse(r.body, await readBody(c), 'body') : undefined;
-      return r.handle(c, { params, query, body });
+      return r.handle!(c, { params, query, body });
     };
-    if (r.body) app.on(r.method.toUpperCase(), path, guard, limitMw, handler);
+    // uploads are read with their own limit (FEATCACHE_MAX_IMAGE_BYTES) by readUpload
+    const bodyLimitMw = r.upload ? (c: Context<AppEnv>, next: () => Promise<void>) => (isUpload(c) ? next() : limitMw(c, next)) : limitMw;
+    if (r.body) app.on(r.method.toUpperCase(), path, guard, bodyLimitMw, handler);
     else app.on(r.method.toUpperCase(), path, guard, handler);
+  }
+
+  /** Reads the image and its text fields, checks the upload's scope, runs the upload handler. */
+  async function handleUpload(c: Context<AppEnv>, r: AnyRoute, params: unknown): Promise<Response> {
+    const up = r.upload!;
+    const query = hasQuery(c) ? c.req.query() : NO_QUERY;
+    const checkScope = (fields: unknown) => {
+      const needed: RouteAccess | undefined = up.access?.(fields);
+      if (needed !== undefined) auth.check(requestHeader(c, 'authorization'), needed);
+    };
+    let fields: unknown;
+    const raw = uploadKind(requestHeader(c, 'content-type')) === 'raw';
+    if (raw) {
+      // the fields are in the query: validate and authorise before reading the image
+      fields = up.fields ? parse(up.fields, query, 'query') : undefined;
+      checkScope(fields);
+    }
+    const upload = await readUpload(c, config.images.maxImageBytes, query);
+    if (!raw) {
+      fields = up.fields ? parse(up.fields, upload.fields, 'form') : undefined;
+      checkScope(fields);
+    }
+    return up.handle(c, { params, fields, image: upload.bytes });
   }
 
   return {
@@ -150,7 +191,16 @@ export function createApp({ cache, config, logger, metrics }: AppDeps): App {
   };
 }
 
-function parse(schema: { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: import('zod').ZodError } }, value: unknown, where: 'path' | 'query' | 'body'): unknown {
+/** True when the body is an uploaded image (multipart/form-data or image/*). */
+function isUpload(c: Context<AppEnv>): boolean {
+  return uploadKind(requestHeader(c, 'content-type')) !== undefined;
+}
+
+function parse(
+  schema: { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: import('zod').ZodError } },
+  value: unknown,
+  where: 'path' | 'query' | 'body' | 'form',
+): unknown {
   const r = schema.safeParse(value);
   if (!r.success) throw validationError(r.error, where);
   return r.data;

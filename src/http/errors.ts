@@ -18,6 +18,8 @@ export const HttpErrorCodes = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** A similarity query on records without an index (FEATCACHE_SIMILARITY / FEATCACHE_SIMILARITY_STORED off). */
+  SIMILARITY_NOT_ENABLED: 'SIMILARITY_NOT_ENABLED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCodes)[keyof typeof HttpErrorCodes];

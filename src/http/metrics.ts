@@ -14,6 +14,8 @@ export interface HttpMetrics {
   cacheReads(hits: number, misses: number): void;
   /** A failed cache operation, by library error code. */
   cacheError(code: string): void;
+  /** One image extraction in the worker pool, by outcome. */
+  imageExtraction(outcome: 'ok' | 'failed'): void;
   /** Feeds the Redis gauges from a health check (or its timeout). */
   redisHealth(report: Pick<HealthReport, 'redis_connected' | 'latency_ms'>): void;
 }
@@ -44,6 +46,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): HttpMetr
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  const extractions = new Counter({
+    name: 'featcache_image_extractions_total',
+    help: 'Uploaded images extracted in the worker pool, by outcome (cache hits extract nothing)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const extractionOk = extractions.labels('ok');
+  const extractionFailed = extractions.labels('failed');
   const redisUp = new Gauge({ name: 'featcache_redis_up', help: '1 when the last health check reached Redis', registers: [registry] });
   const redisLatency = new Gauge({
     name: 'featcache_redis_latency_seconds',
@@ -78,6 +88,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): HttpMetr
     },
     cacheError(code) {
       errors.labels(code).inc();
+    },
+    imageExtraction(outcome) {
+      (outcome === 'ok' ? extractionOk : extractionFailed).inc();
     },
     redisHealth(report) {
       redisUp.set(report.redis_connected ? 1 : 0);

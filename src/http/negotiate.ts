@@ -78,6 +78,11 @@ function jsonValue(v: unknown): unknown {
   return out;
 }
 
+/** Features as the API returns them: typed arrays kept for msgpack, converted for JSON. */
+export function featuresOut(features: FeatureRecord['features'], msgpack: boolean): Record<string, unknown> {
+  return msgpack ? features : (jsonValue(features) as Record<string, unknown>);
+}
+
 /** A record in the API's snake_case shape; typed arrays kept for msgpack, converted for JSON. */
 export function recordOut(r: FeatureRecord, msgpack: boolean) {
   return {

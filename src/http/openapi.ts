@@ -7,16 +7,51 @@ const toSchema = (s: z.ZodType, io: 'input' | 'output') => {
   return rest;
 };
 
+type ObjectSchema = { properties?: Record<string, unknown>; required?: string[] };
+
 function parameters(route: AnyRoute): unknown[] {
   const out: unknown[] = [];
   for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
     if (!schema) continue;
-    const js = toSchema(schema as z.ZodType, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+    const js = toSchema(schema as z.ZodType, 'input') as ObjectSchema;
     for (const [name, prop] of Object.entries(js.properties ?? {})) {
       const p = prop as { description?: string };
       out.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: prop, description: p.description });
     }
   }
+  // an upload's text fields travel in the query string with a raw image/* body (or as form fields)
+  if (route.upload?.fields) {
+    const js = toSchema(route.upload.fields as z.ZodType, 'input') as ObjectSchema;
+    for (const [name, prop] of Object.entries(js.properties ?? {})) {
+      const p = prop as { description?: string };
+      const required = (js.required ?? []).includes(name) ? ' Required with a raw body unless sent as a form field.' : '';
+      out.push({ name, in: 'query', required: false, schema: prop, description: `${p.description ?? name} (image uploads).${required}` });
+    }
+  }
+  return out;
+}
+
+/** The request body: JSON/msgpack from `body`, multipart and image/* from `upload`. */
+function requestBody(route: AnyRoute): unknown {
+  const content: Record<string, unknown> = {};
+  if (route.body) {
+    const schema = toSchema(route.body as z.ZodType, 'input');
+    content['application/json'] = { schema };
+    content['application/msgpack'] = { schema };
+  }
+  if (route.upload) {
+    const fields = route.upload.fields ? (toSchema(route.upload.fields as z.ZodType, 'input') as ObjectSchema) : {};
+    content['multipart/form-data'] = {
+      schema: {
+        type: 'object',
+        required: ['image', ...(fields.required ?? [])],
+        properties: { image: { type: 'string', format: 'binary', description: 'the image file' }, ...(fields.properties ?? {}) },
+      },
+    };
+    content['image/*'] = { schema: { type: 'string', format: 'binary' } };
+  }
+  const out: Record<string, unknown> = { required: true, content };
+  if (route.upload) out['description'] = route.upload.description;
   return out;
 }
 
@@ -36,10 +71,11 @@ export function buildOpenApi(routes: readonly AnyRoute[], opts: { authEnabled: b
     const secured = opts.authEnabled && (r.access === 'read' || r.access === 'write' || (r.access === 'metrics' && !opts.publicMetrics));
     const responses: Record<string, unknown> = {};
     for (const [status, doc] of Object.entries(r.responses)) responses[status] = response(doc);
-    if (r.params || r.query || r.body) responses['400'] ??= { description: 'Invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    if (r.params || r.query || r.body || r.upload) responses['400'] ??= { description: 'Invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     if (secured) {
       responses['401'] = { description: 'Missing or unknown API key' };
       if (r.access === 'write') responses['403'] = { description: 'The key lacks the write scope' };
+      else if (r.upload?.access) responses['403'] = { description: 'The key lacks the scope this upload needs (see the description)' };
     }
     const op: Record<string, unknown> = {
       operationId: `${r.method}_${r.path.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')}`,
@@ -51,10 +87,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], opts: { authEnabled: b
     };
     if (r.description) op['description'] = r.description;
     if (r.access === 'read' || r.access === 'write') op['x-scope'] = r.access;
-    if (r.body) {
-      const schema = toSchema(r.body as z.ZodType, 'input');
-      op['requestBody'] = { required: true, content: { 'application/json': { schema }, 'application/msgpack': { schema } } };
-    }
+    if (r.body || r.upload) op['requestBody'] = requestBody(r);
     (paths[r.path] ??= {})[r.method] = op;
   }
   return {

@@ -12,6 +12,7 @@ import { ApiError, HttpErrorCodes } from './errors.js';
 import type { HttpMetrics } from './metrics.js';
 import type { NodeBindings } from './node-io.js';
 import type { SingleImageIo } from './coalesce.js';
+import type { ImageService } from './images.js';
 import { errorSchema, type Schemas } from './schemas.js';
 import type { pino } from 'pino';
 
@@ -27,7 +28,34 @@ export interface ResponseDoc {
   contentType?: string;
 }
 
-export interface RouteSpec<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined> {
+/**
+ * A route that (also, or only) takes an uploaded image: `multipart/form-data`
+ * with a file field `image` plus text fields, or the raw image with
+ * `Content-Type: image/*` and the text fields in the query string. The app reads
+ * the image with the FEATCACHE_MAX_IMAGE_BYTES limit (src/http/upload.ts); JSON
+ * and msgpack bodies still go to the route's `handle`.
+ */
+export interface UploadSpec<P extends z.ZodType | undefined = undefined, F extends z.ZodType | undefined = undefined> {
+  /** What the upload does (the OpenAPI requestBody description). */
+  description: string;
+  /** The text fields (values are strings: coerce them). Parsed from the query for raw bodies, from the form (over the query) for multipart. */
+  fields?: F;
+  /**
+   * The scope the request needs once its fields are known (e.g. write when the
+   * upload is stored). Raw uploads are checked before the image is read; multipart
+   * ones after the form is parsed. The route's `access` is always checked first.
+   * @default the route's access
+   */
+  access?(fields: Out<F>): RouteAccess;
+  handle(c: Context<AppEnv>, input: { params: Out<P>; fields: Out<F>; image: Uint8Array }): Response | Promise<Response>;
+}
+
+export interface RouteSpec<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+  F extends z.ZodType | undefined = undefined,
+> {
   method: 'get' | 'put' | 'post' | 'delete';
   /** OpenAPI-style path: /analysis/cache/image/{image_id}. Also the metrics label. */
   path: string;
@@ -39,18 +67,24 @@ export interface RouteSpec<P extends z.ZodType | undefined = undefined, Q extend
   params?: P;
   query?: Q;
   body?: B;
+  /** Also accept an uploaded image (see UploadSpec). A route with only `upload` answers 415 to other bodies. */
+  upload?: UploadSpec<P, F>;
   responses: Record<number, ResponseDoc>;
-  handle(c: Context<AppEnv>, input: { params: Out<P>; query: Out<Q>; body: Out<B> }): Response | Promise<Response>;
+  /** Handles requests without an uploaded image; may be absent when the route only takes uploads. */
+  handle?(c: Context<AppEnv>, input: { params: Out<P>; query: Out<Q>; body: Out<B> }): Response | Promise<Response>;
 }
 
 // The registry holds routes of different parameter types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = RouteSpec<any, any, any>;
+export type AnyRoute = RouteSpec<any, any, any, any>;
 
 /** Identity helper that infers the handler's input types from the schemas. */
-export function defineRoute<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  spec: RouteSpec<P, Q, B>,
-): RouteSpec<P, Q, B> {
+export function defineRoute<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+  F extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<P, Q, B, F>): RouteSpec<P, Q, B, F> {
   return spec;
 }
 
@@ -67,10 +101,12 @@ export interface RouteDeps {
   isShuttingDown(): boolean;
   /** Single-image reads and writes, coalesced per event-loop turn (src/http/coalesce.ts). */
   single: SingleImageIo;
+  /** Extraction and similarity (src/http/images.ts); absent: those routes are not served. */
+  images?: ImageService;
 }
 
 /** Maps zod issues to the API error: batch limits 413, image IDs and features by code, the rest 400. */
-export function validationError(error: z.ZodError, where: 'path' | 'query' | 'body'): ApiError {
+export function validationError(error: z.ZodError, where: 'path' | 'query' | 'body' | 'form'): ApiError {
   const issue = error.issues[0];
   if (issue === undefined) return new ApiError(400, HttpErrorCodes.INVALID_REQUEST, `Invalid ${where}`);
   const path = issue.path.map(String);

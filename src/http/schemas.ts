@@ -54,6 +54,8 @@ export function buildSchemas(limits: SchemaLimits) {
   const types = z.array(z.string().min(1)).min(1).max(64);
 
   return {
+    /** One image ID (1..maxImageIdBytes UTF-8 bytes, no control characters). */
+    imageId,
     imageParams: z.object({ image_id: imageId }),
     groupParams: z.object({ group }),
     getImageQuery: z.object({

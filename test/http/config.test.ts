@@ -2,7 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, toFeatureCacheOptions } from '../../src/config.js';
+import { availableParallelism } from 'node:os';
+import { ConfigError, loadConfig, toFeatureCacheOptions, toSimilarityOptions } from '../../src/config.js';
 
 const fails = (env: Record<string, string>, variable: string) => {
   try {
@@ -94,6 +95,65 @@ describe('loadConfig', () => {
     });
     const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000,[::1]:7001', REDIS_SENTINEL_NAME: 'ignored' });
     expect(toFeatureCacheOptions(cluster).redis).toEqual({ cluster: { nodes: [{ host: 'n1', port: 7000 }, { host: '::1', port: 7001 }] } });
+  });
+});
+
+describe('image and similarity variables', () => {
+  it('defaults: 16 MiB, 40 MP, six formats, extracted index on, stored index off, 1M expected images', () => {
+    const c = loadConfig({});
+    expect(c.workers).toBe(1);
+    expect(c.images).toEqual({
+      extractWorkers: availableParallelism(),
+      maxImageBytes: 16 * 1024 * 1024,
+      maxImagePixels: 40_000_000,
+      formats: ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'],
+      similarity: true,
+      similarityStored: false,
+      expectedImages: 1_000_000,
+      searchMaxLimit: 1000,
+    });
+    expect(toSimilarityOptions(c.images)).toEqual({ fields: ['phash', 'dhash'], expectedImages: 1_000_000, maxLimit: 1000 });
+  });
+
+  it('parses the variables and divides the extraction threads among FEATCACHE_WORKERS processes', () => {
+    const c = loadConfig({
+      FEATCACHE_MAX_IMAGE_BYTES: '1048576',
+      FEATCACHE_MAX_IMAGE_PIXELS: '1000000',
+      FEATCACHE_IMAGE_FORMATS: 'JPG, png,tif,jpeg',
+      FEATCACHE_SIMILARITY: 'false',
+      FEATCACHE_SIMILARITY_STORED: 'yes',
+      FEATCACHE_EXPECTED_IMAGES: '50000',
+      FEATCACHE_SEARCH_MAX_LIMIT: '20',
+      FEATCACHE_EXTRACT_WORKERS: '3',
+    });
+    expect(c.images).toEqual({
+      extractWorkers: 3,
+      maxImageBytes: 1048576,
+      maxImagePixels: 1_000_000,
+      formats: ['jpeg', 'png', 'tiff'],
+      similarity: false,
+      similarityStored: true,
+      expectedImages: 50_000,
+      searchMaxLimit: 20,
+    });
+    const many = loadConfig({ FEATCACHE_WORKERS: '64' });
+    expect(many.workers).toBe(64);
+    expect(many.images.extractWorkers).toBe(Math.max(1, Math.floor(availableParallelism() / 64)));
+  });
+
+  it('rejects invalid values naming the variable', () => {
+    fails({ FEATCACHE_WORKERS: '0' }, 'FEATCACHE_WORKERS');
+    fails({ FEATCACHE_WORKERS: '65' }, 'FEATCACHE_WORKERS');
+    fails({ FEATCACHE_EXTRACT_WORKERS: '0' }, 'FEATCACHE_EXTRACT_WORKERS');
+    fails({ FEATCACHE_MAX_IMAGE_BYTES: '16MiB' }, 'FEATCACHE_MAX_IMAGE_BYTES');
+    fails({ FEATCACHE_MAX_IMAGE_BYTES: '100' }, 'FEATCACHE_MAX_IMAGE_BYTES');
+    fails({ FEATCACHE_MAX_IMAGE_PIXELS: '0' }, 'FEATCACHE_MAX_IMAGE_PIXELS');
+    fails({ FEATCACHE_IMAGE_FORMATS: 'jpeg,bmp' }, 'FEATCACHE_IMAGE_FORMATS');
+    fails({ FEATCACHE_IMAGE_FORMATS: ',' }, 'FEATCACHE_IMAGE_FORMATS');
+    fails({ FEATCACHE_SIMILARITY: 'sometimes' }, 'FEATCACHE_SIMILARITY');
+    fails({ FEATCACHE_SIMILARITY_STORED: '2' }, 'FEATCACHE_SIMILARITY_STORED');
+    fails({ FEATCACHE_EXPECTED_IMAGES: '0' }, 'FEATCACHE_EXPECTED_IMAGES');
+    fails({ FEATCACHE_SEARCH_MAX_LIMIT: '100001' }, 'FEATCACHE_SEARCH_MAX_LIMIT');
   });
 });
 

@@ -1,34 +1,24 @@
 /**
- * POST /analysis/features, mounted on a bare Hono app with the app's error
- * mapping, over real HTTP, with a real cache on a private redis-server, the real
- * worker pool and real images made by sharp.
+ * POST /analysis/features on the real service (startStack: real redis-server,
+ * real worker pool, real HTTP), with real images made by sharp. Extractions are
+ * counted from /metrics (featcache_image_extractions_total).
  */
-import type { AddressInfo } from 'node:net';
-import { request, type Server } from 'node:http';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { request } from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { extractFeatures, extractorVersion } from '../../src/features/index.js';
-import { extractionFeatureVersion } from '../../src/features/extractors.js';
-import { createExtractionPool, type ExtractionPool } from '../../src/features/pool.js';
-import { toErrorAnswer } from '../../src/http/errors.js';
-import type { AppEnv } from '../../src/http/route.js';
-import { featuresRoutes } from '../../src/http/routes/features.js';
+import { createImageService } from '../../src/http/images.js';
 import { createFeatureCache } from '../../src/index.js';
 import type { FeatureCache } from '../../src/types.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { startStack, type Stack } from './stack.js';
 
 const MAX_BYTES = 200_000;
 const MAX_PIXELS = 1_000_000;
 
-let t: TestRedis;
-let cache: FeatureCache;
-let pool: ExtractionPool;
-let server: Server;
+let s: Stack;
 let base: string;
-let extractCalls = 0;
+let cache: FeatureCache;
 
 let jpeg: Buffer;
 let png: Buffer;
@@ -49,6 +39,14 @@ interface Answer {
 async function call(path: string, init: RequestInit): Promise<Answer> {
   const res = await fetch(`${base}${path}`, init);
   return { status: res.status, body: (await res.json()) as Answer['body'], headers: res.headers };
+}
+
+/** Successful and failed extractions so far, from the service's /metrics. */
+async function extractions(): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^featcache_image_extractions_total\{outcome="\w+"\} (\d+)$/gm)) n += Number(m[1]);
+  return n;
 }
 
 function multipart(imageId: string | undefined, bytes: Buffer, type = 'image/jpeg'): RequestInit {
@@ -97,21 +95,16 @@ function raw(bytes: Uint8Array, type: string): RequestInit {
 }
 
 beforeAll(async () => {
-  t = await startTestRedis();
-  cache = await createFeatureCache({ redis: t.url, prefix: 'route', featureVersion: extractionFeatureVersion('1.0'), trackExpiry: false });
-  pool = createExtractionPool({ size: 2 });
-  const counted = { extract: (...args: Parameters<ExtractionPool['extract']>) => ((extractCalls += 1), pool.extract(...args)) };
-  const app = new Hono<AppEnv>();
-  app.route('/', featuresRoutes({ cache, pool: counted, limits: { maxBytes: MAX_BYTES, maxPixels: MAX_PIXELS, allowedFormats: ['jpeg', 'png', 'webp'] } }));
-  // the same mapping as src/http/app.ts's onError
-  app.onError((err, c) => {
-    const a = toErrorAnswer(err);
-    return c.json(a.body, a.status);
+  s = await startStack({
+    FEATCACHE_PREFIX: 'route',
+    FEATCACHE_MAX_IMAGE_BYTES: String(MAX_BYTES),
+    FEATCACHE_MAX_IMAGE_PIXELS: String(MAX_PIXELS),
+    FEATCACHE_IMAGE_FORMATS: 'jpeg,png,webp',
+    FEATCACHE_EXTRACT_WORKERS: '2',
   });
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve()) as Server;
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = s.url;
+  // a second client on the same Redis, reading what the service wrote under the extraction version
+  cache = await createFeatureCache({ redis: s.redis.url, prefix: 'route', featureVersion: `1.0+${extractorVersion()}`, trackExpiry: false });
 
   const noise = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 120, sigma: 40 } } })
     .png()
@@ -121,15 +114,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await pool.close();
-  await cache.close();
-  await t.stop();
+  await cache?.close();
+  await s?.stop();
 });
 
 describe('POST /analysis/features', () => {
   it('extracts a multipart upload, caches it, and answers a second call from the cache', async () => {
-    const before = extractCalls;
+    const before = await extractions();
     const first = await call('/analysis/features', multipart('img-multipart', jpeg));
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ success: true, image_id: 'img-multipart', cached: false });
@@ -138,7 +129,7 @@ describe('POST /analysis/features', () => {
 
     const second = await call('/analysis/features', multipart('img-multipart', jpeg));
     expect(second.body).toMatchObject({ success: true, cached: true, features: first.body.features });
-    expect(extractCalls - before).toBe(1);
+    expect((await extractions()) - before).toBe(1);
     expect((await cache.get('img-multipart'))?.features).toEqual(first.body.features);
   });
 
@@ -150,11 +141,11 @@ describe('POST /analysis/features', () => {
   });
 
   it('computes once for concurrent requests of one cold image', async () => {
-    const before = extractCalls;
+    const before = await extractions();
     const answers = await Promise.all(Array.from({ length: 6 }, () => call('/analysis/features?image_id=burst', raw(jpeg, 'image/jpeg'))));
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
     expect(answers.filter((a) => a.body.cached === false)).toHaveLength(1);
-    expect(extractCalls - before).toBe(1);
+    expect((await extractions()) - before).toBe(1);
   });
 
   it('refuses bad images with the extractor codes, caches nothing, and keeps serving', async () => {
@@ -214,8 +205,12 @@ describe('POST /analysis/features', () => {
     expect([missing.status, missing.body.error?.code]).toEqual([400, 'INVALID_REQUEST']);
   });
 
-  it('refuses a cache whose feature version does not name the extractors', () => {
+  it('refuses an extraction cache whose feature version does not name the extractors', () => {
     const plain = { ...cache, featureVersion: '1.0' } as FeatureCache;
-    expect(() => featuresRoutes({ cache: plain, pool })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTIONS }));
+    const pool = { extract: () => Promise.reject(new Error('unused')) };
+    const build = (extracted: FeatureCache) =>
+      createImageService({ stored: plain, extracted, pool, extractOptions: {}, indexed: { extracted: true, stored: false } });
+    expect(() => build(plain)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTIONS }));
+    expect(() => build(cache)).not.toThrow();
   });
 });

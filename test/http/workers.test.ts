@@ -29,13 +29,18 @@ describe('FEATCACHE_WORKERS', () => {
       cwd: ROOT,
       env: { ...process.env, REDIS_URL: '', PORT: String(port), FEATCACHE_WORKERS: '2', FEATCACHE_DATA_DIR: dir, FEATCACHE_EMBEDDED_PORT: String(redisPort), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true, // its own process group: a failed test kills the workers and redis-server too
     });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
     try {
       const url = `http://127.0.0.1:${port}`;
-      for (let i = 0; ; i++) {
-        if ((await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) === true) break;
-        if (i > 300) throw new Error('service did not become ready');
+      const readyBy = Date.now() + 40_000;
+      for (;;) {
+        // bounded: a worker stuck in start-up would hold the connection forever
+        if ((await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)) === true) break;
+        if (Date.now() > readyBy) throw new Error(`service did not become ready; stderr: ${stderr.slice(-2000)}`);
         await delay(100);
       }
       const put = await fetch(`${url}/analysis/cache/image/w-1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: { n: 7 } }) });
@@ -51,7 +56,13 @@ describe('FEATCACHE_WORKERS', () => {
       expect(await exited).toBe(0);
       expect(await pingRaw('127.0.0.1', redisPort)).toBe(false);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);

@@ -1,0 +1,127 @@
+/**
+ * The service's image side, shared by POST /analysis/features and
+ * /analysis/similar: extraction in the worker pool (through the extraction
+ * view's getOrCompute when an image ID is given), and the choice of cache for a
+ * similarity query (`source`: extracted records or user-stored ones).
+ */
+import type { Context } from 'hono';
+import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
+import { extractorVersion } from '../features/extractors.js';
+import type { ExtractOptions } from '../features/options.js';
+import type { ExtractionPool } from '../features/pool.js';
+import type { FeatureCache, FeatureRecord, Features, GetOrComputeOptions } from '../types.js';
+import { ApiError, HttpErrorCodes } from './errors.js';
+import type { HttpMetrics } from './metrics.js';
+
+/** Where a similarity query or comparison looks: extracted records (default) or user-stored ones. */
+export type Source = 'extracted' | 'stored';
+
+export interface ImageServiceOptions {
+  /** The stored-features cache (FEATCACHE_FEATURE_VERSION). */
+  stored: FeatureCache;
+  /** The extraction view: its featureVersion must contain extractorVersion() (use extractionFeatureVersion). */
+  extracted: FeatureCache;
+  pool: Pick<ExtractionPool, 'extract'>;
+  /** Limits passed to every extraction (maxBytes, maxPixels, allowedFormats). */
+  extractOptions: ExtractOptions;
+  /** Which caches keep a similarity index. */
+  indexed: { extracted: boolean; stored: boolean };
+  /** TTL, groups and lock settings of the records extraction writes. */
+  computeOptions?: GetOrComputeOptions;
+  metrics?: Pick<HttpMetrics, 'imageExtraction'>;
+}
+
+export interface ImageService {
+  readonly extracted: FeatureCache;
+  readonly stored: FeatureCache;
+  /** Extract `bytes` and cache the result under `imageId` (a cached record is returned as is). */
+  extractAndCache(c: Context, imageId: string, bytes: Uint8Array): Promise<{ record: FeatureRecord; computed: boolean }>;
+  /** Extract `bytes` without storing anything. */
+  extractOnly(c: Context, bytes: Uint8Array): Promise<Features>;
+  /** The cache a similarity query over `source` runs on; 400 SIMILARITY_NOT_ENABLED when it has no index. */
+  searchable(source: Source): FeatureCache;
+  /** The cache of `source` (comparisons need no index). */
+  cacheOf(source: Source): FeatureCache;
+}
+
+/**
+ * Builds the image service.
+ * Throws FeatureCacheError INVALID_OPTIONS when the extraction view's version does not name the extractors.
+ */
+export function createImageService(o: ImageServiceOptions): ImageService {
+  const extractors = extractorVersion(o.extractOptions);
+  if (!o.extracted.featureVersion.includes(extractors)) {
+    throw new FeatureCacheError(
+      ErrorCodes.INVALID_OPTIONS,
+      `the extraction cache's featureVersion ${JSON.stringify(o.extracted.featureVersion)} must include the extractor versions ` +
+        `(${extractors}); create it with featureVersion: extractionFeatureVersion(base)`,
+      { details: { option: 'featureVersion' } },
+    );
+  }
+  const computeOptions = o.computeOptions ?? {};
+
+  /** pool.extract, counted in the metrics. */
+  async function extract(bytes: Uint8Array): Promise<Features> {
+    try {
+      const features = (await o.pool.extract(bytes, o.extractOptions)) as unknown as Features;
+      o.metrics?.imageExtraction('ok');
+      return features;
+    } catch (err) {
+      o.metrics?.imageExtraction('failed');
+      throw err;
+    }
+  }
+
+  /** A full extraction queue is 503 with Retry-After (thrown after getOrCompute, which would wrap other errors). */
+  function queueFull(c: Context, err: unknown): unknown {
+    if (isFeatureCacheError(err, ErrorCodes.COMPUTE_FAILED) && err.details?.reason === 'QUEUE_FULL') {
+      c.header('retry-after', '1');
+      return new ApiError(503, ErrorCodes.COMPUTE_FAILED, 'The extraction queue is full; retry later');
+    }
+    return err;
+  }
+
+  const notEnabled = (source: Source) =>
+    new ApiError(
+      400,
+      HttpErrorCodes.SIMILARITY_NOT_ENABLED,
+      source === 'stored'
+        ? 'Similarity search over stored records is off (FEATCACHE_SIMILARITY_STORED=false); search source "extracted" or enable the index'
+        : 'Similarity search over extracted records is off (FEATCACHE_SIMILARITY=false)',
+    );
+
+  return {
+    extracted: o.extracted,
+    stored: o.stored,
+    async extractAndCache(c, imageId, bytes) {
+      let computed = false;
+      try {
+        const record = await o.extracted.getOrCompute(
+          imageId,
+          () => {
+            computed = true;
+            return extract(bytes);
+          },
+          computeOptions,
+        );
+        return { record, computed };
+      } catch (err) {
+        throw queueFull(c, err);
+      }
+    },
+    async extractOnly(c, bytes) {
+      try {
+        return await extract(bytes);
+      } catch (err) {
+        throw queueFull(c, err);
+      }
+    },
+    searchable(source) {
+      if (!o.indexed[source]) throw notEnabled(source);
+      return source === 'stored' ? o.stored : o.extracted;
+    },
+    cacheOf(source) {
+      return source === 'stored' ? o.stored : o.extracted;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Reading uploaded images: `multipart/form-data` (a file field `image` plus text
+ * fields) or the raw bytes with `Content-Type: image/*` (text fields then come
+ * from the query string). The body is read with a byte limit that is enforced
+ * from Content-Length before reading and again while streaming, so an oversized
+ * upload never sits in memory (413 IMAGE_TOO_LARGE).
+ */
+import type { Context } from 'hono';
+import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { ApiError, HttpErrorCodes } from './errors.js';
+import { requestHeader } from './node-io.js';
+
+/** Room for multipart boundaries, part headers and the text fields. */
+export const MULTIPART_OVERHEAD = 64 * 1024;
+const IMAGE_TYPE_RE = /^image\/[\w.+-]+/i;
+const MULTIPART_RE = /^multipart\/form-data\b/i;
+
+/** How a request body carries an image, from its Content-Type; undefined when it carries none. */
+export function uploadKind(contentType: string | undefined): 'multipart' | 'raw' | undefined {
+  if (contentType === undefined) return undefined;
+  if (MULTIPART_RE.test(contentType)) return 'multipart';
+  if (IMAGE_TYPE_RE.test(contentType)) return 'raw';
+  return undefined;
+}
+
+/** An uploaded image and the text fields sent with it. */
+export interface Upload {
+  bytes: Uint8Array;
+  /** Query parameters, overridden by multipart text fields of the same name. */
+  fields: Record<string, string>;
+}
+
+/** The IMAGE_TOO_LARGE error for an upload over `maxBytes`. */
+export function imageTooLarge(maxBytes: number): FeatureCacheError {
+  return new FeatureCacheError(ErrorCodes.IMAGE_TOO_LARGE, `image is larger than ${maxBytes} bytes`, { details: { maxBytes } });
+}
+
+/** Reads the request body, failing as soon as it exceeds `limit` bytes (also from Content-Length, before reading). */
+export async function readLimited(req: Request, limit: number, onExceed: () => Error): Promise<Uint8Array> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw onExceed();
+  if (req.body === null) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw onExceed();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+async function readMultipart(c: Context, contentType: string, maxBytes: number, fields: Record<string, string>): Promise<Upload> {
+  const raw = await readLimited(c.req.raw, maxBytes + MULTIPART_OVERHEAD, () => imageTooLarge(maxBytes));
+  let form: FormData;
+  try {
+    form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, 'Request body is not valid multipart/form-data');
+  }
+  let file: File | undefined;
+  for (const [name, value] of form) {
+    if (name === 'image') {
+      if (typeof value === 'string') throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, 'image: must be a file field');
+      file = value;
+    } else if (typeof value === 'string') fields[name] = value;
+    else throw new ApiError(400, name === 'image_id' ? ErrorCodes.INVALID_IMAGE_ID : HttpErrorCodes.INVALID_REQUEST, `${name} must be a text field`);
+  }
+  if (file === undefined) throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, 'image: a file field named "image" is required');
+  if (file.size > maxBytes) throw imageTooLarge(maxBytes);
+  return { bytes: new Uint8Array(await file.arrayBuffer()), fields };
+}
+
+/**
+ * Reads an uploaded image: multipart (`image` file + text fields) or raw `image/*`.
+ * Throws 415 UNSUPPORTED_MEDIA_TYPE for other bodies, 413 IMAGE_TOO_LARGE over
+ * `maxBytes`, 400 MALFORMED_BODY / INVALID_REQUEST for a broken form.
+ * @param query the parsed query string (fields of raw uploads; defaults for multipart)
+ */
+export async function readUpload(c: Context, maxBytes: number, query: Record<string, string>): Promise<Upload> {
+  const contentType = requestHeader(c, 'content-type');
+  const kind = uploadKind(contentType);
+  const fields = { ...query };
+  if (kind === 'multipart') return readMultipart(c, contentType!, maxBytes, fields);
+  if (kind === 'raw') return { bytes: await readLimited(c.req.raw, maxBytes, () => imageTooLarge(maxBytes)), fields };
+  throw new ApiError(415, HttpErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'Send multipart/form-data (a file field "image" and text fields) or the raw image with Content-Type image/*');
+}
