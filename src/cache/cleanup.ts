@@ -6,7 +6,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { CleanupResult } from '../types.js';
-import { escapeGlob, type KeySchema } from '../redis/keys.js';
+import { escapeGlob, KeySchema } from '../redis/keys.js';
 import { mapRedisError } from '../redis/map-error.js';
 import type { KeyRouter } from '../redis/router.js';
 import type { RecordStore } from './record-store.js';
@@ -14,10 +14,26 @@ import type { RecordStore } from './record-store.js';
 const SCAN_COUNT = 1000;
 const UNLINK_BATCH = 500;
 
-export async function runCleanup(client: Redis | Cluster, router: KeyRouter, keys: KeySchema, store: RecordStore): Promise<CleanupResult> {
+/**
+ * @param keep versions still in use (the cache's own and those of its open
+ *   withVersion() views): their records, counters, groups and index keys stay.
+ */
+export async function runCleanup(
+  client: Redis | Cluster,
+  router: KeyRouter,
+  keys: KeySchema,
+  store: RecordStore,
+  keep: ReadonlySet<string> = new Set([keys.version]),
+): Promise<CleanupResult> {
   const started = Date.now();
   const result: CleanupResult = { cleaned_keys: 0, stale_version_records: 0, orphan_group_entries: 0, scanned_keys: 0, duration_ms: 0 };
-  const currentGroups: string[] = [];
+  const liveGroups: Array<{ key: string; version: string }> = [];
+  const versionAfter = (key: string, head: string): string => {
+    const rest = key.slice(head.length);
+    const sep = rest.indexOf(':');
+    return sep < 0 ? rest : rest.slice(0, sep);
+  };
+  const groupHead = `${keys.prefix}:g:`;
   const masters: Redis[] = router.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
   const pattern = `${escapeGlob(keys.prefix)}:*`;
   try {
@@ -39,7 +55,7 @@ export async function runCleanup(client: Redis | Cluster, router: KeyRouter, key
         for (const key of found) {
           const rec = keys.parseRecordKey(key);
           if (rec) {
-            if (rec.version !== keys.version) {
+            if (!keep.has(rec.version)) {
               doomed.push(key);
               result.stale_version_records++;
             }
@@ -47,23 +63,25 @@ export async function runCleanup(client: Redis | Cluster, router: KeyRouter, key
           }
           const counterVersion = keys.parseCounterKey(key);
           if (counterVersion !== null) {
-            if (counterVersion !== keys.version) doomed.push(key);
+            if (!keep.has(counterVersion)) doomed.push(key);
             continue;
           }
-          if (key.startsWith(`${keys.prefix}:g:`)) {
-            if (key.startsWith(keys.groupPrefix)) currentGroups.push(key);
+          if (key.startsWith(groupHead)) {
+            const version = versionAfter(key, groupHead);
+            if (keep.has(version)) liveGroups.push({ key, version });
             else doomed.push(key);
             continue;
           }
-          // similarity-index keys of other versions (`<prefix>:x:<version>:...`, some with a {hash tag})
-          if (key.startsWith(keys.indexPrefixAny) && !key.startsWith(keys.indexPrefix)) doomed.push(key);
+          // similarity-index keys of versions no longer in use (`<prefix>:x:<version>:...`)
+          if (key.startsWith(keys.indexPrefixAny) && !keep.has(versionAfter(key, keys.indexPrefixAny))) doomed.push(key);
         }
         if (doomed.length >= UNLINK_BATCH) await flush();
       } while (cursor !== '0');
       await flush();
     }
-    for (const groupKey of currentGroups) {
-      const removed = await pruneGroup(client, groupKey, keys, store);
+    for (const { key: groupKey, version } of liveGroups) {
+      const schema = version === keys.version ? keys : new KeySchema(keys.prefix, version, keys.perSlotCounters);
+      const removed = await pruneGroup(client, groupKey, schema, store);
       result.orphan_group_entries += removed;
       result.cleaned_keys += removed;
     }

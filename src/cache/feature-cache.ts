@@ -340,11 +340,17 @@ export class RedisFeatureCache implements FeatureCache {
 
   async cleanup(): Promise<CleanupResult> {
     this.assertOpen();
-    const result = await runCleanup(this.conn.client, this.router, this.keys, this.store);
-    for (const ext of this.extensions) {
-      const n = await ext.cleanup();
-      result.cleaned_keys += n;
-      result.extension_entries = (result.extension_entries ?? 0) + n;
+    // versions in use: the root's and those of its open views
+    const root = this.parent ?? this;
+    const caches = [root, ...root.views.values()];
+    const keep = new Set(caches.map((c) => c.featureVersion));
+    const result = await runCleanup(this.conn.client, this.router, this.keys, this.store, keep);
+    for (const cache of caches) {
+      for (const ext of cache.extensions) {
+        const n = await ext.cleanup();
+        result.cleaned_keys += n;
+        result.extension_entries = (result.extension_entries ?? 0) + n;
+      }
     }
     return result;
   }

@@ -111,6 +111,10 @@ describe('featcache ingest', { timeout: 120_000 }, () => {
       expect(records[i]?.features, id).toEqual(await extractFeatures(join(good, id)));
     }
 
+    // indexed for similarity search as the service would (its default FEATCACHE_SIMILARITY=true)
+    const [, indexKeys] = await t.raw.scan('0', 'MATCH', `${PREFIX}:x:*`, 'COUNT', 10_000);
+    expect(indexKeys.length).toBeGreaterThan(0);
+
     const again = await ingest(good, '--json');
     expect(again.code).toBe(0);
     expect(json(again)).toMatchObject({ success: true, total: 4, processed: 4, extracted: 0, cached: 4, failed: 0, written: 0, failures: [] });

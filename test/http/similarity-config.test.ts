@@ -105,12 +105,8 @@ describe('featcache ingest and the service', () => {
 });
 
 describe('POST /analysis/cache/cleanup and the extraction version', () => {
-  // KNOWN LIBRARY GAP (reported to the lead): the root cache's cleanup() treats every other
-  // feature version as stale, including its open withVersion() views, so the service's cleanup
-  // unlinks every extracted record and its similarity index. `it.fails` keeps the suite green
-  // while documenting it; when src/cache/cleanup.ts keeps the versions of open views, this
-  // starts failing: then drop `.fails`.
-  it.fails('keeps the extracted records', async () => {
+  // cleanup() of the stored cache must not treat the extraction view's version as stale
+  it('keeps the extracted records and their index', async () => {
     const image = await scene(21);
     const put = await call(s.url, '/analysis/features?image_id=keep-me', { raw: new Uint8Array(image), headers: { 'content-type': 'image/png' } });
     expect(put.body.cached).toBe(false);

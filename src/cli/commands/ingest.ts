@@ -1,6 +1,7 @@
 /** `featcache ingest <dir|glob|file>`: extract and cache the features of many images. */
 import { availableParallelism } from 'node:os';
 import { createFeatureCache } from '../../index.js';
+import { loadConfig, toSimilarityOptions } from '../../config.js';
 import { extractionFeatureVersion } from '../../features/extractors.js';
 import type { ExtractOptions } from '../../features/options.js';
 import { createExtractionPool } from '../../features/pool.js';
@@ -105,7 +106,15 @@ async function run(argv: string[]): Promise<number> {
     return ExitCode.FAILURE;
   }
 
+  // index what we ingest exactly as the service would (same fields and layout)
+  let images: ReturnType<typeof loadConfig>['images'];
+  try {
+    images = loadConfig(process.env).images;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const cacheOptions: FeatureCacheOptions = { prefix, featureVersion: version };
+  if (images.similarity) cacheOptions.similarity = toSimilarityOptions(images);
   if (redisUrl !== undefined) cacheOptions.redis = redisUrl;
   else cacheOptions.embedded = { dir: v['data-dir'] ?? process.env.FEATCACHE_DATA_DIR ?? './.featcache' };
   const cache: FeatureCache = await createFeatureCache(cacheOptions);
