@@ -51,7 +51,7 @@ export class FieldIndex {
       if (have !== null && have !== want) {
         throw new FeatureCacheError(
           ErrorCodes.INVALID_OPTIONS,
-          `the ${this.field} similarity index in Redis was built with another layout (${have}); use the same tables/tableShardBits/dictionaryBits, or bump featureVersion to rebuild`,
+          `the ${this.field} similarity index in Redis was built with another layout (${have}); use the same tables/bucketBits/tableShardBits/dictionaryBits, or bump featureVersion to rebuild`,
           { details: { stored: have, configured: want } },
         );
       }
@@ -63,8 +63,9 @@ export class FieldIndex {
   }
 
   /**
-   * Indexes images under their hashes. Unchanged hashes cost one dictionary
-   * round trip; `force` rewrites the table entries anyway (repair).
+   * Indexes images under their hashes: one dictionary round trip, then one for
+   * all table updates (none when every hash is unchanged). `force` rewrites the
+   * table entries anyway (repair: one copy removed, one added).
    */
   async upsert(items: Array<{ imageId: string; hash: bigint }>, force = false): Promise<WriteOutcome> {
     if (items.length === 0) return { refused: 0 };
@@ -72,14 +73,15 @@ export class FieldIndex {
     const last = new Map<string, bigint>();
     for (const it of items) last.set(it.imageId, it.hash);
     const unique = [...last].map(([imageId, hash]) => ({ imageId, hash }));
-    const placed = await this.store.dictPut(unique);
+    const previous = await this.store.dictPut(unique);
     const removes: BucketOp[] = [];
     const adds: BucketOp[] = [];
     unique.forEach((it, i) => {
-      const { ordinal, previous } = placed[i]!;
-      if (previous === it.hash && !force) return;
-      if (previous !== null && previous !== it.hash) removes.push(...this.store.opsFor(ordinal, previous));
-      adds.push(...this.store.opsFor(ordinal, it.hash));
+      const prev = previous[i] ?? null;
+      if (prev === it.hash && !force) return;
+      const ptr = this.layout.dictShard(it.imageId);
+      if (prev !== null) this.store.opsFor(ptr, prev, removes);
+      this.store.opsFor(ptr, it.hash, adds);
     });
     return { refused: await this.store.applyBuckets(removes, adds) };
   }
@@ -90,10 +92,9 @@ export class FieldIndex {
     await this.ensureLayout();
     const entries = (await this.store.dictGet([...new Set(imageIds)])).filter((e) => e !== null);
     if (entries.length === 0) return 0;
-    await this.store.applyBuckets(
-      entries.flatMap((e) => this.store.opsFor(e.ordinal, e.hash)),
-      [],
-    );
+    const removes: BucketOp[] = [];
+    for (const e of entries) this.store.opsFor(e.shard, e.hash, removes);
+    await this.store.applyBuckets(removes, []);
     return this.store.dictDelete(entries);
   }
 

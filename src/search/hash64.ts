@@ -57,3 +57,23 @@ export function hamming64(a: bigint, b: bigint): number {
   const x = a ^ b;
   return popcount32(Number(x >> 32n)) + popcount32(Number(x & 0xffffffffn));
 }
+
+/** The high 32 bits of a hash (unsigned). */
+export function hashHi(h: bigint): number {
+  return Number(h >> 32n);
+}
+
+/** The low 32 bits of a hash (unsigned). */
+export function hashLo(h: bigint): number {
+  return Number(h & 0xffffffffn);
+}
+
+/** (hi, lo) halves -> hash. */
+export function partsToHash(hi: number, lo: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** (hi, lo) halves -> 16 lowercase hex digits. */
+export function partsToHex(hi: number, lo: number): string {
+  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+}

@@ -4,6 +4,7 @@ export { compareSet, pairsWithin, type CompareResult, type ComparePair, type Get
 export type { SimilarResult, SimilarNeighbor } from './query.js';
 export {
   chooseTables,
+  defaultBucketBits,
   resolveSimilarityOptions,
   similarityOptionsSchema,
   searchOptionsSchema,

@@ -9,6 +9,12 @@ import { probeCount } from './probe.js';
 /** Most bucket probes one query may need at maxRadius (checked at construction). */
 export const MAX_PROBES = 50_000;
 
+/** Most table entries one query may expect to read at maxRadius (probes x images per bucket; ~1.8 MB). */
+export const MAX_EXPECTED_ENTRIES = 300_000;
+
+/** Images per bucket the default bucketBits aims at. */
+export const TARGET_BUCKET_FILL = 64;
+
 /** Hard ceiling on maxRadius: the probe count grows combinatorially with the radius. */
 export const RADIUS_CEILING = 16;
 
@@ -17,8 +23,10 @@ export const similarityOptionsSchema = z.object({
   fields: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).min(1).max(4).default(['phash']),
   /** Expected number of indexed images; picks `tables`, the shard counts. @default 1_000_000 */
   expectedImages: z.number().int().min(1).max(10_000_000_000).default(1_000_000),
-  /** Number of tables m (substrings); default chosen from expectedImages (see chooseTables). */
+  /** Number of tables m (disjoint bucket fields); default chosen from expectedImages (see chooseTables). */
   tables: z.number().int().min(1).max(16).optional(),
+  /** Bits of the hash naming a bucket in each table (F); default ~64 images per bucket: round(log2(expectedImages / 64)) within 8..24, at most 64 / tables. */
+  bucketBits: z.number().int().min(1).max(32).optional(),
   /** Largest maxDistance a query may ask for. @default 12, or less when m is so small that 12 needs over MAX_PROBES probes */
   maxRadius: z.number().int().min(0).max(RADIUS_CEILING).optional(),
   /** Entries kept per bucket; a fuller bucket is marked capped and queries report it. @default 4096 */
@@ -37,6 +45,7 @@ export interface ResolvedSimilarityOptions {
   fields: string[];
   expectedImages: number;
   tables: number;
+  bucketBits: number;
   maxRadius: number;
   bucketCap: number;
   maxLimit: number;
@@ -44,15 +53,20 @@ export interface ResolvedSimilarityOptions {
   dictionaryBits: number;
 }
 
+/** F for N expected images: ~TARGET_BUCKET_FILL images per bucket, within 8..24 bits. */
+export function defaultBucketBits(expectedImages: number): number {
+  return Math.min(24, Math.max(8, Math.round(Math.log2(Math.max(1, expectedImages) / TARGET_BUCKET_FILL))));
+}
+
 /**
- * m for N expected images. Norouzi et al. suggest m = 64 / log2 N (one entry per
- * bucket). Stored as Redis hash fields, an empty-ish bucket costs ~50 bytes of
- * overhead, so we keep ~16 entries per bucket: m = round(64 / (log2 N - 4)),
- * within 2..8. N = 1e5 -> 5, 1e6 -> 4, 1e7 -> 3, 1e8 -> 3, 1e9 -> 2.
+ * m for N expected images. Norouzi et al. pick m = 64 / log2 N (one image per
+ * bucket), optimal for query time; in Redis every bucket is a hash field with
+ * ~60-90 bytes of overhead and every table entry costs bytes per image, so we
+ * keep ~64 images per bucket (F = log2(N / 64) bits) and the fewest tables
+ * that keep a radius-8 query small: m = 3 while 3F <= 64 (N up to ~130M), else 2.
  */
 export function chooseTables(expectedImages: number): number {
-  const bits = Math.log2(Math.max(2, expectedImages)) - 4;
-  return Math.min(8, Math.max(2, Math.round(64 / Math.max(1, bits))));
+  return 3 * defaultBucketBits(expectedImages) <= 64 ? 3 : 2;
 }
 
 /** Options -> resolved options; INVALID_OPTIONS when malformed. */
@@ -68,25 +82,32 @@ export function resolveSimilarityOptions(options: SimilarityOptions = {}): Resol
   const o = parsed.data;
   const n = o.expectedImages;
   const tables = o.tables ?? chooseTables(n);
-  const lens = Array.from({ length: tables }, (_, i) => Math.floor(64 / tables) + (i < 64 % tables ? 1 : 0));
+  const bucketBits = o.bucketBits ?? Math.min(defaultBucketBits(n), Math.floor(64 / tables));
+  if (tables * bucketBits > 64) {
+    throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, `tables * bucketBits must be <= 64 (got ${tables} * ${bucketBits})`);
+  }
+  const lens = Array.from({ length: tables }, () => bucketBits);
+  const fill = Math.max(1, n / 2 ** bucketBits);
+  const tooBig = (r: number) => probeCount(r, lens) > MAX_PROBES || probeCount(r, lens) * fill > MAX_EXPECTED_ENTRIES;
   let maxRadius = o.maxRadius ?? 12;
-  if (o.maxRadius === undefined) while (maxRadius > 0 && probeCount(maxRadius, lens) > MAX_PROBES) maxRadius--;
-  const probes = probeCount(maxRadius, lens);
-  if (probes > MAX_PROBES) {
+  if (o.maxRadius === undefined) while (maxRadius > 0 && tooBig(maxRadius)) maxRadius--;
+  if (tooBig(maxRadius)) {
+    const probes = probeCount(maxRadius, lens);
     throw new FeatureCacheError(
       ErrorCodes.INVALID_OPTIONS,
-      `maxRadius ${maxRadius} with ${tables} tables needs ${probes} bucket probes per query (limit ${MAX_PROBES}): lower maxRadius or raise tables`,
+      `maxRadius ${maxRadius} with ${tables} tables of ${bucketBits} bits needs ${probes} bucket probes (~${Math.round(probes * fill)} entries) per query (limits ${MAX_PROBES} / ${MAX_EXPECTED_ENTRIES}): lower maxRadius or raise tables`,
     );
   }
   return {
     fields: [...new Set(o.fields)],
     expectedImages: n,
     tables,
+    bucketBits,
     maxRadius,
     bucketCap: o.bucketCap,
     maxLimit: o.maxLimit,
     // ~4M entries per table key at most, so one key never holds a whole huge table
-    tableShardBits: o.tableShardBits ?? Math.min(8, Math.max(0, Math.ceil(Math.log2(n / 4_194_304)))),
+    tableShardBits: Math.min(bucketBits, o.tableShardBits ?? Math.min(8, Math.max(0, Math.ceil(Math.log2(n / 4_194_304))))),
     dictionaryBits: o.dictionaryBits ?? Math.min(24, Math.max(0, Math.ceil(Math.log2(n / 64)))),
   };
 }

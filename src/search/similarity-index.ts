@@ -10,6 +10,7 @@ import { mapRedisError } from '../redis/map-error.js';
 import type { Cluster, Redis } from 'ioredis';
 import type { Features } from '../types.js';
 import { compareSet, type CompareResult } from './compare-set.js';
+import { shardEntries } from './dict-shard.js';
 import { FieldIndex } from './field-index.js';
 import { parseHash64 } from './hash64.js';
 import {
@@ -36,7 +37,7 @@ export class SimilarityIndex implements CacheExtension {
   readonly options: ResolvedSimilarityOptions;
   readonly fields: ReadonlyMap<string, FieldIndex>;
 
-  /** @param options see SimilarityOptions (defaults: fields ['phash'], m from expectedImages 1e6 -> 4, maxRadius 12, bucketCap 4096). */
+  /** @param options see SimilarityOptions (defaults: fields ['phash'], expectedImages 1e6 -> m = 3 tables of 14-bit buckets, maxRadius 12, bucketCap 4096). */
   constructor(
     private readonly ctx: ExtensionContext,
     options: SimilarityOptions = {},
@@ -78,7 +79,9 @@ export class SimilarityIndex implements CacheExtension {
    * Returns how many entries and keys were removed or fixed.
    */
   async cleanup(): Promise<number> {
-    let fixed = await this.dropOtherVersions();
+    // index keys of versions no longer in use are reclaimed by the cache's own cleanup,
+    // which knows every version still open (a root and its withVersion() views)
+    let fixed = 0;
     for (const index of this.fields.values()) {
       await index.ensureLayout();
       for await (const batch of this.scanDictionary(index)) {
@@ -178,41 +181,16 @@ export class SimilarityIndex implements CacheExtension {
         cursor = next;
         if (keys.length === 0) continue;
         const pipe = node.pipeline();
-        for (const k of keys) pipe.hgetallBuffer(k);
+        for (const k of keys) pipe.getBuffer(k);
         const replies = (await pipe.exec()) ?? [];
         const batch: Array<{ imageId: string; indexed: bigint }> = [];
         for (const [err, value] of replies) {
           if (err) throw mapRedisError(err, 'similarity cleanup');
-          for (const [id, v] of Object.entries(value as Record<string, Buffer>)) {
-            if (id !== '\0' && v.length === 12) batch.push({ imageId: id, indexed: v.readBigUInt64BE(0) });
-          }
+          for (const e of shardEntries(value as Buffer | null)) batch.push({ imageId: e.imageId, indexed: e.hash });
         }
         yield batch;
       } while (cursor !== '0');
     }
-  }
-
-  /** Unlinks `<prefix>:x:<other version>:*` keys; returns how many. */
-  private async dropOtherVersions(): Promise<number> {
-    const head = `${this.ctx.keys.prefix}:x:`;
-    const mine = `${head}${this.ctx.keys.version}:`;
-    let removed = 0;
-    for (const node of this.masters()) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${escapeGlob(head)}*`, 'COUNT', SCAN_COUNT).catch((err) => {
-          throw mapRedisError(err, 'similarity cleanup');
-        });
-        cursor = next;
-        const doomed = keys.filter((k) => !k.startsWith(mine));
-        if (doomed.length > 0) {
-          const pipe = node.pipeline();
-          for (const k of doomed) pipe.unlink(k);
-          for (const [err, n] of (await pipe.exec()) ?? []) if (!err) removed += Number(n);
-        }
-      } while (cursor !== '0');
-    }
-    return removed;
   }
 
   private masters(): Redis[] {

@@ -58,9 +58,9 @@ describe('bad queries', () => {
   });
 
   it('an index built with another layout is refused, not corrupted', async () => {
-    const c2 = await cacheWithIndex({ redis: redis.url, prefix: 'q' }, { expectedImages: 10_000, tables: 3 });
+    const c2 = await cacheWithIndex({ redis: redis.url, prefix: 'q' }, { expectedImages: 10_000, tables: 4 });
     const other: SimilarityIndex = c2.index;
-    expect(ic.index.options.tables).not.toBe(3);
+    expect(ic.index.options.tables).not.toBe(4);
     try {
       expect((await codeOf(other.searchSimilar({ phash: '8f3c0a5e91d2b746' }, { maxDistance: 1 }))).code).toBe(ErrorCodes.INVALID_OPTIONS);
       await c2.cache.set('b', { phash: '8f3c0a5e91d2b746' }); // the hook fails and is logged; the write succeeds
