@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# One-time set-up that `npm start` and `npm test` run first (as pre-scripts):
-# installs the npm dependencies when missing and redis-server from the OS
-# packages when it is not on PATH (as root with apt-get), or says how to.
+# One-time set-up that `npm start` and `npm test` run first (as pre-scripts).
+#   scripts/setup.sh test   npm dependencies + redis-server, redis-sentinel, redis-cli
+#                           (the tests start standalone, Sentinel and Cluster topologies)
+#   scripts/setup.sh start  npm dependencies + redis-server, only when no Redis is
+#                           configured (REDIS_URL / REDIS_SENTINELS / REDIS_CLUSTER_NODES)
+# Missing Redis binaries are installed from the OS packages when running as root
+# with apt-get; otherwise the script says what to install and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode="${1:-test}"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "featcache setup: installing npm dependencies"
@@ -11,21 +16,26 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 missing=()
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
-command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "featcache setup: installing ${missing[*]} from the OS packages"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq redis-server redis-sentinel redis-tools >/dev/null
-    # the Debian package may start a system redis on 6379; featcache never needs it
-    (service redis-server stop >/dev/null 2>&1 || true)
-  else
-    echo "featcache setup: ${missing[*]} not found." >&2
-    echo "  Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server redis-sentinel redis-tools;" >&2
-    echo "  macOS: brew install redis), or run the service against an existing Redis with REDIS_URL." >&2
-    exit 1
-  fi
+if [ "$mode" = "start" ]; then
+  if [ -n "${REDIS_URL:-}${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ]; then exit 0; fi
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+else
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
+  command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "featcache setup: installing ${missing[*]} from the OS packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq redis-server redis-sentinel redis-tools >/dev/null
+  # the Debian package may start a system redis on 6379; featcache never needs it
+  (service redis-server stop >/dev/null 2>&1 || true)
+else
+  echo "featcache setup: ${missing[*]} not found." >&2
+  echo "  Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server redis-sentinel redis-tools;" >&2
+  echo "  macOS: brew install redis), or run the service against an existing Redis with REDIS_URL." >&2
+  exit 1
 fi

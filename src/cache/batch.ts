@@ -11,10 +11,17 @@ export async function mapChunks<T, R>(chunks: T[][], concurrency: number, fn: (c
   if (chunks.length === 1) return [await fn(chunks[0]!, 0)];
   const results: R[] = new Array(chunks.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < chunks.length) {
+    // after one chunk fails no new chunk starts: the call has already rejected
+    while (next < chunks.length && !failed) {
       const i = next++;
-      results[i] = await fn(chunks[i]!, i);
+      try {
+        results[i] = await fn(chunks[i]!, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));

@@ -106,15 +106,27 @@ export class ExpiryTracker {
     }
   }
 
-  private async tick(): Promise<void> {
-    if (this.stopped) return;
+  /** The lease check in flight, so stop() can wait for it. */
+  private ticking: Promise<void> | null = null;
+
+  private tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.ticking ??= this.checkLease().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  private async checkLease(): Promise<void> {
     try {
       if (this.leader) {
         const renewed = await this.client.eval(RENEW, 1, this.keys.leader, this.token, this.leaseMs);
         if (Number(renewed) !== 1) await this.stepDown();
       } else {
         const got = await this.client.set(this.keys.leader, this.token, 'PX', this.leaseMs, 'NX');
-        if (got === 'OK') await this.becomeLeader();
+        // stop() may have run while the SET was in flight: then do not subscribe
+        if (got === 'OK' && !this.stopped) await this.becomeLeader();
+        else if (got === 'OK') await this.client.eval(RELEASE, 1, this.keys.leader, this.token).catch(() => {});
       }
     } catch (err) {
       this.logger.debug({ err: (err as Error).message }, 'expiry tracker lease check failed');
@@ -180,6 +192,7 @@ export class ExpiryTracker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    await this.ticking;
     if (this.leader) {
       await this.stepDown();
       await this.client.eval(RELEASE, 1, this.keys.leader, this.token).catch(() => {});

@@ -239,7 +239,8 @@ export class RedisFeatureCache implements FeatureCache {
     await mapChunks(
       missing.map((id) => [id]),
       opts.concurrency ?? 8,
-      async ([id]) => void computed.set(id!, await this.readThrough.getOrCompute(id!, compute, opts)),
+      // already counted as misses by the getMany above
+      async ([id]) => void computed.set(id!, await this.readThrough.computeMissing(id!, compute, opts)),
     );
     return found.map((r, i) => r ?? computed.get(imageIds[i]!)!);
   }

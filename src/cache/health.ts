@@ -63,7 +63,8 @@ export async function checkHealth(conn: RedisConnection, timeoutMs: number): Pro
     if (base.status === 'unhealthy') base.reason = `cluster_state is ${base.topology.cluster_state}`;
   } catch (err) {
     base.status = 'unhealthy';
-    base.reason = `Redis is not answering: ${(err as Error).message.split('\n')[0]}`;
+    // a class of failure, never the raw error text (it can name hosts and ports)
+    base.reason = `Redis is not answering (${failureKind(err)})`;
   }
   return base;
 }
@@ -120,4 +121,14 @@ function fillFromInfo(report: HealthReport, info: Record<string, string>): void 
   report.uptime_seconds = num(info.uptime_in_seconds);
   report.redis_version = info.redis_version ?? null;
   report.maxmemory_policy = info.maxmemory_policy ?? null;
+}
+
+function failureKind(err: unknown): string {
+  const text = `${(err as Error)?.message ?? ''} ${(err as { code?: string })?.code ?? ''}`;
+  if (/timed out|ETIMEDOUT/i.test(text)) return 'timeout';
+  if (/ECONNREFUSED/.test(text)) return 'connection refused';
+  if (/Connection is closed|ECONNRESET|EPIPE|isn't writeable/i.test(text)) return 'connection lost';
+  if (/LOADING/.test(text)) return 'loading its data';
+  if (/CLUSTERDOWN|MASTERDOWN/.test(text)) return 'cluster or master down';
+  return 'error';
 }

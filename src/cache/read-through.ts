@@ -39,6 +39,11 @@ export class ReadThrough {
   async getOrCompute(imageId: string, compute: (imageId: string) => Promise<Features>, opts: GetOrComputeOptions = {}): Promise<FeatureRecord> {
     const hit = await this.deps.get(imageId);
     if (hit) return hit;
+    return this.computeMissing(imageId, compute, opts);
+  }
+
+  /** For an image the caller already looked up (and counted) as a miss: compute once, store, return. */
+  computeMissing(imageId: string, compute: (imageId: string) => Promise<Features>, opts: GetOrComputeOptions = {}): Promise<FeatureRecord> {
     const running = this.inflight.get(imageId);
     if (running) return running;
     const flight = this.computeOnce(imageId, compute, opts).finally(() => this.inflight.delete(imageId));

@@ -74,7 +74,8 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
-const DEFAULT_MAX_QUEUE = 1000;
+// each waiting task holds its image bytes (up to FEATCACHE_MAX_IMAGE_BYTES): keep the queue short
+const DEFAULT_MAX_QUEUE = 32;
 const DEFAULT_TASK_TIMEOUT_MS = 60_000;
 
 /** How a worker is started: a module URL, or (TypeScript sources) a bootstrap that registers tsx first. */
@@ -126,7 +127,7 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
 /**
  * Creates a pool of extraction workers.
  * @param options.size worker threads. @default os.availableParallelism()
- * @param options.maxQueue waiting tasks before rejection. @default 1000
+ * @param options.maxQueue waiting tasks before rejection. @default 32
  * @param options.taskTimeoutMs per-task limit. @default 60000
  */
 export function createExtractionPool(options: ExtractionPoolOptions = {}): ExtractionPool {

@@ -121,11 +121,12 @@ export async function connectRedis(target: RedisTarget | undefined, o: ConnectOp
     client = new Cluster(nodes, {
       scaleReads: 'master',
       enableOfflineQueue: true,
-      // must exceed cluster-node-timeout so a failover completes within the retries
-      retryDelayOnFailover: 300,
-      retryDelayOnClusterDown: 300,
+      // retryDelayOnFailover x maxRedirections (10 s) must exceed cluster-node-timeout
+      // (5 s in redis/cluster/cluster-node.conf) so a failover completes within the retries
+      retryDelayOnFailover: 500,
+      retryDelayOnClusterDown: 500,
       retryDelayOnTryAgain: 200,
-      maxRedirections: 16,
+      maxRedirections: 20,
       slotsRefreshTimeout: Math.max(1000, o.commandTimeoutMs),
       clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
       ...target.cluster.options,

@@ -1,6 +1,6 @@
 /**
  * The embedded default: with no Redis configured, featcache runs a private
- * redis-server child process (from PATH) with its data under ./.featcache/redis
+ * redis-server child process (from PATH) with its data under ./.featcache
  * and stops it on close.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ function processAlive(pid: number): boolean {
 }
 
 export async function startEmbeddedRedis(opts: EmbeddedRedisOptions = {}): Promise<RedisProcess> {
-  const dir = resolve(opts.dir ?? './.featcache/redis');
+  const dir = resolve(opts.dir ?? './.featcache');
   const pidfile = resolve(dir, 'redis.pid');
   if (existsSync(pidfile)) {
     const pid = Number(readFileSync(pidfile, 'utf8').trim());

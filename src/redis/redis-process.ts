@@ -53,20 +53,34 @@ export function redisServerAvailable(binary = 'redis-server'): boolean {
   return r.status === 0;
 }
 
-/** Resolves when a raw PING on host:port answers +PONG (or a LOADING error means it is up but loading). */
+/** Resolves true when a raw PING on host:port answers +PONG. */
 export async function pingRaw(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return (await pingState(host, port, timeoutMs)) === 'up';
+}
+
+/** 'up' (+PONG), 'loading' (-LOADING: the server is reading its AOF/RDB) or 'down'. */
+export async function pingState(host: string, port: number, timeoutMs = 500): Promise<'up' | 'loading' | 'down'> {
   return new Promise((resolve) => {
     const sock = connect({ host, port });
-    const done = (ok: boolean) => {
+    const done = (state: 'up' | 'loading' | 'down') => {
       sock.destroy();
-      resolve(ok);
+      resolve(state);
     };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.on('error', () => done(false));
+    sock.setTimeout(timeoutMs, () => done('down'));
+    sock.on('error', () => done('down'));
     sock.on('connect', () => sock.write('PING\r\n'));
-    sock.on('data', (d) => done(d.toString().startsWith('+PONG')));
+    sock.on('data', (d) => {
+      const text = d.toString();
+      done(text.startsWith('+PONG') ? 'up' : text.startsWith('-LOADING') ? 'loading' : 'down');
+    });
   });
 }
+
+/** redis-server children still running; killed when this process exits, however it exits. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 export async function startRedisProcess(opts: RedisProcessOptions): Promise<RedisProcess> {
   const binary = opts.binary ?? 'redis-server';
@@ -111,8 +125,16 @@ export async function startRedisProcess(opts: RedisProcessOptions): Promise<Redi
     exited = true;
   });
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
-  while (!(await pingRaw(host, port, 300))) {
+  // a child must not outlive this process (a crash would leave it holding the data dir)
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+
+  let deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
+  for (;;) {
+    const state = await pingState(host, port, 300);
+    if (state === 'up') break;
+    // loading a large AOF takes as long as it takes: wait while the process lives
+    if (state === 'loading') deadline = Math.max(deadline, Date.now() + 1000);
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new FeatureCacheError(

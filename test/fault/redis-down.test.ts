@@ -37,36 +37,40 @@ describe('Redis killed mid-run', () => {
         if (r.error) await new Promise((res) => setTimeout(res, 20));
       }
     })();
-    await new Promise((r) => setTimeout(r, 100));
-    await redis.proc.kill();
+    let recovered = false;
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      await redis.proc.kill();
 
-    const ops: Array<() => Promise<unknown>> = [
-      () => cache.get('k1'),
-      () => cache.set('k1', { i: 1 }),
-      () => cache.getMany(['k1', 'k2']),
-      () => cache.invalidate('k1'),
-      () => cache.stats(),
-    ];
-    for (const op of ops) {
-      const r = await timed(op());
-      expect(r.error).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
-      expect(r.ms).toBeLessThan(1500);
-    }
-    const health = await timed(cache.health());
-    expect(health.ms).toBeLessThan(1500);
-    expect((await cache.health()).status).toBe('unhealthy');
-
-    await redis.restart();
-    const recovered = await eventually(async () => {
-      try {
-        await cache.set('after', { ok: true });
-        return (await cache.get('after'))?.features.ok === true;
-      } catch {
-        return false;
+      const ops: Array<() => Promise<unknown>> = [
+        () => cache.get('k1'),
+        () => cache.set('k1', { i: 1 }),
+        () => cache.getMany(['k1', 'k2']),
+        () => cache.invalidate('k1'),
+        () => cache.stats(),
+      ];
+      for (const op of ops) {
+        const r = await timed(op());
+        expect(r.error).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+        expect(r.ms).toBeLessThan(1500);
       }
-    }, 10_000, 100);
-    stop = true;
-    await load;
+      const health = await timed(cache.health());
+      expect(health.ms).toBeLessThan(1500);
+      expect((await cache.health()).status).toBe('unhealthy');
+
+      await redis.restart();
+      recovered = await eventually(async () => {
+        try {
+          await cache.set('after', { ok: true });
+          return (await cache.get('after'))?.features.ok === true;
+        } catch {
+          return false;
+        }
+      }, 10_000, 100);
+    } finally {
+      stop = true; // the load loop ends even when an assertion above failed
+      await load;
+    }
     expect(recovered).toBe(true);
     expect((await cache.health()).status).toBe('healthy');
     expect(outcomes).toContain('ok');

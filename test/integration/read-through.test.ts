@@ -36,21 +36,26 @@ describe('getOrCompute', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'helpers', 'read-through-worker.ts'), redis.url, 'stampede', '50'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    // wait until the child is connected and about to fire
-    await new Promise<void>((resolve) => {
-      const onData = () => out.includes('ready') && (child.stdout.off('data', onData), resolve());
-      child.stdout.on('data', onData);
-    });
-    const mine = await Promise.all(Array.from({ length: 50 }, () => cache.getOrCompute('stampede', slowExtractor('runs:stampede'))));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
-    expect(code).toBe(0);
-    const theirs = JSON.parse(out.slice(out.indexOf('{'))) as { results: string[] };
-    expect(theirs.results).toHaveLength(50);
-    expect(await redis.raw.get('runs:stampede')).toBe('1');
-    for (const r of mine) expect(r.features.phash).toBe('hash-of-stampede');
-    for (const r of theirs.results) expect(r).toBe('hash-of-stampede');
+    try {
+      // wait until the child is connected and about to fire
+      await new Promise<void>((resolve) => {
+        const onData = () => out.includes('ready') && (child.stdout.off('data', onData), resolve());
+        child.stdout.on('data', onData);
+      });
+      const mine = await Promise.all(Array.from({ length: 50 }, () => cache.getOrCompute('stampede', slowExtractor('runs:stampede'))));
+      const code = await exited;
+      expect(code).toBe(0);
+      const theirs = JSON.parse(out.slice(out.indexOf('{'))) as { results: string[] };
+      expect(theirs.results).toHaveLength(50);
+      expect(await redis.raw.get('runs:stampede')).toBe('1');
+      for (const r of mine) expect(r.features.phash).toBe('hash-of-stampede');
+      for (const r of theirs.results) expect(r).toBe('hash-of-stampede');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('a failing computation gives COMPUTE_FAILED to every waiter and leaves no lock behind', async () => {
@@ -84,7 +89,14 @@ describe('getOrCompute', () => {
       computed.push(id);
       return { v: `computed-${id}` };
     });
+    const before = await cache.stats();
     expect(recs.map((r) => r.features.v)).toEqual(['cached', 'computed-m2', 'cached', 'computed-m4', 'computed-m2']);
     expect(computed.sort()).toEqual(['m2', 'm4']);
+    // one lookup per requested image: the misses are not counted again by the computation
+    const again = await cache.getOrComputeMany(['m1', 'm5'], async () => ({ v: 'x' }));
+    expect(again).toHaveLength(2);
+    const after = await cache.stats();
+    expect(after.cache_hits - before.cache_hits).toBe(1);
+    expect(after.cache_misses - before.cache_misses).toBe(1);
   });
 });

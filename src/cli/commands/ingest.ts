@@ -118,7 +118,8 @@ async function run(argv: string[]): Promise<number> {
   if (redisUrl !== undefined) cacheOptions.redis = redisUrl;
   else cacheOptions.embedded = { dir: v['data-dir'] ?? process.env.FEATCACHE_DATA_DIR ?? './.featcache' };
   const cache: FeatureCache = await createFeatureCache(cacheOptions);
-  const pool = createExtractionPool({ size: workers });
+  // every extraction in flight may wait in the pool's queue
+  const pool = createExtractionPool({ size: workers, maxQueue: Math.max(32, concurrency) });
   const progress = v.quiet ? silentProgress : createProgress(found.files.length);
   const abort = new AbortController();
   const onSigint = () => {

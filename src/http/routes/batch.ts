@@ -21,7 +21,8 @@ export function batchRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] 
       const ids = body.image_ids.length > 1 ? [...new Set(body.image_ids)] : body.image_ids;
       const records = await cache.getMany(ids, body.types ? { types: body.types } : undefined);
       const mp = wantsMsgpack(c);
-      const found: Record<string, ReturnType<typeof recordOut>> = {};
+      // a null-prototype map: an image ID may be "__proto__"
+      const found: Record<string, ReturnType<typeof recordOut>> = Object.create(null) as Record<string, ReturnType<typeof recordOut>>;
       const missing: string[] = [];
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] as string;
