@@ -8,7 +8,8 @@
  *
  * Pub/Sub is at-most-once: events published while no instance listens (a
  * leader change, a dropped connection) are lost and the count drifts up by
- * that many; cleanup() recounts to repair it.
+ * that many. Nothing recounts yet (a SCAN-based recount is racy against
+ * concurrent writes); docs/ARCHITECTURE.md says so.
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -57,10 +58,6 @@ export class ExpiryTracker {
     this.leaseMs = opts.leaseMs ?? 10_000;
     this.flushMs = opts.flushMs ?? 50;
     this.onRemovedIds = opts.onRemoved;
-  }
-
-  get isLeader(): boolean {
-    return this.leader;
   }
 
   async start(): Promise<void> {

@@ -94,7 +94,3 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
   return answer(500, HttpErrorCodes.INTERNAL_ERROR, 'Internal server error');
 }
 
-/** The status a FeatureCacheError code maps to (exported for docs and tests). */
-export function statusForLibraryCode(code: ErrorCode): number {
-  return LIBRARY_ERRORS[code].status;
-}

@@ -73,5 +73,3 @@ export function decodeMsgpack(bytes: Uint8Array): unknown {
   return decoder.decode(bytes);
 }
 
-/** The media types treated as msgpack. */
-export const MSGPACK_TYPES = ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'] as const;

@@ -7,7 +7,7 @@ import { ExitCode, UsageError, type Command } from '../usage.js';
 
 /** Harness name -> script, relative to the package folder. */
 const HARNESSES: Readonly<Record<string, string>> = {
-  http: 'bench/http/run.ts',
+  http: 'bench/run.ts',
   ingest: 'bench/ingest-bench.ts',
   lib: 'bench/lib-bench.ts',
 };
@@ -17,7 +17,8 @@ const HELP = `Usage: featcache bench [http|ingest|lib] [harness options]
 Runs one of the benchmark harnesses of a source checkout with tsx (they are
 TypeScript and not part of the published build):
 
-  http     ${HARNESSES.http}   autocannon load test of the HTTP service   [default]
+  http     ${HARNESSES.http}           the full harness (npm run bench): HTTP scenarios,
+                                 target table, efficiency and memory studies   [default]
   ingest   ${HARNESSES.ingest}   extraction throughput, pool vs in-thread
   lib      ${HARNESSES.lib}   library get/set/batch vs raw Redis
 
