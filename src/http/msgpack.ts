@@ -56,7 +56,8 @@ const typedArrayCodec: ExtensionCodecType<undefined> = {
       throw new MsgpackExtError(`${ctor.name} ext payload of ${data.byteLength} bytes is not a multiple of ${ctor.BYTES_PER_ELEMENT}`);
     }
     // copy: the payload is a view into the request buffer at an unaligned offset
-    return new ctor(data.slice().buffer);
+    // (Uint8Array's slice: a Buffer's slice() would be a view of its whole pool)
+    return new ctor(Uint8Array.prototype.slice.call(data).buffer);
   },
 };
 

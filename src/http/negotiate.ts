@@ -8,7 +8,11 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FeatureRecord } from '../types.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
-import { decodeMsgpack, encodeMsgpack } from './msgpack.js';
+import { decodeMsgpack } from './msgpack.js';
+import { MsgpackEncoder } from './msgpack-encoder.js';
+
+/** One encoder for every response: encode() is synchronous, so never re-entered. */
+const responseEncoder = new MsgpackEncoder();
 import { requestHeader } from './node-io.js';
 
 const MSGPACK_RE = /^application\/(?:x-|vnd\.)?msgpack\b/i;
@@ -46,7 +50,7 @@ export async function readBody(c: Context): Promise<unknown> {
 /** Sends `body` as msgpack or JSON. For JSON, records must already be JSON-safe (see recordOut). */
 export function send(c: Context, msgpack: boolean, body: unknown, status: ContentfulStatusCode = 200): Response {
   if (msgpack) {
-    const bytes = encodeMsgpack(body);
+    const bytes = responseEncoder.encode(body);
     return c.body(bytes as Uint8Array<ArrayBuffer>, status, { 'content-type': 'application/msgpack' });
   }
   return c.json(body, status);
