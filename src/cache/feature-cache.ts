@@ -296,12 +296,7 @@ export class RedisFeatureCache implements FeatureCache {
     this.assertOpen();
     assertGroup(group, this.o.maxImageIdBytes);
     const groupKey = this.keys.group(group);
-    let members: string[];
-    try {
-      members = await this.conn.client.smembers(groupKey);
-    } catch (err) {
-      throw mapRedisError(err, 'group list');
-    }
+    const members = await this.groupMembers(groupKey, 'group list');
     if (members.length === 0) return [];
     const present = await this.store.exists(members.map((id) => this.keys.record(id)));
     const live = members.filter((_, i) => present[i]);
@@ -314,17 +309,20 @@ export class RedisFeatureCache implements FeatureCache {
     this.assertOpen();
     assertGroup(group, this.o.maxImageIdBytes);
     const groupKey = this.keys.group(group);
-    let members: string[];
-    try {
-      members = await this.conn.client.smembers(groupKey);
-    } catch (err) {
-      throw mapRedisError(err, 'group invalidate');
-    }
+    const members = await this.groupMembers(groupKey, 'group invalidate');
     const removed = members.length > 0 ? await this.invalidateMany(members) : 0;
     await this.conn.client.unlink(groupKey).catch((err) => {
       throw mapRedisError(err, 'group invalidate');
     });
     return removed;
+  }
+
+  private async groupMembers(groupKey: string, what: string): Promise<string[]> {
+    try {
+      return await this.conn.client.smembers(groupKey);
+    } catch (err) {
+      throw mapRedisError(err, what);
+    }
   }
 
   async stats(): Promise<CacheStats> {

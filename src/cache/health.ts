@@ -38,9 +38,9 @@ function num(v: string | undefined): number | null {
   return v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v);
 }
 
-export async function checkHealth(conn: RedisConnection, timeoutMs: number): Promise<HealthReport> {
-  const mode = conn.mode;
-  const base: HealthReport = {
+/** A report with nothing known yet: the start of every check, and the answer when Redis does not reply. */
+export function unhealthyReport(mode: HealthReport['topology']['mode'], reason?: string): HealthReport {
+  const report: HealthReport = {
     status: 'unhealthy',
     redis_connected: false,
     latency_ms: null,
@@ -52,12 +52,18 @@ export async function checkHealth(conn: RedisConnection, timeoutMs: number): Pro
     maxmemory_policy: null,
     topology: { mode, master: null, nodes: [] },
   };
+  if (reason !== undefined) report.reason = reason;
+  return report;
+}
+
+export async function checkHealth(conn: RedisConnection, timeoutMs: number): Promise<HealthReport> {
+  const base = unhealthyReport(conn.mode);
   try {
     const started = process.hrtime.bigint();
     await withTimeout(conn.client.ping(), timeoutMs, 'PING');
     base.latency_ms = Number(process.hrtime.bigint() - started) / 1e6;
     base.redis_connected = true;
-    if (mode === 'cluster') await clusterDetails(conn.client as Cluster, base, timeoutMs);
+    if (conn.mode === 'cluster') await clusterDetails(conn.client as Cluster, base, timeoutMs);
     else await nodeDetails(conn.client as Redis, base, timeoutMs);
     base.status = base.topology.cluster_state && base.topology.cluster_state !== 'ok' ? 'unhealthy' : 'healthy';
     if (base.status === 'unhealthy') base.reason = `cluster_state is ${base.topology.cluster_state}`;

@@ -6,6 +6,7 @@
 import type { ServiceConfig } from '../config.js';
 import type { FeatureCache, HealthReport } from '../types.js';
 import type { HttpMetrics } from './metrics.js';
+import { unhealthyReport } from '../cache/health.js';
 
 const MODE: Record<ServiceConfig['redis']['kind'], HealthReport['topology']['mode']> = {
   embedded: 'embedded',
@@ -15,19 +16,7 @@ const MODE: Record<ServiceConfig['redis']['kind'], HealthReport['topology']['mod
 };
 
 function unhealthy(config: ServiceConfig, reason: string): HealthReport {
-  return {
-    status: 'unhealthy',
-    redis_connected: false,
-    latency_ms: null,
-    used_memory: null,
-    used_memory_human: null,
-    connected_clients: null,
-    uptime_seconds: null,
-    redis_version: null,
-    maxmemory_policy: null,
-    topology: { mode: MODE[config.redis.kind], master: null, nodes: [] },
-    reason,
-  };
+  return unhealthyReport(MODE[config.redis.kind], reason);
 }
 
 const inflight = new WeakMap<FeatureCache, Promise<HealthReport>>();
