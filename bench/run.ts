@@ -14,8 +14,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { startRedisProcess } from '../src/redis/redis-process.js';
 import { measureMemory, measureRecall, type MemoryRow, type RecallRow } from './efficiency/memory.js';
 import { runStudy, type EfficiencyRun } from './efficiency/study.js';
@@ -24,6 +22,7 @@ import { libraryFigures, type LibraryFigure } from './lib/library-figures.js';
 import { machineInfo, writeResult } from './lib/report.js';
 import { writeReport, type BenchResults } from './report/report.js';
 import { evaluateTargets, formatTargetTable } from './report/targets.js';
+import { isEntryPoint } from '../src/entry-point.js';
 
 const PARTS = ['http', 'library', 'memory', 'efficiency'] as const;
 type Part = (typeof PARTS)[number];
@@ -171,15 +170,7 @@ function positiveNumber(s: string, name: string): number {
   return n;
 }
 
-const invokedDirectly = (() => {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-})();
+const invokedDirectly = isEntryPoint(import.meta.url);
 
 if (invokedDirectly) {
   runBench(process.argv.slice(2)).then(

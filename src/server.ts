@@ -6,8 +6,6 @@
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, toFeatureCacheOptions, toSimilarityOptions, type ServiceConfig } from './config.js';
@@ -21,6 +19,7 @@ import { createFeatureCache } from './index.js';
 import { resolveSimilarityOptions } from './search/options.js';
 import type { FeatureCache, FeatureCacheOptions } from './types.js';
 import { runPrimary, SHUTDOWN_MESSAGE } from './server-cluster.js';
+import { isEntryPoint } from './entry-point.js';
 
 export interface RunningServer {
   /** http://host:port */
@@ -264,14 +263,6 @@ async function main(): Promise<void> {
   }
 }
 
-const invokedDirectly = (() => {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-})();
+const invokedDirectly = isEntryPoint(import.meta.url);
 
 if (invokedDirectly) void main();

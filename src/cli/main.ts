@@ -3,14 +3,13 @@
  * The `featcache` command: serve | ingest | bench | redis.
  * Exit codes: 0 ok, 1 failure, 2 usage error (see each command's --help).
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { isFeatureCacheError } from '../errors.js';
 import { benchCommand } from './commands/bench.js';
 import { ingestCommand } from './commands/ingest.js';
 import { redisCommand } from './commands/redis.js';
 import { serveCommand } from './commands/serve.js';
 import { ExitCode, UsageError, type Command } from './usage.js';
+import { isEntryPoint } from '../entry-point.js';
 
 const COMMANDS: readonly Command[] = [serveCommand, ingestCommand, benchCommand, redisCommand];
 
@@ -51,15 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = (() => {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-})();
+const invokedDirectly = isEntryPoint(import.meta.url);
 
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
