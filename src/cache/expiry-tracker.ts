@@ -12,7 +12,7 @@
  * concurrent writes); docs/ARCHITECTURE.md says so.
  */
 import { randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import type { Logger } from '../types.js';
 import type { KeySchema } from '../redis/keys.js';
 import { slotOf } from '../redis/slot-tags.js';
@@ -67,14 +67,44 @@ export class ExpiryTracker {
     this.leaseTimer.unref();
   }
 
-  private masters(): Redis[] {
-    return 'nodes' in this.client && typeof (this.client as Cluster).nodes === 'function' && 'slots' in this.client
-      ? (this.client as Cluster).nodes('master')
-      : [this.client as Redis];
+  private isCluster(): boolean {
+    return 'slots' in this.client && typeof (this.client as Cluster).nodes === 'function';
+  }
+
+  /** The nodes whose notification settings are checked at start: every master. */
+  private watchedNodes(): Redis[] {
+    return this.isCluster() ? (this.client as Cluster).nodes('master') : [this.client as Redis];
+  }
+
+  /**
+   * One subscriber connection per node to watch. On a Cluster that is every node
+   * of the slot table, replicas included: a replica publishes no `expired` or
+   * `evicted` events (it applies its master's DELs), but once promoted it does,
+   * and its subscription is then already in place. (ioredis keeps no connection
+   * to replicas when reads go to masters, so they are opened here.) Nodes added
+   * to the cluster later are watched once the lease changes hands.
+   */
+  private async subscriberConnections(): Promise<Redis[]> {
+    const extra = { enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null };
+    if (!this.isCluster()) return [(this.client as Redis).duplicate(extra)];
+    const cluster = this.client as Cluster;
+    // CLUSTER NODES lists replicas too (ioredis's slot table holds only masters when reads go to masters)
+    const text = String(await cluster.cluster('NODES'));
+    const addresses = new Set<string>();
+    for (const line of text.split('\n')) {
+      const [, address, flags] = line.split(' ');
+      if (!address || !flags || /fail|noaddr|handshake/.test(flags)) continue;
+      addresses.add(address.split('@')[0]!);
+    }
+    const base = cluster.options.redisOptions ?? {};
+    return [...addresses].map((key) => {
+      const sep = key.lastIndexOf(':');
+      return new Redis({ ...base, ...extra, host: key.slice(0, sep), port: Number(key.slice(sep + 1)) });
+    });
   }
 
   private async ensureNotifications(): Promise<void> {
-    for (const node of this.masters()) {
+    for (const node of this.watchedNodes()) {
       try {
         const policy = ((await node.config('GET', 'maxmemory-policy')) as string[])[1] ?? '';
         if (policy.startsWith('allkeys')) {
@@ -132,16 +162,33 @@ export class ExpiryTracker {
 
   private async becomeLeader(): Promise<void> {
     this.leader = true;
-    const subs = this.masters().map((node) => node.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null }));
+    let subs: Redis[];
+    try {
+      subs = await this.subscriberConnections();
+    } catch (err) {
+      // no subscribers, no leadership: give the lease back so another instance can take it
+      this.leader = false;
+      await this.client.eval(RELEASE, 1, this.keys.leader, this.token).catch(() => {});
+      throw err;
+    }
     this.subscribers = subs;
-    await Promise.all(
-      subs.map(async (sub) => {
-        sub.on('error', () => {});
-        const db = (sub.options.db ?? 0) as number;
-        sub.on('message', (_channel: string, key: string) => this.onRemoved(key));
+    const subscribed: Array<Promise<void>> = [];
+    for (const sub of subs) {
+      sub.on('error', () => {});
+      sub.on('message', (_channel: string, key: string) => this.onRemoved(key));
+      const db = (sub.options.db ?? 0) as number;
+      // ioredis subscribes once it connects and re-subscribes after reconnects
+      const done = (async () => {
+        if (this.isCluster()) await enableEvents(sub).catch(() => {}); // replicas too: they may be promoted
         await sub.subscribe(`__keyevent@${db}__:expired`, `__keyevent@${db}__:evicted`);
-      }),
-    );
+      })().catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'expiry subscription failed'));
+      subscribed.push(done);
+    }
+    // normally every node is subscribed before start() returns; a node that is down
+    // must not hold up the others (or close()), so the wait is bounded
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(subscribed), new Promise<void>((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
     this.flushTimer = setInterval(() => void this.flush(), this.flushMs);
     this.flushTimer.unref();
     this.logger.debug({}, 'expiry tracker: leader');
@@ -195,4 +242,11 @@ export class ExpiryTracker {
       await this.client.eval(RELEASE, 1, this.keys.leader, this.token).catch(() => {});
     }
   }
+}
+
+/** Makes a node publish expiry and eviction events (keeps whatever else is enabled). */
+async function enableEvents(node: Redis): Promise<void> {
+  const flags = ((await node.config('GET', 'notify-keyspace-events')) as string[])[1] ?? '';
+  if (flags.includes('E') && (flags.includes('A') || (flags.includes('x') && flags.includes('e')))) return;
+  await node.config('SET', 'notify-keyspace-events', Array.from(new Set((flags + 'Exe').split(''))).join(''));
 }
