@@ -327,10 +327,22 @@ export class RedisFeatureCache implements FeatureCache {
 
   async stats(): Promise<CacheStats> {
     this.assertOpen();
-    await Promise.all([this.counters.flush(), this.tracker?.flush()]).catch((err) => {
-      throw mapRedisError(err, 'stats');
-    });
-    return readStats(this.conn.client, this.router, this.keys, this.tracker?.enabled ?? false);
+    const exact = this.tracker?.enabled ?? false;
+    if (this.router.isCluster) {
+      await Promise.all([this.counters.flush(), this.tracker?.flush()]).catch((err) => {
+        throw mapRedisError(err, 'stats');
+      });
+      return readStats(this.conn.client, this.router, this.keys, exact);
+    }
+    // one node: the local increments travel in the same round trip as the reads
+    await this.tracker?.flush();
+    const deltas = this.counters.take();
+    try {
+      return await readStats(this.conn.client, this.router, this.keys, exact, deltas);
+    } catch (err) {
+      this.counters.restore(deltas);
+      throw err;
+    }
   }
 
   async health(): Promise<HealthReport> {

@@ -29,6 +29,18 @@ export class StatsCounters {
     this.pending.cache_operations += hits + misses;
   }
 
+  /** Hands the pending deltas to a caller that sends them itself (stats() on one node); resets them. */
+  take(): Array<[CounterField, number]> {
+    const deltas = COUNTER_FIELDS.filter((f) => this.pending[f] !== 0).map((f): [CounterField, number] => [f, this.pending[f]]);
+    this.pending = zero();
+    return deltas;
+  }
+
+  /** Gives back deltas that could not be sent. */
+  restore(deltas: Array<[CounterField, number]>): void {
+    for (const [f, n] of deltas) this.pending[f] += n;
+  }
+
   start(intervalMs: number, onError: (err: unknown) => void): void {
     this.timer = setInterval(() => {
       this.flush().catch(onError);

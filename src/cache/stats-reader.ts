@@ -25,16 +25,29 @@ function counterKeys(keys: KeySchema): string[] {
   return clusterCounterKeys.keys;
 }
 
-export async function readStats(client: Redis | Cluster, router: KeyRouter, keys: KeySchema, exact: boolean): Promise<CacheStats> {
+/**
+ * @param deltas pending local counter increments to apply first, in the same
+ *   round trip (single node only; on a Cluster the caller flushes them before)
+ */
+export async function readStats(
+  client: Redis | Cluster,
+  router: KeyRouter,
+  keys: KeySchema,
+  exact: boolean,
+  deltas: ReadonlyArray<readonly [string, number]> = [],
+): Promise<CacheStats> {
   let hash: Record<string, string>;
   let cached = 0;
   try {
     const counters = counterKeys(keys);
     if (!router.isCluster) {
-      const replies = (await client.pipeline().hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
+      // one round trip: the pending increments, then the reads
+      const pipe = client.pipeline();
+      for (const [field, n] of deltas) pipe.hincrby(keys.stats, field, n);
+      const replies = (await pipe.hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
       for (const [err] of replies) if (err) throw err;
-      hash = (replies[0]?.[1] ?? {}) as Record<string, string>;
-      cached = Number(replies[1]?.[1] ?? 0);
+      hash = (replies[deltas.length]?.[1] ?? {}) as Record<string, string>;
+      cached = Number(replies[deltas.length + 1]?.[1] ?? 0);
     } else {
       const [h, counts] = await Promise.all([
         client.hgetall(keys.stats),
