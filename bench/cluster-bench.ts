@@ -18,6 +18,7 @@ import { startRedisProcess } from '../src/redis/redis-process.js';
 import { startCluster } from '../test/helpers/topology.js';
 import { seedPayload } from './lib/payloads.js';
 import { machineInfo, median, writeResult } from './lib/report.js';
+import { throughput } from './lib/throughput.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,7 +65,7 @@ async function measure(ports: number[], workers: number, seconds: number, op: (i
   const redis0 = await redisCpuSeconds(ports);
   const client0 = process.cpuUsage();
   let images = 0;
-  const imagesPerS = await throughput(workers, seconds, op, (n) => (images = n));
+  const imagesPerS = await throughput(workers, seconds, BATCH, op, (n) => (images = n));
   const client = process.cpuUsage(client0);
   const redis = (await redisCpuSeconds(ports)) - redis0;
   return {
@@ -72,24 +73,6 @@ async function measure(ports: number[], workers: number, seconds: number, op: (i
     redisUsPerImage: (redis * 1e6) / images,
     clientUsPerImage: (client.user + client.system) / images,
   };
-}
-
-/** Runs `op` from `workers` loops for `seconds`; returns images per second. */
-async function throughput(workers: number, seconds: number, op: (i: number) => Promise<unknown>, total: (n: number) => void): Promise<number> {
-  let done = 0;
-  let counter = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (performance.now() < end) {
-        await op(counter++);
-        done += BATCH;
-      }
-    }),
-  );
-  total(done);
-  return done / ((performance.now() - start) / 1000);
 }
 
 async function seed(cache: FeatureCache): Promise<void> {

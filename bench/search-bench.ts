@@ -21,6 +21,7 @@ import { createFeatureCache } from '../src/index.js';
 import { startRedisProcess } from '../src/redis/redis-process.js';
 import { SimilarityIndex, chooseTables, resolveSimilarityOptions, tableRadii, type SimilarityOptions } from '../src/search/index.js';
 import { machineInfo, percentile, median, writeResult } from './lib/report.js';
+import { mulberry32 } from './lib/prng.js';
 
 const SIZES = (process.env.SEARCH_BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
 const QUERIES = Number(process.env.SEARCH_BENCH_QUERIES ?? 10_000);
@@ -47,17 +48,7 @@ async function redisCpuSeconds(raw: Redis): Promise<number> {
 
 const load1 = (): number => +loadavg()[0]!.toFixed(2);
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 // pHash distance of a transformed variant to its source (docs/FEATURES.md, structured images:
 // median 0-2, p90 4, max 6; degenerate gradients up to 25): flips drawn from this table.

@@ -9,6 +9,7 @@ import { createFeatureCache, type FeatureCacheOptions, type Features } from '../
 import { median } from '../lib/report.js';
 import { embeddingPayload, seedPayload } from '../lib/payloads.js';
 import { recallAt10 } from './recall.js';
+import { mulberry32 } from '../lib/prng.js';
 
 export type CodecSetting = 'none' | 'lz4' | 'float16' | 'int8';
 
@@ -124,14 +125,7 @@ export async function measureRecall(redisUrl: string, vectors: number, queries: 
 
 /** Unit vectors around 100 random centres (like embeddings of related images), seeded. */
 function clusteredVectors(n: number, dim: number, seed: number): Float32Array[] {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
   const centres = Array.from({ length: 100 }, () => Float32Array.from({ length: dim }, gauss));
   return Array.from({ length: n }, (_, i) => {

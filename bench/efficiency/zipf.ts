@@ -1,16 +1,8 @@
 /** Seeded Zipf request streams over a key space, and the static optimum hit rate. */
+import { mulberry32 } from '../lib/prng.js';
 
-/** mulberry32: a small, fast, seeded PRNG in [0, 1). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (bench/lib/prng.ts). */
+export const prng = mulberry32;
 
 export interface Zipf {
   /** Probability of the item of popularity rank r (0-based), normalised over the key space. */

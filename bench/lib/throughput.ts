@@ -4,7 +4,14 @@
  * Runs `op` from `workers` concurrent loops for `seconds` and returns images per
  * second (`imagesPerOp` images per call).
  */
-export async function throughput(workers: number, seconds: number, imagesPerOp: number, op: (i: number) => Promise<unknown>): Promise<number> {
+export async function throughput(
+  workers: number,
+  seconds: number,
+  imagesPerOp: number,
+  op: (i: number) => Promise<unknown>,
+  /** Told how many images were processed in all (e.g. for CPU time per image). */
+  onImages?: (images: number) => void,
+): Promise<number> {
   let done = 0;
   let counter = 0;
   const start = performance.now();
@@ -17,5 +24,6 @@ export async function throughput(workers: number, seconds: number, imagesPerOp: 
       }
     }),
   );
+  onImages?.(done);
   return done / ((performance.now() - start) / 1000);
 }

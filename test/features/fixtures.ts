@@ -4,6 +4,7 @@
  * check hash robustness. Shared by the feature tests and bench/features-bench.ts.
  */
 import sharp from 'sharp';
+import { mulberry32 } from '../../bench/lib/prng.js';
 
 export const IMAGEHASH_PNG = '/work/shared/data/imagehash.png';
 export const IMAGEHASH_REFERENCE = '/work/shared/data/imagehash-reference.json';
@@ -14,17 +15,8 @@ export interface NamedImage {
   data: Buffer;
 }
 
-/** Mulberry32: small seeded PRNG so "random" images are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG, so a failing case can be replayed. */
+export const prng = mulberry32;
 
 function svg(width: number, height: number, body: string): Buffer {
   return Buffer.from(

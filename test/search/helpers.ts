@@ -1,18 +1,10 @@
 /** Shared helpers of the similarity tests: seeded hash sets, brute force, a cache with the index. */
 import { createFeatureCache, type FeatureCache, type FeatureCacheOptions } from '../../src/index.js';
 import { SimilarityIndex, hamming64, type SimilarityOptions } from '../../src/search/index.js';
+import { mulberry32 } from '../../bench/lib/prng.js';
 
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG, so a failing case can be replayed. */
+export const rng = mulberry32;
 
 export function randomHash(rand: () => number): bigint {
   const hi = BigInt(Math.floor(rand() * 2 ** 32));

@@ -10,17 +10,9 @@ import {
   toFloat16Bits,
 } from '../../src/codec/index.js';
 import type { Features } from '../../src/types.js';
+import { mulberry32 } from '../../bench/lib/prng.js';
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const hex = (h: number) => `0x${h.toString(16).padStart(4, '0')}`;
 
