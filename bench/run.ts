@@ -111,6 +111,8 @@ export async function runBench(argv: string[]): Promise<number> {
         [1.0, 0.4],
       ],
       policies: ['volatile-lru', 'volatile-lfu'],
+      lfuLogFactor: 0,
+      lfuComparisons: [{ s: 1.0, fraction: 0.2, lfuLogFactor: 10 }],
       progress: log,
     });
   }

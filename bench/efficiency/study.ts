@@ -23,6 +23,8 @@ export interface EfficiencyRun {
   /** maxmemory-samples used. */
   samples: number;
   lfu_log_factor: number;
+  /** An extra run that only shows what lfu-log-factor is worth (not part of the policy comparison). */
+  comparison?: true;
   s: number;
   /** Fraction of the key space that maxmemory was sized to hold. */
   capacity_fraction: number;
@@ -49,8 +51,13 @@ export interface StudyOptions {
   policies: Policy[];
   /** Redis maxmemory-samples (keys sampled per eviction; Redis's default is 5). @default 5 */
   samples?: number;
-  /** Redis lfu-log-factor (Redis's default is 10; lower counts rarely-seen keys more finely). @default 10 */
+  /**
+   * Redis lfu-log-factor for the lfu runs. Redis's default is 10; featcache
+   * recommends 0 (exact counts up to 255), measured better here. @default 0
+   */
   lfuLogFactor?: number;
+  /** Extra volatile-lfu runs at other log factors, to show what the setting is worth. */
+  lfuComparisons?: Array<{ s: number; fraction: number; lfuLogFactor: number }>;
   progress(line: string): void;
 }
 
@@ -86,22 +93,28 @@ export async function runStudy(o: StudyOptions): Promise<{ runs: EfficiencyRun[]
   const runs: EfficiencyRun[] = [];
   for (const [s, fraction] of o.cases) {
     for (const policy of o.policies) {
-      const run = await oneRun(o, policy, s, fraction, Math.round(baseline + fraction * o.keyspace * perRecord));
-      runs.push(run);
-      o.progress(
-        `  [efficiency] ${policy} (samples ${run.samples}${policy === 'volatile-lfu' ? `, lfu-log-factor ${run.lfu_log_factor}` : ''}) s=${s} capacity ${(fraction * 100).toFixed(0)}%: hit rate ${(run.hit_rate * 100).toFixed(1)}% ` +
-          `vs static optimum ${(run.static_optimum * 100).toFixed(1)}% (gap ${run.gap_points.toFixed(1)} pts), ` +
-          `${run.resident_records} records resident, ${run.evictions} evictions, ${run.seconds.toFixed(1)} s`,
-      );
+      runs.push(await oneRun(o, policy, s, fraction, Math.round(baseline + fraction * o.keyspace * perRecord), o.lfuLogFactor ?? 0));
+      report(o, runs.at(-1)!);
     }
+  }
+  for (const c of o.lfuComparisons ?? []) {
+    runs.push({ ...(await oneRun(o, 'volatile-lfu', c.s, c.fraction, Math.round(baseline + c.fraction * o.keyspace * perRecord), c.lfuLogFactor)), comparison: true });
+    report(o, runs.at(-1)!);
   }
   return { runs, bytes_per_record: Math.round(perRecord) };
 }
 
-async function oneRun(o: StudyOptions, policy: Policy, s: number, fraction: number, maxmemory: number): Promise<EfficiencyRun> {
+function report(o: StudyOptions, run: EfficiencyRun): void {
+  o.progress(
+    `  [efficiency] ${run.policy} (samples ${run.samples}${run.policy === 'volatile-lfu' ? `, lfu-log-factor ${run.lfu_log_factor}` : ''}) s=${run.s} capacity ${(run.capacity_fraction * 100).toFixed(0)}%: hit rate ${(run.hit_rate * 100).toFixed(1)}% ` +
+      `vs static optimum ${(run.static_optimum * 100).toFixed(1)}% (gap ${run.gap_points.toFixed(1)} pts), ` +
+      `${run.resident_records} records resident, ${run.evictions} evictions, ${run.seconds.toFixed(1)} s`,
+  );
+}
+
+async function oneRun(o: StudyOptions, policy: Policy, s: number, fraction: number, maxmemory: number, lfuLogFactor: number): Promise<EfficiencyRun> {
   const dir = mkdtempSync(join(tmpdir(), 'featcache-eff-'));
   const samples = o.samples ?? 5;
-  const lfuLogFactor = o.lfuLogFactor ?? 10;
   const proc = await startRedisProcess({
     dir,
     config: { maxmemory, 'maxmemory-policy': policy, 'maxmemory-samples': samples, 'lfu-log-factor': lfuLogFactor },

@@ -51,7 +51,7 @@ export async function writeReport(dir: string, r: BenchResults, resultFile: stri
     await add('latency', barChartSvg({ title: 'HTTP latency percentiles', unit: 'ms, median of runs', categories: [...scenarioKeys.map(titleOf), 'stats under read load'], series: lat }), 'latency percentiles');
   }
   if (r.efficiency && r.efficiency.runs.length > 0) {
-    const atOne = r.efficiency.runs.filter((x) => x.s === 1);
+    const atOne = r.efficiency.runs.filter((x) => !x.comparison && x.s === 1);
     const byPolicy = (p: string) => atOne.filter((x) => x.policy === p).map((x) => [x.capacity_fraction * 100, x.hit_rate * 100] as [number, number]);
     const optimum = new Map<number, number>();
     for (const x of atOne) optimum.set(x.capacity_fraction * 100, Math.max(optimum.get(x.capacity_fraction * 100) ?? 0, x.static_optimum * 100));
@@ -139,11 +139,12 @@ export async function writeReport(dir: string, r: BenchResults, resultFile: stri
       '',
       `One seed record costs ${r.efficiency.bytes_per_record} B of used_memory; maxmemory is sized to hold the stated fraction of the key space, and the capacity used for the static optimum is the number of records Redis actually held at the end of the run.`,
       '',
-      '| policy | s | capacity | records held | hit rate | static optimum | gap (points) | evictions in window | warm-up + measured requests |',
+      '| policy (lfu-log-factor) | s | capacity | records held | hit rate | static optimum | gap (points) | evictions in window | warm-up + measured requests |',
       '|---|---|---|---|---|---|---|---|---|',
     );
     for (const e of r.efficiency.runs) {
-      md.push(`| ${e.policy} | ${e.s} | ${(e.capacity_fraction * 100).toFixed(0)}% | ${n0(e.resident_records)} | ${pct(e.hit_rate)} | ${pct(e.static_optimum)} | ${e.gap_points} | ${n0(e.evictions)} | ${n0(e.warmup_requests)} + ${n0(e.measured_requests)} |`);
+      const policy = e.policy === 'volatile-lfu' ? `${e.policy} (${e.lfu_log_factor})${e.comparison ? ', for comparison' : ''}` : e.policy;
+      md.push(`| ${policy} | ${e.s} | ${(e.capacity_fraction * 100).toFixed(0)}% | ${n0(e.resident_records)} | ${pct(e.hit_rate)} | ${pct(e.static_optimum)} | ${e.gap_points} | ${n0(e.evictions)} | ${n0(e.warmup_requests)} + ${n0(e.measured_requests)} |`);
     }
     md.push('');
   }

@@ -146,7 +146,7 @@ export function evaluateTargets(i: TargetInputs): TargetRow[] {
     });
   }
 
-  const atOne = i.efficiency.filter((r) => r.s === 1 && Math.abs(r.capacity_fraction - 0.2) < 1e-9);
+  const atOne = i.efficiency.filter((r) => !r.comparison && r.s === 1 && Math.abs(r.capacity_fraction - 0.2) < 1e-9);
   const bestPolicy = atOne.sort((a, b) => a.gap_points - b.gap_points)[0];
   if (bestPolicy) {
     rows.push({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFeatureCache } from '../../src/index.js';
 import { pingRaw } from '../../src/redis/redis-process.js';
+import { redisCommand } from '../helpers/resp-command.js';
 
 describe('embedded default', () => {
   it('starts a private redis-server with data under its dir, and stops it on close', async () => {
@@ -16,6 +17,9 @@ describe('embedded default', () => {
       await cache.set('e1', { v: 1 });
       expect((await cache.get('e1'))!.features.v).toBe(1);
       const [host, port] = health.topology.master!.split(':');
+      // the eviction settings the efficiency study measured best (redis/redis.conf)
+      expect(await redisCommand(host!, Number(port), ['CONFIG', 'GET', 'maxmemory-policy'])).toEqual(['maxmemory-policy', 'volatile-lfu']);
+      expect(await redisCommand(host!, Number(port), ['CONFIG', 'GET', 'lfu-log-factor'])).toEqual(['lfu-log-factor', '0']);
       expect(existsSync(join(dir, 'redis.pid'))).toBe(true);
       await cache.close();
       expect(await pingRaw(host!, Number(port), 300)).toBe(false);

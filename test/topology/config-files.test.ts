@@ -35,7 +35,8 @@ afterEach(async () => {
 describe('redis/ config files on the installed redis-server', () => {
   it('redis.conf: eviction, keyspace notifications, lazyfree and AOF+RDB persistence', async () => {
     const node = await start(join(confDir, 'redis.conf'), () => []);
-    expect(await configGet(node, 'maxmemory-policy')).toBe('volatile-lru');
+    expect(await configGet(node, 'maxmemory-policy')).toBe('volatile-lfu');
+    expect(await configGet(node, 'lfu-log-factor')).toBe('0');
     expect(Number(await configGet(node, 'maxmemory'))).toBeGreaterThan(0);
     // Redis normalises "Exe" to some order of the same flags.
     expect([...(await configGet(node, 'notify-keyspace-events'))].sort().join('')).toBe('Eex');
@@ -53,7 +54,7 @@ describe('redis/ config files on the installed redis-server', () => {
     const info = parseInfo(await redisCommand(node.host, node.port, ['INFO', 'cluster']));
     expect(info.cluster_enabled).toBe('1');
     expect(await configGet(node, 'cluster-require-full-coverage')).toBe('no');
-    expect(await configGet(node, 'maxmemory-policy')).toBe('volatile-lru');
+    expect(await configGet(node, 'maxmemory-policy')).toBe('volatile-lfu');
   });
 
   it('sentinel.conf: watches master "featcache" with quorum 2 from a writable copy', async () => {
