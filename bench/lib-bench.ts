@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       const cache = await createFeatureCache({ redis: url, ...extra });
       const sample = make();
       await cache.set('probe', sample);
-      const encoded = (await raw.getBuffer('fc:r:1.0:probe'))!;
+      const encoded = (await raw.getBuffer('fc:1.0:probe'))!;
       const items = (from: number) => Array.from({ length: BATCH }, (_, k) => ({ imageId: ids((from * BATCH + k) % KEYSPACE), features: make() }));
       const pre = Array.from({ length: 64 }, (_, k) => items(k));
       const fig = (scenario: string): Figure => {
@@ -123,7 +123,7 @@ async function measureMemory(raw: Redis, cache: FeatureCache, make: () => Featur
   }
   const after = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))?.[1]);
   const p = raw.pipeline();
-  for (let i = 0; i < 500; i++) p.memory('USAGE', `fc:r:1.0:${ids(i * 20)}`, 'SAMPLES', '0');
+  for (let i = 0; i < 500; i++) p.memory('USAGE', `fc:1.0:${ids(i * 20)}`, 'SAMPLES', '0');
   const usages = ((await p.exec()) ?? []).map(([, v]) => Number(v));
   return { memory_usage_bytes: median(usages), used_memory_delta_per_image: Math.round((after - before) / N) };
 }

@@ -172,10 +172,10 @@ async function runSize(n: number, url: string, raw: Redis): Promise<Record<strin
   process.stdout.write(`\r  N=${n}: ingested ${n} in ${ingestS.toFixed(1)} s\n`);
   const after = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))![1]);
 
-  const base = `${prefix}:x:1.0:phash`;
+  const base = `${prefix}:@x:1.0:phash`;
   const tables = await memoryOf(raw, `${base}:t:*`);
   const dict = await memoryOf(raw, `${base}:d:*`);
-  const records = await memoryOf(raw, `${prefix}:r:*`);
+  const records = await memoryOf(raw, `${prefix}:[^@]*`);
   const layout = idx.fields.get('phash')!.layout;
   const entryBytes = layout.tables.length * layout.width;
   let buckets = 0;

@@ -84,7 +84,7 @@ async function memoryUsage(cache: FeatureCache, raw: Redis): Promise<void> {
   const before = await used();
   for (let i = 0; i < 5000; i += 500) await cache.setMany(Array.from({ length: 500 }, (_, k) => ({ imageId: id(2000 + Math.floor((i + k) / 20), i + k), features: seedPayload() })));
   const perImage = Math.round(((await used()) - before) / 5000);
-  const usage = Number(await raw.memory('USAGE', `perf:r:${cache.featureVersion}:${id(2000, 0)}`, 'SAMPLES', '0'));
+  const usage = Number(await raw.memory('USAGE', `perf:${cache.featureVersion}:${id(2000, 0)}`, 'SAMPLES', '0'));
   line('Redis used_memory per image', `${perImage} B`);
   line('MEMORY USAGE of one record key', `${usage} B`);
   line('5,000 images take', `${((perImage * 5000) / 1024 / 1024).toFixed(2)} MiB`);

@@ -87,7 +87,7 @@ export async function measureMemory(redisUrl: string, images: number, progress: 
         before = await usedMemory(raw);
         for (let i = 0; i < images; i += 500) await cache.setMany(data.slice(i, i + 500));
         const perImage = Math.round(((await usedMemory(raw)) - before) / images);
-        const keys = await measureKeys(sampleKeys((id) => `mem:r:${cache.featureVersion}:${id}`));
+        const keys = await measureKeys(sampleKeys((id) => `mem:${cache.featureVersion}:${id}`));
         await cache.close();
         rows.push({ payload, setting, value_bytes: keys.len, memory_usage_bytes: keys.usage, used_memory_per_image: perImage, ratio_to_json: Number((perImage / jsonPerImage).toFixed(3)), images });
         progress(`  [memory] ${payload} ${setting.padEnd(7)}: ${perImage} B/image in Redis (JSON ${jsonPerImage} B), value ${keys.len} B`);

@@ -178,7 +178,7 @@ async function countRecords(raw: Redis): Promise<number> {
   let cursor = '0';
   let n = 0;
   do {
-    const [next, keys] = await raw.scan(cursor, 'MATCH', `${PREFIX}:r:*`, 'COUNT', 1000);
+    const [next, keys] = await raw.scan(cursor, 'MATCH', `${PREFIX}:[^@]*`, 'COUNT', 1000);
     cursor = next;
     n += keys.length;
   } while (cursor !== '0');

@@ -54,7 +54,7 @@ async function groupMemberBytes(url: string): Promise<number> {
     await raw.flushall();
     const used = async () => Number(/used_memory:(\d+)/.exec(await raw.info('memory'))?.[1]);
     const before = await used();
-    for (let i = 0; i < 10_000; i += 500) await raw.sadd('fc:g:1.0:project', ...Array.from({ length: 500 }, (_, k) => id(i + k)));
+    for (let i = 0; i < 10_000; i += 500) await raw.sadd('fc:@g:1.0:project', ...Array.from({ length: 500 }, (_, k) => id(i + k)));
     return Math.round(((await used()) - before) / 10_000);
   } finally {
     raw.disconnect();

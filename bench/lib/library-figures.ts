@@ -30,7 +30,7 @@ export async function libraryFigures(redisUrl: string, runs: number, seconds: nu
   try {
     const sample = seedPayload();
     await cache.set('probe', sample);
-    const encoded = (await raw.getBuffer(`libbench:r:${cache.featureVersion}:probe`))!;
+    const encoded = (await raw.getBuffer(`libbench:${cache.featureVersion}:probe`))!;
     const writeBatches = Array.from({ length: 64 }, (_, b) => Array.from({ length: BATCH }, (_, k) => ({ imageId: id(b * BATCH + k), features: seedPayload() })));
     const idBatches = Array.from({ length: KEYSPACE / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, k) => id(b * BATCH + k)));
     const rawBatches = idBatches.map((b) => b.map((x) => `libraw:${x}`));

@@ -33,7 +33,7 @@ export async function runCleanup(
     const sep = rest.indexOf(':');
     return sep < 0 ? rest : rest.slice(0, sep);
   };
-  const groupHead = `${keys.prefix}:g:`;
+  const groupHead = keys.groupPrefixAny;
   const masters: Redis[] = router.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
   const pattern = `${escapeGlob(keys.prefix)}:*`;
   try {
@@ -72,7 +72,7 @@ export async function runCleanup(
             else doomed.push(key);
             continue;
           }
-          // similarity-index keys of versions no longer in use (`<prefix>:x:<version>:...`)
+          // similarity-index keys of versions no longer in use (`<prefix>:@x:<version>:...`)
           if (key.startsWith(keys.indexPrefixAny) && !keep.has(versionAfter(key, keys.indexPrefixAny))) doomed.push(key);
         }
         if (doomed.length >= UNLINK_BATCH) await flush();

@@ -1,20 +1,36 @@
 /**
  * The Redis key schema. Every key featcache writes is built here, nowhere else.
  *
- *   <prefix>:r:<version>:<imageId>     one record (all feature types of one image)
- *   <prefix>:g:<version>:<group>       set of image IDs in a group
- *   <prefix>:n:<version>[:{tag}]       count of records of <version> (per hash slot on a Cluster)
- *   <prefix>:stats                     hash of shared counters
- *   <prefix>:expiry-leader             lease of the instance that tracks expiry/eviction
- *   <prefix>:l:<version>:<imageId>     read-through lock (stampede protection)
+ *   <prefix>:<version>:<imageId>        one record (all feature types of one image)
+ *   <prefix>:@g:<version>:<group>       set of image IDs in a group
+ *   <prefix>:@n:<version>[:{tag}]       count of records of <version> (per hash slot on a Cluster)
+ *   <prefix>:@stats                     hash of shared counters
+ *   <prefix>:@expiry-leader             lease of the instance that tracks expiry/eviction
+ *   <prefix>:@l:<version>:<imageId>     read-through lock (stampede protection)
+ *   <prefix>:@x:<version>:...           similarity index (src/search/layout.ts)
+ *
+ * Records, one per image, have the shortest key that still reads well: each
+ * byte of it is paid once per image, and Redis rounds the key's allocation up
+ * to a size class (a 22-character ID under the default prefix costs 136 B per
+ * record, 152 B with two characters more; docs/ARCHITECTURE.md). Bookkeeping
+ * keys start with '@', which no version can contain, so the two never collide
+ * and every key stays under `<prefix>:` (one ACL pattern `~<prefix>:*` covers
+ * featcache).
  *
  * Prefix and version are restricted to [A-Za-z0-9._+-] so they can never contain
- * ':' or glob characters; image IDs and group names are opaque and only ever
+ * ':', '@' or glob characters; image IDs and group names are opaque and only ever
  * appear at the end of a key, never inside a SCAN pattern.
  */
 import { slotTag } from './slot-tags.js';
 
 export const SAFE_SEGMENT = /^[A-Za-z0-9._+-]{1,128}$/;
+
+const AT = '@'.charCodeAt(0);
+
+/** Where the similarity-index keys of one version start (`<prefix>:@x:<version>:`). */
+export function indexBase(prefix: string, version: string): string {
+  return `${prefix}:@x:${version}:`;
+}
 
 /** Escapes glob metacharacters for SCAN MATCH (defence in depth: segments are already safe). */
 export function escapeGlob(s: string): string {
@@ -24,6 +40,8 @@ export function escapeGlob(s: string): string {
 export class KeySchema {
   readonly recordPrefix: string;
   readonly groupPrefix: string;
+  /** Every group key of any version starts with this. */
+  readonly groupPrefixAny: string;
   readonly stats: string;
   /** Every similarity-index key of this version starts with this (see src/search/layout.ts). */
   readonly indexPrefix: string;
@@ -38,13 +56,14 @@ export class KeySchema {
     /** On a Cluster, counters are kept per hash slot so a Lua script can touch a record and its counter. */
     readonly perSlotCounters: boolean,
   ) {
-    this.recordPrefix = `${prefix}:r:${version}:`;
-    this.groupPrefix = `${prefix}:g:${version}:`;
-    this.stats = `${prefix}:stats`;
-    this.indexPrefix = `${prefix}:x:${version}:`;
-    this.indexPrefixAny = `${prefix}:x:`;
-    this.leader = `${prefix}:expiry-leader`;
-    this.countBase = `${prefix}:n:${version}`;
+    this.recordPrefix = `${prefix}:${version}:`;
+    this.groupPrefix = `${prefix}:@g:${version}:`;
+    this.groupPrefixAny = `${prefix}:@g:`;
+    this.stats = `${prefix}:@stats`;
+    this.indexPrefix = indexBase(prefix, version);
+    this.indexPrefixAny = `${prefix}:@x:`;
+    this.leader = `${prefix}:@expiry-leader`;
+    this.countBase = `${prefix}:@n:${version}`;
   }
 
   record(imageId: string): string {
@@ -52,7 +71,7 @@ export class KeySchema {
   }
 
   lock(imageId: string): string {
-    return `${this.prefix}:l:${this.version}:${imageId}`;
+    return `${this.prefix}:@l:${this.version}:${imageId}`;
   }
 
   group(name: string): string {
@@ -66,13 +85,8 @@ export class KeySchema {
 
   /** Counter of another version (used when a key expires). */
   countOf(version: string, slot: number): string {
-    const base = `${this.prefix}:n:${version}`;
+    const base = `${this.prefix}:@n:${version}`;
     return this.perSlotCounters ? `${base}:{${slotTag(slot)}}` : base;
-  }
-
-  /** SCAN pattern for every record of every version under this prefix. */
-  allRecordsPattern(): string {
-    return `${escapeGlob(this.prefix)}:r:*`;
   }
 
   allGroupsPattern(): string {
@@ -80,13 +94,13 @@ export class KeySchema {
   }
 
   allCountersPattern(): string {
-    return `${escapeGlob(this.prefix)}:n:*`;
+    return `${escapeGlob(this.prefix)}:@n:*`;
   }
 
-  /** Splits `<prefix>:r:<version>:<imageId>`; null for keys that are not records of this prefix. */
+  /** Splits `<prefix>:<version>:<imageId>`; null for keys that are not records of this prefix. */
   parseRecordKey(key: string): { version: string; imageId: string } | null {
-    const head = `${this.prefix}:r:`;
-    if (!key.startsWith(head)) return null;
+    const head = `${this.prefix}:`;
+    if (!key.startsWith(head) || key.charCodeAt(head.length) === AT) return null;
     const sep = key.indexOf(':', head.length);
     if (sep < 0) return null;
     return { version: key.slice(head.length, sep), imageId: key.slice(sep + 1) };
@@ -94,7 +108,7 @@ export class KeySchema {
 
   /** The version a counter key counts, or null. */
   parseCounterKey(key: string): string | null {
-    const head = `${this.prefix}:n:`;
+    const head = `${this.prefix}:@n:`;
     if (!key.startsWith(head)) return null;
     const rest = key.slice(head.length);
     const sep = rest.indexOf(':');

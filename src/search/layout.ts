@@ -3,10 +3,10 @@
  * bucket fields (one table each), how a table entry is packed, and every
  * Redis key of the index.
  *
- *   <prefix>:x:<version>:<field>:meta                 layout parameters (JSON), checked at start
- *   <prefix>:x:<version>:<field>:t:{<field>.<i>.<s>}  hash: table i, shard s; field = bucket (F bits, big-endian),
+ *   <prefix>:@x:<version>:<field>:meta                layout parameters (JSON), checked at start
+ *   <prefix>:@x:<version>:<field>:t:{<field>.<i>.<s>}  hash: table i, shard s; field = bucket (F bits, big-endian),
  *                                                     value = packed entries [dictionary shard (P bytes) | rest u32] ...
- *   <prefix>:x:<version>:<field>:d:{<field>.d<g>}:<shard>
+ *   <prefix>:@x:<version>:<field>:d:{<field>.d<g>}:<shard>
  *                                                     string: image-ID dictionary shard, ~64 images: [n u16][hash 8 B x n]["\\0" id "\\0" ...] (dict-shard.ts)
  *
  * Table t's bucket is the F bits of the hash starting at bit t*F (0 = most
@@ -17,6 +17,7 @@
  * candidate is resolved by reading that shard. No per-image number is stored
  * anywhere, so there is no number-to-ID table to keep.
  */
+import { indexBase } from '../redis/keys.js';
 import type { ResolvedSimilarityOptions } from './options.js';
 
 /** Bytes of the rest part of an entry (32 bits of the hash outside the bucket). */
@@ -62,7 +63,7 @@ export class IndexLayout {
     readonly o: LayoutOptions,
   ) {
     if (o.tables * o.bucketBits > 64) throw new RangeError(`tables * bucketBits must be <= 64 (got ${o.tables} * ${o.bucketBits})`);
-    this.base = `${prefix}:x:${version}:${field}`;
+    this.base = indexBase(prefix, version) + field;
     this.meta = `${this.base}:meta`;
     this.ptrBytes = Math.max(1, Math.ceil((o.dictionaryBits + 1) / 8));
     this.width = this.ptrBytes + REST_BYTES;

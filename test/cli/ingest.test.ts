@@ -112,7 +112,7 @@ describe('featcache ingest', { timeout: 120_000 }, () => {
     }
 
     // indexed for similarity search as the service would (its default FEATCACHE_SIMILARITY=true)
-    const [, indexKeys] = await t.raw.scan('0', 'MATCH', `${PREFIX}:x:*`, 'COUNT', 10_000);
+    const [, indexKeys] = await t.raw.scan('0', 'MATCH', `${PREFIX}:@x:*`, 'COUNT', 10_000);
     expect(indexKeys.length).toBeGreaterThan(0);
 
     const again = await ingest(good, '--json');

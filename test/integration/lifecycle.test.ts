@@ -34,7 +34,7 @@ describe('versions', () => {
     expect(result.cleaned_keys).toBeGreaterThanOrEqual(30);
     expect(await v1.get('img5')).toBeNull();
     expect((await v2.get('img0'))!.features.v).toBe(2);
-    expect(await redis.raw.exists('ver:r:1.0:img5', 'ver:g:1.0:g', 'ver:n:1.0')).toBe(0);
+    expect(await redis.raw.exists('ver:1.0:img5', 'ver:@g:1.0:g', 'ver:@n:1.0')).toBe(0);
     expect((await v2.stats()).cached_images).toBe(1);
   });
 });
@@ -44,7 +44,7 @@ describe('TTL', () => {
     const c = await cacheWith({ prefix: 'ttl', ttlSeconds: 1000, ttlJitter: 0.1 });
     await c.setMany(Array.from({ length: 200 }, (_, i) => ({ imageId: `t${i}`, features: { i } })));
     const pipe = redis.raw.pipeline();
-    for (let i = 0; i < 200; i++) pipe.pttl(`ttl:r:1.0:t${i}`);
+    for (let i = 0; i < 200; i++) pipe.pttl(`ttl:1.0:t${i}`);
     const ttls = ((await pipe.exec()) ?? []).map(([, v]) => Number(v));
     expect(Math.min(...ttls)).toBeGreaterThanOrEqual(900_000 - 2000);
     expect(Math.max(...ttls)).toBeLessThanOrEqual(1_100_000);
@@ -55,12 +55,12 @@ describe('TTL', () => {
   it('ttlSeconds: 0 means no expiry, per write and as the default', async () => {
     const c = await cacheWith({ prefix: 'ttl0', ttlSeconds: 0 });
     await c.set('forever', { v: 1 });
-    expect(await redis.raw.pttl('ttl0:r:1.0:forever')).toBe(-1);
+    expect(await redis.raw.pttl('ttl0:1.0:forever')).toBe(-1);
     const d = await cacheWith({ prefix: 'ttl1', ttlSeconds: 60, ttlJitter: 0 });
     await d.set('override', { v: 1 }, { ttlSeconds: 0 });
     await d.set('short', { v: 1 }, { ttlSeconds: 5 });
-    expect(await redis.raw.pttl('ttl1:r:1.0:override')).toBe(-1);
-    const short = await redis.raw.pttl('ttl1:r:1.0:short');
+    expect(await redis.raw.pttl('ttl1:1.0:override')).toBe(-1);
+    const short = await redis.raw.pttl('ttl1:1.0:short');
     expect(short).toBeGreaterThan(3000);
     expect(short).toBeLessThanOrEqual(5000);
   });
@@ -68,9 +68,9 @@ describe('TTL', () => {
   it('sliding TTL extends the TTL of records that are read', async () => {
     const c = await cacheWith({ prefix: 'slide', ttlSeconds: 100, ttlJitter: 0, ttlStrategy: 'sliding' });
     await c.set('s', { v: 1 }, { ttlSeconds: 2 });
-    expect(await redis.raw.pttl('slide:r:1.0:s')).toBeLessThanOrEqual(2000);
+    expect(await redis.raw.pttl('slide:1.0:s')).toBeLessThanOrEqual(2000);
     await c.get('s');
-    expect(await redis.raw.pttl('slide:r:1.0:s')).toBeGreaterThan(90_000);
+    expect(await redis.raw.pttl('slide:1.0:s')).toBeGreaterThan(90_000);
   });
 
   it('rejects a negative or fractional TTL', async () => {
@@ -113,7 +113,7 @@ describe('groups', () => {
     ]);
     await c.set('p4', { v: 4 }, { groups: ['project-a'], ttlSeconds: 10 });
     expect(await c.listGroup('project-a')).toEqual(['p1', 'p2', 'p4']);
-    const groupTtl = await redis.raw.pttl('grp:g:1.0:project-a');
+    const groupTtl = await redis.raw.pttl('grp:@g:1.0:project-a');
     expect(groupTtl).toBeGreaterThan(490_000);
     expect(await c.invalidateGroup('upload-7')).toBe(2);
     expect(await c.get('p2')).toBeNull();
@@ -128,7 +128,7 @@ describe('groups', () => {
     const c = await cacheWith({ prefix: 'grp0', ttlSeconds: 100 });
     await c.set('x', { v: 1 }, { groups: ['g'] });
     await c.set('y', { v: 1 }, { groups: ['g'], ttlSeconds: 0 });
-    expect(await redis.raw.pttl('grp0:g:1.0:g')).toBe(-1);
+    expect(await redis.raw.pttl('grp0:@g:1.0:g')).toBe(-1);
   });
 
   it('rejects bad group names', async () => {
@@ -141,10 +141,10 @@ describe('groups', () => {
     const c = await cacheWith({ prefix: 'grpclean' });
     await c.setMany(Array.from({ length: 10 }, (_, i) => ({ imageId: `m${i}`, features: { i }, groups: ['batch'] })));
     // records disappear behind the cache's back (as eviction would do)
-    await redis.raw.unlink('grpclean:r:1.0:m0', 'grpclean:r:1.0:m1', 'grpclean:r:1.0:m2');
+    await redis.raw.unlink('grpclean:1.0:m0', 'grpclean:1.0:m1', 'grpclean:1.0:m2');
     const result = await c.cleanup();
     expect(result.orphan_group_entries).toBe(3);
-    expect(await redis.raw.scard('grpclean:g:1.0:batch')).toBe(7);
+    expect(await redis.raw.scard('grpclean:@g:1.0:batch')).toBe(7);
     expect((await c.cleanup()).orphan_group_entries).toBe(0);
   });
 });
@@ -197,7 +197,7 @@ describe('stats', () => {
         let n = 0;
         let cursor = '0';
         do {
-          const [next, keys] = await small.raw.scan(cursor, 'MATCH', 'ev:r:*', 'COUNT', 1000);
+          const [next, keys] = await small.raw.scan(cursor, 'MATCH', 'ev:[^@]*', 'COUNT', 1000);
           cursor = next;
           n += keys.length;
         } while (cursor !== '0');
@@ -216,13 +216,13 @@ describe('corrupt records', () => {
   it('treats foreign, truncated and hostile bytes as misses, counts errors and keeps serving', async () => {
     const c = await cacheWith({ prefix: 'bad' });
     await c.set('good', { v: 1, emb: new Float32Array(300).fill(0.5) });
-    const good = (await redis.raw.getBuffer('bad:r:1.0:good'))!;
-    await redis.raw.set('bad:r:1.0:json', '{"v":1}');
-    await redis.raw.set('bad:r:1.0:truncated', good.subarray(0, good.length - 7));
-    await redis.raw.set('bad:r:1.0:empty', '');
+    const good = (await redis.raw.getBuffer('bad:1.0:good'))!;
+    await redis.raw.set('bad:1.0:json', '{"v":1}');
+    await redis.raw.set('bad:1.0:truncated', good.subarray(0, good.length - 7));
+    await redis.raw.set('bad:1.0:empty', '');
     const bomb = Buffer.from(good);
     bomb[bomb.length - 2] = 0xff;
-    await redis.raw.set('bad:r:1.0:flipped', bomb);
+    await redis.raw.set('bad:1.0:flipped', bomb);
     const before = (await c.stats()).cache_errors;
     const got = await c.getMany(['json', 'truncated', 'empty', 'good']);
     expect(got.slice(0, 3)).toEqual([null, null, null]);

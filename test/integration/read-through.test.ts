@@ -65,18 +65,18 @@ describe('getOrCompute', () => {
     };
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => cache.getOrCompute('broken', boom)));
     for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'COMPUTE_FAILED' } });
-    expect(await redis.raw.exists('rt:l:1.0:broken')).toBe(0);
+    expect(await redis.raw.exists('rt:@l:1.0:broken')).toBe(0);
     const ok = await cache.getOrCompute('broken', async () => ({ fixed: true }));
     expect(ok.features.fixed).toBe(true);
   });
 
   it('falls back to computing itself when the lock holder is stuck past waitTimeoutMs', async () => {
-    await redis.raw.set('rt:l:1.0:stuck', 'someone-else', 'PX', 60_000);
+    await redis.raw.set('rt:@l:1.0:stuck', 'someone-else', 'PX', 60_000);
     const start = Date.now();
     const rec = await cache.getOrCompute('stuck', async () => ({ v: 1 }), { waitTimeoutMs: 300 });
     expect(rec.features.v).toBe(1);
     expect(Date.now() - start).toBeGreaterThanOrEqual(290);
-    expect(await redis.raw.get('rt:l:1.0:stuck')).toBe('someone-else'); // not ours to release
+    expect(await redis.raw.get('rt:@l:1.0:stuck')).toBe('someone-else'); // not ours to release
   });
 
   it('getOrComputeMany does one batch lookup and computes only the misses', async () => {

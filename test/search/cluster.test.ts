@@ -94,7 +94,7 @@ describe('similarity index on a Redis Cluster', () => {
     const seed = cluster.nodes[0]!;
     const raw = new Redis.Cluster([{ host: seed.host, port: seed.port }]);
     try {
-      await raw.unlink(`cx:r:1.0:${victim}`);
+      await raw.unlink(`cx:1.0:${victim}`);
     } finally {
       raw.disconnect();
     }

@@ -143,10 +143,10 @@ describe('versions', () => {
     expect(await ids(v1.index, H1, 1)).toEqual(['i0', 'i1']);
     const v2 = await indexed('ver', { featureVersion: '2.0' });
     expect(await ids(v2.index, H1, 1)).toEqual([]);
-    expect((await redis.raw.keys('ver:x:1.0:*')).length).toBeGreaterThan(0);
+    expect((await redis.raw.keys('ver:@x:1.0:*')).length).toBeGreaterThan(0);
     const result = await v2.cache.cleanup();
     expect(result.cleaned_keys).toBeGreaterThan(0); // the core cleanup reclaims other versions' index keys
-    expect(await redis.raw.keys('ver:x:1.0:*')).toEqual([]);
+    expect(await redis.raw.keys('ver:@x:1.0:*')).toEqual([]);
   });
 });
 
@@ -162,7 +162,7 @@ describe('repair', () => {
     ]);
     // writes the index never hears about (a cache without the extension; raw deletes = lost events)
     const blind = await plain('rep');
-    await redis.raw.unlink('rep:r:1.0:gone', 'rep:r:1.0:gone2');
+    await redis.raw.unlink('rep:1.0:gone', 'rep:1.0:gone2');
     await blind.set('moved', { phash: near(H1, 2, 30) });
     await blind.set('moved2', { phash: near(H2, 3, 40) });
 

@@ -71,7 +71,7 @@ describe('featcache on a 6-node Redis Cluster', () => {
     const cache = await open({ prefix: 'cl' });
     const ids = Array.from({ length: 300 }, (_, i) => `user_${i % 7}_img_${i}`);
     // spread over all three masters
-    const slots = new Set(ids.map((id) => slotOf(`cl:r:1.0:${id}`)));
+    const slots = new Set(ids.map((id) => slotOf(`cl:1.0:${id}`)));
     expect(slots.size).toBeGreaterThan(250);
 
     expect(await cache.setMany(ids.map((imageId, i) => ({ imageId, features: features(i) })))).toEqual({ written: 300 });
@@ -123,7 +123,7 @@ describe('featcache on a 6-node Redis Cluster', () => {
     await v2.setMany(ids.map((imageId) => ({ imageId, features: { v: 2 }, groups: ['proj'] })));
     // a group entry whose record disappears behind the cache's back
     const client = (v2 as RedisFeatureCache).connection.client;
-    expect(await client.del('cu:r:2:cu-0')).toBe(1);
+    expect(await client.del('cu:2:cu-0')).toBe(1);
 
     // after the version bump, version 2 reclaims everything of version 1
     const result = await v2.cleanup();
@@ -138,9 +138,9 @@ describe('featcache on a 6-node Redis Cluster', () => {
     for (const m of await cluster.masters()) {
       const raw = new Redis(m.port, m.host, { maxRetriesPerRequest: 1 });
       try {
-        const [, left] = await raw.scan('0', 'MATCH', 'cu:n:1*', 'COUNT', 10_000);
+        const [, left] = await raw.scan('0', 'MATCH', 'cu:@n:1*', 'COUNT', 10_000);
         expect(left).toEqual([]);
-        const [, recs] = await raw.scan('0', 'MATCH', 'cu:r:1:*', 'COUNT', 10_000);
+        const [, recs] = await raw.scan('0', 'MATCH', 'cu:1:*', 'COUNT', 10_000);
         expect(recs).toEqual([]);
       } finally {
         raw.disconnect();
@@ -157,7 +157,7 @@ describe('featcache on a 6-node Redis Cluster', () => {
     const ownerPorts = new Set<number>();
     const client = (cache as RedisFeatureCache).connection.client as import('ioredis').Cluster;
     for (let i = 0; i < 60; i++) {
-      const slot = slotOf(`ttl:r:1.0:short-${i}`);
+      const slot = slotOf(`ttl:1.0:short-${i}`);
       const owner = client.slots[slot]?.[0];
       if (owner) ownerPorts.add(Number(owner.split(':')[1]));
     }
@@ -221,7 +221,7 @@ describe('featcache on a 6-node Redis Cluster', () => {
     // a map gone stale by a resharding would (slots and the slot groups together)
     const map = client as unknown as { slots: string[][]; _groupsBySlot: number[] };
     const misroute = (id: string) => {
-      const slot = slotOf(`mv:r:1.0:${id}`);
+      const slot = slotOf(`mv:1.0:${id}`);
       const otherSlot = map.slots.findIndex((nodes) => nodes[0] !== map.slots[slot]![0]);
       map.slots[slot] = map.slots[otherSlot]!;
       map._groupsBySlot[slot] = map._groupsBySlot[otherSlot]!;

@@ -56,7 +56,7 @@ describe('featcache through Sentinel', () => {
     expect(stats.cache_hits).toBe(150);
 
     const master = await group.currentMaster();
-    expect(await redisCommand(master.host, master.port, ['EXISTS', 'sn:r:1.0:s-20'])).toBe(1);
+    expect(await redisCommand(master.host, master.port, ['EXISTS', 'sn:1.0:s-20'])).toBe(1);
   });
 
   it('health reports the current master, both replicas and the sentinels', async () => {
