@@ -189,8 +189,10 @@ class Codec implements RecordCodec {
     const { flags, createdAt } = readHeader(bytes);
     const max = this.options.maxRecordBytes;
     if (bytes.length > max) throw corrupt(`${bytes.length} bytes exceed maxRecordBytes (${max})`);
-    let body = bytes.subarray(HEADER_BYTES);
+    let body = bytes;
+    let start = HEADER_BYTES;
     if ((flags & FLAG_LZ4) !== 0) {
+      body = bytes.subarray(HEADER_BYTES);
       if (body.length < 5) throw corrupt('lz4 body too short');
       const declared = (body[0]! | (body[1]! << 8) | (body[2]! << 16)) + body[3]! * 0x1000000;
       if (declared === 0 || declared > max - HEADER_BYTES) {
@@ -204,9 +206,10 @@ class Codec implements RecordCodec {
       }
       if (inflated.length !== declared) throw corrupt('lz4 body has the wrong decompressed size');
       body = inflated;
+      start = 0;
     }
     try {
-      const features = this.reader.read(body, (flags & FLAG_QUANTIZED) !== 0);
+      const features = this.reader.read(body, (flags & FLAG_QUANTIZED) !== 0, start);
       return { features, createdAt };
     } catch (err) {
       throw corrupt(err instanceof Error ? err.message : 'undecodable body', err);

@@ -60,6 +60,11 @@ export class FeatureExtensions implements ExtensionCodecType<undefined> {
     if (this.view.byteLength > 65536) this.view = EMPTY_VIEW;
   }
 
+  /** A packed number array (BITS or NUM_*) of `len` bytes at `start` of `bytes`. */
+  numberArray(type: number, bytes: Uint8Array, start: number, len: number): number[] {
+    return readNumberArray(type, this.viewOf(bytes), bytes.byteOffset + start, len);
+  }
+
   tryToEncode(): null {
     return null; // encoding is done by BodyWriter
   }

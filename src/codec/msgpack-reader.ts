@@ -14,16 +14,19 @@
 import { FeatureExtensions } from './extensions.js';
 import { FIELD_NAMES, FIELD_TABLE_LENGTH } from './field-names.js';
 import { FORMAT_VERSION, MAX_DEPTH } from './format.js';
+import { numberArrayWidth } from './number-array.js';
 import type { Features } from '../types.js';
 
+const EMPTY = Buffer.alloc(0);
+
 function fail(reason: string, pos: number): never {
-  throw new RangeError(`${reason} at body byte ${pos}`);
+  throw new RangeError(`${reason} at byte ${pos}`);
 }
 
 export class MsgpackReader {
   private readonly extensions: FeatureExtensions;
   private readonly tableLength: number;
-  private b: Buffer = Buffer.alloc(0);
+  private b: Buffer = EMPTY;
   private pos = 0;
   private end = 0;
 
@@ -33,21 +36,24 @@ export class MsgpackReader {
     this.tableLength = FIELD_TABLE_LENGTH[formatVersion] ?? 0;
   }
 
-  /** Decodes `body` (a whole msgpack map, nothing after it). @throws RangeError */
-  read(body: Uint8Array, allowQuantized: boolean): Features {
-    this.b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    this.pos = 0;
+  /**
+   * Decodes the body that starts at `start` of `bytes` (a whole msgpack map,
+   * nothing after it): no slice of the input is made. @throws RangeError
+   */
+  read(bytes: Uint8Array, allowQuantized: boolean, start = 0): Features {
+    this.b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = start;
     this.end = this.b.length;
     this.extensions.allowQuantized = allowQuantized;
     try {
-      const h = this.b[0];
-      if (h === undefined || !((h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf)) fail('body is not a map', 0);
+      const h = this.b[start];
+      if (h === undefined || !((h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf)) fail('body is not a map', start);
       const value = this.value(1) as Features;
       if (this.pos !== this.end) fail(`${this.end - this.pos} trailing bytes`, this.pos);
       return value;
     } finally {
       this.extensions.release();
-      this.b = Buffer.alloc(0);
+      this.b = EMPTY;
     }
   }
 
@@ -122,6 +128,8 @@ export class MsgpackReader {
     if (type > 0x7f) fail(`negative ext type ${type - 0x100}`, this.pos);
     const start = this.pos + 1;
     this.pos = start + len;
+    // packed number arrays (the common case in small records) are read in place
+    if (numberArrayWidth(type) >= 0) return this.extensions.numberArray(type, this.b, start, len);
     // a plain Uint8Array view: cheaper to make than a Buffer slice
     return this.extensions.decode(new Uint8Array(this.b.buffer, this.b.byteOffset + start, len), type);
   }

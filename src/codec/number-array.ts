@@ -147,9 +147,18 @@ export function readNumberArray(ext: number, view: DataView, offset: number, siz
   if (width === 0) {
     const pad = ext - Ext.BITS;
     if (size === 0) throw new RangeError('empty bit array');
-    const n = size * 8 - pad;
-    const out = new Array<number>(n);
-    for (let i = 0; i < n; i++) out[i] = (view.getUint8(offset + (i >>> 3)) >>> (i & 7)) & 1;
+    // One byte read per 8 bits, pushed in order: a packed SMI array, the
+    // cheapest kind for V8 to build and for callers to read.
+    const out: number[] = [];
+    const whole = pad === 0 ? size : size - 1;
+    for (let b = 0; b < whole; b++) {
+      const byte = view.getUint8(offset + b);
+      out.push(byte & 1, (byte >>> 1) & 1, (byte >>> 2) & 1, (byte >>> 3) & 1, (byte >>> 4) & 1, (byte >>> 5) & 1, (byte >>> 6) & 1, byte >>> 7);
+    }
+    if (pad !== 0) {
+      const byte = view.getUint8(offset + whole);
+      for (let j = 0; j < 8 - pad; j++) out.push((byte >>> j) & 1);
+    }
     return out;
   }
   if (width < 0 || size % width !== 0) throw new RangeError(`ext ${ext}: ${size} bytes is not a whole number of elements`);
