@@ -35,6 +35,8 @@ export interface HttpBenchOptions {
   progress(line: string): void;
   /** Only these scenario keys (all when absent). */
   only?: string[];
+  /** Extra node flags for the service processes. */
+  execArgv?: string[];
 }
 
 export interface HttpBenchResult {
@@ -46,7 +48,7 @@ export interface HttpBenchResult {
 
 /** Runs the HTTP scenarios for one worker count. */
 export async function runHttpBench(o: HttpBenchOptions): Promise<HttpBenchResult> {
-  const svc = await startService({ workers: o.workers });
+  const svc = await startService({ workers: o.workers, execArgv: o.execArgv });
   const results: ScenarioResult[] = [];
   try {
     for (const body of preloadBodies(o.keyspace)) {
@@ -79,7 +81,11 @@ export async function runHttpBench(o: HttpBenchOptions): Promise<HttpBenchResult
       for (let i = 0; i < o.runs; i++) {
         let reads: LoadResult | undefined;
         const run = await measure(readLoad, async () => {
-          const background = runLoad({ url: svc.url, connections: readLoad.connections, duration: o.seconds, requests: readLoad.requests });
+          // The read load runs in its own thread (autocannon's worker mode): on the
+          // bench's main thread, its 50 busy connections would delay the stats
+          // sampler's own timers and sockets, and the figure would measure the
+          // load generator's event loop rather than the service.
+          const background = runLoad({ url: svc.url, connections: readLoad.connections, duration: o.seconds, requests: readLoad.requests, workers: 1 });
           // one client asking for stats 50 times a second, like a dashboard hammering it
           const sampled = await runLoad({ url: svc.url, connections: 1, duration: o.seconds, overallRate: 50, requests: stats });
           reads = await background;

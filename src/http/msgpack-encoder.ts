@@ -75,6 +75,7 @@ export class MsgpackEncoder {
         }
         if (Array.isArray(v)) return this.writeArray(v, depth);
         if (ArrayBuffer.isView(v)) return this.writeView(v);
+        if (v instanceof Map) return this.writeEntries(v as Map<unknown, unknown>, depth);
         return this.writeMap(v as Record<string, unknown>, depth);
       default:
         throw new Error(`msgpack: cannot encode a ${typeof v}`);
@@ -158,6 +159,16 @@ export class MsgpackEncoder {
     for (const k of keys) {
       this.writeString(k);
       this.write(o[k], depth + 1);
+    }
+  }
+
+  /** A Map as a msgpack map (string keys in our answers; any key is encoded as a value). */
+  private writeEntries(m: Map<unknown, unknown>, depth: number): void {
+    this.writeLength(m.size, 0x80, 0xde, 0xdf);
+    for (const [k, v] of m) {
+      if (typeof k === 'string') this.writeString(k);
+      else this.write(k, depth + 1);
+      this.write(v, depth + 1);
     }
   }
 

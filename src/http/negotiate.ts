@@ -87,12 +87,31 @@ export function featuresOut(features: FeatureRecord['features'], msgpack: boolea
   return msgpack ? features : (jsonValue(features) as Record<string, unknown>);
 }
 
+/** The last createdAt formatted: records of one batch were mostly written in the same second. */
+let lastCreatedAt = Number.NaN;
+let lastIso = '';
+
+function isoTime(ms: number): string {
+  if (ms !== lastCreatedAt) {
+    lastIso = new Date(ms).toISOString();
+    lastCreatedAt = ms;
+  }
+  return lastIso;
+}
+
 /** A record in the API's snake_case shape; typed arrays kept for msgpack, converted for JSON. */
 export function recordOut(r: FeatureRecord, msgpack: boolean) {
   return {
     image_id: r.imageId,
     version: r.version,
     features: msgpack ? r.features : (jsonValue(r.features) as Record<string, unknown>),
-    created_at: new Date(r.createdAt).toISOString(),
+    created_at: isoTime(r.createdAt),
   };
+}
+
+/** A Map as a null-prototype object (for JSON; a key may be "__proto__"). */
+export function nullProtoObject<V>(m: ReadonlyMap<string, V>): Record<string, V> {
+  const o = Object.create(null) as Record<string, V>;
+  for (const [k, v] of m) o[k] = v;
+  return o;
 }

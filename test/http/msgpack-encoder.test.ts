@@ -34,6 +34,15 @@ describe('MsgpackEncoder (responses)', () => {
     expect((decodeMsgpack(ours) as { missing: string[] }).missing).toEqual(['a']);
   });
 
+  it('writes a Map (the batch answer\'s `found`) as the same msgpack map the object would be', () => {
+    const entries = Array.from({ length: 20 }, (_, i) => [`id${i}`, record(i)] as const);
+    const asMap = { success: true, found: new Map<string, unknown>([...entries, ['__proto__', record(99)]]) };
+    const asObject = { success: true, found: Object.assign(Object.create(null) as object, Object.fromEntries(entries), { ['__proto__']: record(99) }) };
+    const ours = Buffer.from(new MsgpackEncoder().encode(asMap));
+    // (the reference encoder itself writes a Map as an empty map, so compare with the object)
+    expect(ours.equals(Buffer.from(encodeMsgpack(asObject)))).toBe(true);
+  });
+
   it('refuses values the API never sends', () => {
     expect(() => new MsgpackEncoder().encode({ f: () => 1 })).toThrow(/cannot encode/);
   });

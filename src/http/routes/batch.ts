@@ -1,5 +1,5 @@
 /** Batch get and batch set: one library call (pipelined) per request. */
-import { recordOut, send, wantsMsgpack } from '../negotiate.js';
+import { nullProtoObject, recordOut, send, wantsMsgpack } from '../negotiate.js';
 import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
 import { responses } from '../schemas.js';
 import type { SetManyItem } from '../../types.js';
@@ -21,17 +21,18 @@ export function batchRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] 
       const ids = body.image_ids.length > 1 ? [...new Set(body.image_ids)] : body.image_ids;
       const records = await cache.getMany(ids, body.types ? { types: body.types } : undefined);
       const mp = wantsMsgpack(c);
-      // a null-prototype map: an image ID may be "__proto__"
-      const found: Record<string, ReturnType<typeof recordOut>> = Object.create(null) as Record<string, ReturnType<typeof recordOut>>;
+      // A Map (an image ID may be "__proto__", and 100 string keys would turn an
+      // object into a slow dictionary); JSON needs a plain object, built from it.
+      const found = new Map<string, ReturnType<typeof recordOut>>();
       const missing: string[] = [];
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] as string;
         const r = records[i];
-        if (r) found[id] = recordOut(r, mp);
+        if (r) found.set(id, recordOut(r, mp));
         else missing.push(id);
       }
       metrics.cacheReads(ids.length - missing.length, missing.length);
-      return send(c, mp, { success: true, found, missing });
+      return send(c, mp, { success: true, found: mp ? found : nullProtoObject(found), missing });
     },
   });
 
