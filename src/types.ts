@@ -111,6 +111,12 @@ export interface FeatureCacheOptions extends CodecOptions {
   batchSize?: number;
   /** Chunks in flight at once per batch call. @default 8 */
   batchConcurrency?: number;
+  /**
+   * Concurrent `get`s (without `types`) and `set`s issued in the same
+   * event-loop turn travel as one batch: one round trip instead of one each.
+   * Each caller still gets its own answer and its own input errors. @default true
+   */
+  coalesce?: boolean;
   /** Longest image ID in UTF-8 bytes. @default 512 */
   maxImageIdBytes?: number;
   /** A command not answered within this many ms fails with REDIS_UNAVAILABLE. @default 1000 */

@@ -27,6 +27,7 @@ import { SimilarityIndex } from '../search/similarity-index.js';
 import type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult } from '../types.js';
 import { chunk, mapChunks } from './batch.js';
 import { runCleanup } from './cleanup.js';
+import { Coalescer } from './coalescer.js';
 import { ExpiryTracker } from './expiry-tracker.js';
 import { checkHealth } from './health.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
@@ -37,6 +38,14 @@ import { readStats } from './stats-reader.js';
 import { StatsCounters } from './stats-counters.js';
 import { jitteredTtlMs } from './ttl.js';
 import { assertFeatures, assertGroup, assertImageId, assertTtl } from './validate.js';
+
+/** A record validated and encoded, ready for Redis. */
+interface PreparedWrite {
+  entry: WriteEntry;
+  imageId: string;
+  features: Features;
+  groups?: string[];
+}
 
 export class RedisFeatureCache implements FeatureCache {
   readonly featureVersion: string;
@@ -53,6 +62,9 @@ export class RedisFeatureCache implements FeatureCache {
   private closed: Promise<void> | null = null;
   /** Open views made by withVersion(), by version (expiry events are routed to them). */
   private readonly views = new Map<string, RedisFeatureCache>();
+  /** Concurrent get() and set() calls, batched per event-loop turn (null when coalescing is off). */
+  private readonly singleReads: Coalescer<string, FeatureRecord | null> | null;
+  private readonly singleWrites: Coalescer<PreparedWrite, void> | null;
 
   constructor(
     private readonly o: ResolvedOptions,
@@ -100,6 +112,13 @@ export class RedisFeatureCache implements FeatureCache {
     };
     this.extensions = (o.extensions ?? []).map((make) => make(ctx));
     this.sliding = o.ttlStrategy === 'sliding' && o.ttlSeconds > 0 ? () => jitteredTtlMs(o.ttlSeconds, o.ttlJitter) : undefined;
+    this.singleReads = o.coalesce ? new Coalescer((ids) => this.readValidated(ids, undefined), o.batchSize) : null;
+    this.singleWrites = o.coalesce
+      ? new Coalescer(async (writes) => {
+          await this.writePrepared(writes);
+          return writes.map(() => undefined);
+        }, o.batchSize)
+      : null;
   }
 
   /** Starts background work (stats flush, expiry tracking). Called by createFeatureCache. */
@@ -140,12 +159,23 @@ export class RedisFeatureCache implements FeatureCache {
   }
 
   async set(imageId: string, features: Features, opts: SetOptions = {}): Promise<void> {
-    await this.setMany([{ imageId, features, ...opts }]);
+    if (!this.singleWrites) {
+      await this.setMany([{ imageId, features, ...opts }]);
+      return;
+    }
+    this.assertOpen();
+    // validated and encoded before it joins a batch: a bad input fails only its own call
+    await this.singleWrites.push(this.prepareWrite({ imageId, features, ...opts }, Date.now(), 0));
   }
 
   async get(imageId: string, opts: GetOptions = {}): Promise<FeatureRecord | null> {
-    const [record] = await this.getMany([imageId], opts);
-    return record ?? null;
+    if (!this.singleReads || opts.types !== undefined) {
+      const [record] = await this.getMany([imageId], opts);
+      return record ?? null;
+    }
+    this.assertOpen();
+    assertImageId(imageId, this.o.maxImageIdBytes);
+    return this.singleReads.push(imageId);
   }
 
   async setMany(items: SetManyItem[]): Promise<{ written: number }> {
@@ -154,6 +184,11 @@ export class RedisFeatureCache implements FeatureCache {
     const now = Date.now();
     // validate and encode everything before the first byte goes to Redis
     const prepared = items.map((item, i) => this.prepareWrite(item, now, i));
+    return { written: await this.writePrepared(prepared) };
+  }
+
+  /** Writes validated, encoded records: chunked, pipelined, counted. Returns how many. */
+  private async writePrepared(prepared: PreparedWrite[]): Promise<number> {
     await mapChunks(chunk(prepared, this.o.batchSize), this.o.batchConcurrency, async (part) => {
       const groups = collectGroups(part, this.keys);
       try {
@@ -166,7 +201,7 @@ export class RedisFeatureCache implements FeatureCache {
       this.counters.add('cache_operations', part.length);
       if (this.extensions.length > 0) await this.notify('afterWrite', part.map((p) => ({ imageId: p.imageId, features: p.features })));
     });
-    return { written: prepared.length };
+    return prepared.length;
   }
 
   async getMany(imageIds: string[], opts: GetOptions = {}): Promise<Array<FeatureRecord | null>> {
@@ -174,7 +209,11 @@ export class RedisFeatureCache implements FeatureCache {
     if (!Array.isArray(imageIds)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'imageIds must be an array');
     const max = this.o.maxImageIdBytes;
     for (const id of imageIds) assertImageId(id, max);
-    const types = opts.types;
+    return this.readValidated(imageIds, opts.types);
+  }
+
+  /** Reads validated IDs: chunked, pipelined, hits and misses counted per image. */
+  private async readValidated(imageIds: string[], types: string[] | undefined): Promise<Array<FeatureRecord | null>> {
     const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
       let values: Array<Buffer | null>;
       try {
@@ -382,6 +421,8 @@ export class RedisFeatureCache implements FeatureCache {
 
   async close(): Promise<void> {
     this.closed ??= (async () => {
+      // calls accepted before close() still get their answers
+      await Promise.all([this.singleReads?.drain(), this.singleWrites?.drain()]).catch(() => {});
       for (const view of [...this.views.values()]) await view.close();
       this.counters.stop();
       if (!this.parent) await this.tracker?.stop().catch(() => {});
@@ -397,7 +438,7 @@ export class RedisFeatureCache implements FeatureCache {
     if (this.closed || this.parent?.closed) throw new FeatureCacheError(ErrorCodes.CLOSED, 'the cache is closed');
   }
 
-  private prepareWrite(item: SetManyItem, now: number, index: number): { entry: WriteEntry; imageId: string; features: Features; groups?: string[] } {
+  private prepareWrite(item: SetManyItem, now: number, index: number): PreparedWrite {
     if (item === null || typeof item !== 'object') {
       throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `items[${index}] must be an object`);
     }

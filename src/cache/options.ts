@@ -18,6 +18,7 @@ const schema = z.object({
   ttlStrategy: z.enum(['fixed', 'sliding', 'none']).default('fixed'),
   batchSize: z.number().int().min(1).max(10_000).default(100),
   batchConcurrency: z.number().int().min(1).max(256).default(8),
+  coalesce: z.boolean().default(true),
   maxImageIdBytes: z.number().int().min(1).max(65_536).default(512),
   commandTimeoutMs: z.number().int().min(10).max(600_000).default(1000),
   connectTimeoutMs: z.number().int().min(10).max(600_000).default(5000),

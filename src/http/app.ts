@@ -32,7 +32,6 @@ import { imageRoutes } from './routes/image.js';
 import { probeRoutes } from './routes/probes.js';
 import { buildSchemas } from './schemas.js';
 import { guardHealth } from './health-guard.js';
-import { coalesceSingleImageIo } from './coalesce.js';
 import { declaredBodyLength, presetResponseHeader, requestHeader } from './node-io.js';
 
 export interface AppDeps {
@@ -68,8 +67,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
   const schemas = buildSchemas({ maxBatch: config.maxBatch, maxImageIdBytes: config.maxImageIdBytes });
   let shuttingDown = false;
   const guardedHealth = (): Promise<HealthReport> => guardHealth(cache, config, metrics);
-  const single = coalesceSingleImageIo(cache, config.cache.batchSize ?? 100);
-  const deps: RouteDeps = { cache, config, logger, metrics, schemas, guardedHealth, isShuttingDown: () => shuttingDown, single };
+  const deps: RouteDeps = { cache, config, logger, metrics, schemas, guardedHealth, isShuttingDown: () => shuttingDown };
   if (images) deps.images = images;
   const imageSchemas = buildImageSchemas(schemas, { maxBatch: config.maxBatch, maxRadius, searchMaxLimit: config.images.searchMaxLimit });
   const debugEnabled = logger.isLevelEnabled('debug');

@@ -11,7 +11,6 @@ import type { RouteAccess } from './auth.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
 import type { HttpMetrics } from './metrics.js';
 import type { NodeBindings } from './node-io.js';
-import type { SingleImageIo } from './coalesce.js';
 import type { ImageService } from './images.js';
 import { errorSchema, type Schemas } from './schemas.js';
 import type { pino } from 'pino';
@@ -99,8 +98,6 @@ export interface RouteDeps {
   guardedHealth(): Promise<import('../types.js').HealthReport>;
   /** True once shutdown began. */
   isShuttingDown(): boolean;
-  /** Single-image reads and writes, coalesced per event-loop turn (src/http/coalesce.ts). */
-  single: SingleImageIo;
   /** Extraction and similarity (src/http/images.ts); absent: those routes are not served. */
   images?: ImageService;
 }

@@ -3,11 +3,11 @@ import { ApiError, HttpErrorCodes } from '../errors.js';
 import { recordOut, send, wantsMsgpack } from '../negotiate.js';
 import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
 import { responses } from '../schemas.js';
-import type { SetManyItem } from '../../types.js';
+import type { SetOptions } from '../../types.js';
 
 const PATH = '/analysis/cache/image/{image_id}';
 
-export function imageRoutes({ cache, metrics, schemas, single }: RouteDeps): AnyRoute[] {
+export function imageRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] {
   const get = defineRoute({
     method: 'get',
     path: PATH,
@@ -21,7 +21,7 @@ export function imageRoutes({ cache, metrics, schemas, single }: RouteDeps): Any
       404: errorDoc('Not cached (code NOT_FOUND)'),
     },
     async handle(c, { params, query }) {
-      const record = query.types ? await cache.get(params.image_id, { types: query.types }) : await single.get(params.image_id);
+      const record = await cache.get(params.image_id, query.types ? { types: query.types } : undefined);
       if (record === null) {
         metrics.cacheReads(0, 1);
         throw new ApiError(404, HttpErrorCodes.NOT_FOUND, 'No cached features for this image ID');
@@ -43,10 +43,11 @@ export function imageRoutes({ cache, metrics, schemas, single }: RouteDeps): Any
     body: schemas.putImageBody,
     responses: { 200: { description: 'Stored', schema: responses.put } },
     async handle(c, { params, body }) {
-      const item: SetManyItem = { imageId: params.image_id, features: body.features };
-      if (body.ttl_seconds !== undefined) item.ttlSeconds = body.ttl_seconds;
-      if (body.groups !== undefined) item.groups = body.groups;
-      await single.set(item);
+      const opts: SetOptions = {};
+      if (body.ttl_seconds !== undefined) opts.ttlSeconds = body.ttl_seconds;
+      if (body.groups !== undefined) opts.groups = body.groups;
+      // concurrent PUTs share one round trip (the library's coalescing)
+      await cache.set(params.image_id, body.features, opts);
       return send(c, wantsMsgpack(c), { success: true, image_id: params.image_id, version: cache.featureVersion });
     },
   });
