@@ -39,6 +39,9 @@ import { StatsCounters } from './stats-counters.js';
 import { jitteredTtlMs } from './ttl.js';
 import { assertFeatures, assertGroup, assertImageId, assertTtl } from './validate.js';
 
+/** Members asked for per SSCAN step when a group is read. */
+const GROUP_SCAN_COUNT = 1000;
+
 /** A record validated and encoded, ready for Redis. */
 interface PreparedWrite {
   entry: WriteEntry;
@@ -60,8 +63,8 @@ export class RedisFeatureCache implements FeatureCache {
   private readonly readThrough: ReadThrough;
   readonly extensions: CacheExtension[];
   private closed: Promise<void> | null = null;
-  /** Open views made by withVersion(), by version (expiry events are routed to them). */
-  private readonly views = new Map<string, RedisFeatureCache>();
+  /** Open views made by withVersion() (expiry events are routed to those of the removed key's version). */
+  private readonly views = new Set<RedisFeatureCache>();
   /** Concurrent get() and set() calls, batched per event-loop turn (null when coalescing is off). */
   private readonly singleReads: Coalescer<string, FeatureRecord | null> | null;
   private readonly singleWrites: Coalescer<PreparedWrite, void> | null;
@@ -84,8 +87,9 @@ export class RedisFeatureCache implements FeatureCache {
       : o.trackExpiry
       ? new ExpiryTracker(conn.client, this.keys, o.logger, {
           onRemoved: async (version, ids) => {
-            const target = version === this.featureVersion ? this : this.views.get(version);
-            if (target) await target.notify('afterRemove', ids);
+            for (const target of [this, ...this.views]) {
+              if (target.featureVersion === version) await target.notify('afterRemove', ids);
+            }
           },
         })
       : null;
@@ -149,7 +153,7 @@ export class RedisFeatureCache implements FeatureCache {
     const o = resolveOptions({ ...this.o, featureVersion, extensions });
     const view = new RedisFeatureCache(o, this.conn, root);
     await view.start();
-    root.views.set(featureVersion, view);
+    root.views.add(view);
     return view;
   }
 
@@ -337,10 +341,14 @@ export class RedisFeatureCache implements FeatureCache {
     const groupKey = this.keys.group(group);
     const members = await this.groupMembers(groupKey, 'group list');
     if (members.length === 0) return [];
-    const present = await this.store.exists(members.map((id) => this.keys.record(id)));
-    const live = members.filter((_, i) => present[i]);
-    const gone = members.filter((_, i) => !present[i]);
-    if (gone.length > 0) await this.conn.client.srem(groupKey, ...gone).catch(() => {});
+    const live: string[] = [];
+    // existence checks and pruning in batches: one pipeline per node per batch
+    for (const part of chunk(members, this.o.batchSize * 10)) {
+      const present = await this.store.exists(part.map((id) => this.keys.record(id)));
+      const gone = part.filter((_, i) => !present[i]);
+      for (let i = 0; i < part.length; i++) if (present[i]) live.push(part[i]!);
+      if (gone.length > 0) await this.conn.client.srem(groupKey, ...gone).catch(() => {});
+    }
     return live.sort();
   }
 
@@ -356,12 +364,23 @@ export class RedisFeatureCache implements FeatureCache {
     return removed;
   }
 
+  /**
+   * Every member of a group, read with SSCAN in steps of ~1,000 (SMEMBERS on a
+   * group of millions would block Redis for as long as it takes to reply).
+   */
   private async groupMembers(groupKey: string, what: string): Promise<string[]> {
+    const members = new Set<string>(); // SSCAN may return a member twice
+    let cursor = '0';
     try {
-      return await this.conn.client.smembers(groupKey);
+      do {
+        const [next, found] = await this.conn.client.sscan(groupKey, cursor, 'COUNT', GROUP_SCAN_COUNT);
+        cursor = next;
+        for (const m of found) members.add(m);
+      } while (cursor !== '0');
     } catch (err) {
       throw mapRedisError(err, what);
     }
+    return [...members];
   }
 
   async stats(): Promise<CacheStats> {
@@ -392,7 +411,7 @@ export class RedisFeatureCache implements FeatureCache {
     this.assertOpen();
     // versions in use: the root's and those of its open views
     const root = this.parent ?? this;
-    const caches = [root, ...root.views.values()];
+    const caches = [root, ...root.views];
     const keep = new Set(caches.map((c) => c.featureVersion));
     const result = await runCleanup(this.conn.client, this.router, this.keys, this.store, keep);
     for (const cache of caches) {
@@ -423,12 +442,12 @@ export class RedisFeatureCache implements FeatureCache {
     this.closed ??= (async () => {
       // calls accepted before close() still get their answers
       await Promise.all([this.singleReads?.drain(), this.singleWrites?.drain()]).catch(() => {});
-      for (const view of [...this.views.values()]) await view.close();
+      for (const view of [...this.views]) await view.close();
       this.counters.stop();
       if (!this.parent) await this.tracker?.stop().catch(() => {});
       for (const ext of this.extensions) await ext.close?.().catch(() => {});
       await this.counters.flush().catch(() => {});
-      if (this.parent) this.parent.views.delete(this.featureVersion);
+      if (this.parent) this.parent.views.delete(this);
       else await this.conn.close();
     })();
     return this.closed;

@@ -124,6 +124,20 @@ describe('groups', () => {
     expect(await c.listGroup('unknown')).toEqual([]);
   });
 
+  it('reads a large group in SSCAN steps (never SMEMBERS) and prunes the members that are gone', async () => {
+    const c = await cacheWith({ prefix: 'grpbig' });
+    const ids = Array.from({ length: 3000 }, (_, i) => `b${String(i).padStart(4, '0')}`);
+    await c.setMany(ids.map((imageId) => ({ imageId, features: { v: 1 }, groups: ['big'] })));
+    await redis.raw.unlink(...ids.filter((_, i) => i % 3 === 0).map((id) => `grpbig:1.0:${id}`));
+    const smembers = async () => Number(/cmdstat_smembers:calls=(\d+)/.exec(await redis.raw.info('commandstats'))?.[1] ?? 0);
+    const before = await smembers();
+    const live = ids.filter((_, i) => i % 3 !== 0);
+    expect(await c.listGroup('big')).toEqual(live);
+    expect(await smembers()).toBe(before);
+    expect(await redis.raw.scard('grpbig:@g:1.0:big')).toBe(2000);
+    expect(await c.invalidateGroup('big')).toBe(2000);
+  });
+
   it('a member without expiry makes its group persistent', async () => {
     const c = await cacheWith({ prefix: 'grp0', ttlSeconds: 100 });
     await c.set('x', { v: 1 }, { groups: ['g'] });
@@ -261,6 +275,12 @@ describe('withVersion', () => {
     await view.close();
     expect((await parent.get('a'))!.features.user).toBe(true);
     const again = await parent.withVersion('1.0+phash.1');
+    // two open views of one version are independent: closing one leaves the other's
+    // version in use, so cleanup keeps its records
+    const twin = await parent.withVersion('1.0+phash.1');
+    await twin.close();
+    expect((await parent.cleanup()).stale_version_records).toBe(0);
+    expect((await again.get('a'))!.features).toEqual({ phash: 'ffd7918181c9ffff' });
     await parent.close();
     await expect(again.get('a')).rejects.toMatchObject({ code: 'CLOSED' });
   });
