@@ -140,13 +140,17 @@ function report(figures: Figure[], memory: Array<Record<string, unknown>>): void
       featcache_max: Math.round(Math.max(...f.featcache)),
       baseline_images_per_s: Math.round(base),
       ratio_to_baseline: Number((fc / base).toFixed(3)),
+      // each run measures featcache and the baseline back to back: the median of
+      // those paired ratios is less exposed to noise that spans a whole run
+      paired_ratio: Number(median(f.featcache.map((x, i) => x / f.baseline[i]!)).toFixed(3)),
     };
   });
-  console.log('\nfeatcache library benchmark (median of runs; baseline = raw ioredis, same Redis, same run)\n');
+  const runs = figures.map((f) => ({ payload: f.payload, scenario: f.scenario, featcache: f.featcache.map(Math.round), baseline: f.baseline.map(Math.round) }));
+  console.log('\nfeatcache library benchmark (median of runs; baseline = raw ioredis, same Redis, same run; paired_ratio = median of the per-run ratios)\n');
   console.table(rows);
   console.log('\nmemory per image');
   console.table(memory);
-  const file = writeResult('lib', { machine: machineInfo(), runs: RUNS, seconds: SECONDS, throughput: rows, memory });
+  const file = writeResult('lib', { machine: machineInfo(), runs: RUNS, seconds: SECONDS, throughput: rows, per_run: runs, memory });
   console.log(`\nresults: ${file}`);
 }
 

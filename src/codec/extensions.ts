@@ -60,11 +60,6 @@ export class FeatureExtensions implements ExtensionCodecType<undefined> {
     if (this.view.byteLength > 65536) this.view = EMPTY_VIEW;
   }
 
-  /** A packed number array (BITS or NUM_*) of `len` bytes at `start` of `bytes`. */
-  numberArray(type: number, bytes: Uint8Array, start: number, len: number): number[] {
-    return readNumberArray(type, this.viewOf(bytes), bytes.byteOffset + start, len);
-  }
-
   tryToEncode(): null {
     return null; // encoding is done by BodyWriter
   }
@@ -79,7 +74,7 @@ export class FeatureExtensions implements ExtensionCodecType<undefined> {
     }
     const raw = RAW_TYPES[type];
     if (raw !== undefined) return readRaw(raw, data);
-    if (numberArrayWidth(type) >= 0) return readNumberArray(type, this.viewOf(data), data.byteOffset, data.length);
+    if (numberArrayWidth(type) >= 0) return readNumberArray(type, Buffer.from(data.buffer, data.byteOffset, data.length), 0, data.length);
     if (type >= Ext.F16_AS_FLOAT32 && type <= Ext.Q8_AS_FLOAT64) {
       if (!this.allowQuantized) throw new RangeError('quantized vector in a record not flagged as quantized');
       const asF32 = type === Ext.F16_AS_FLOAT32 || type === Ext.Q8_AS_FLOAT32;

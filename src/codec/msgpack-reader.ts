@@ -14,7 +14,7 @@
 import { FeatureExtensions } from './extensions.js';
 import { FIELD_NAMES, FIELD_TABLE_LENGTH } from './field-names.js';
 import { FORMAT_VERSION, MAX_DEPTH } from './format.js';
-import { numberArrayWidth } from './number-array.js';
+import { numberArrayWidth, readNumberArray } from './number-array.js';
 import type { Features } from '../types.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -129,7 +129,7 @@ export class MsgpackReader {
     const start = this.pos + 1;
     this.pos = start + len;
     // packed number arrays (the common case in small records) are read in place
-    if (numberArrayWidth(type) >= 0) return this.extensions.numberArray(type, this.b, start, len);
+    if (numberArrayWidth(type) >= 0) return readNumberArray(type, this.b, start, len);
     // a plain Uint8Array view: cheaper to make than a Buffer slice
     return this.extensions.decode(new Uint8Array(this.b.buffer, this.b.byteOffset + start, len), type);
   }

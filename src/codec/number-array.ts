@@ -139,10 +139,12 @@ export function numberArrayWidth(ext: number): number {
 }
 
 /**
- * Reads a packed number array from `size` bytes at `offset` of `view`.
+ * Reads a packed number array from `size` bytes at `offset` of `b` (bytes are
+ * indexed directly and wider elements read with Buffer's LE readers: cheaper
+ * than a DataView, which needs the ArrayBuffer behind the record).
  * Throws RangeError on a malformed payload.
  */
-export function readNumberArray(ext: number, view: DataView, offset: number, size: number): number[] {
+export function readNumberArray(ext: number, b: Buffer, offset: number, size: number): number[] {
   const width = numberArrayWidth(ext);
   if (width === 0) {
     const pad = ext - Ext.BITS;
@@ -151,29 +153,29 @@ export function readNumberArray(ext: number, view: DataView, offset: number, siz
     // cheapest kind for V8 to build and for callers to read.
     const out: number[] = [];
     const whole = pad === 0 ? size : size - 1;
-    for (let b = 0; b < whole; b++) {
-      const byte = view.getUint8(offset + b);
+    for (let k = 0; k < whole; k++) {
+      const byte = b[offset + k]!;
       out.push(byte & 1, (byte >>> 1) & 1, (byte >>> 2) & 1, (byte >>> 3) & 1, (byte >>> 4) & 1, (byte >>> 5) & 1, (byte >>> 6) & 1, byte >>> 7);
     }
     if (pad !== 0) {
-      const byte = view.getUint8(offset + whole);
+      const byte = b[offset + whole]!;
       for (let j = 0; j < 8 - pad; j++) out.push((byte >>> j) & 1);
     }
     return out;
   }
   if (width < 0 || size % width !== 0) throw new RangeError(`ext ${ext}: ${size} bytes is not a whole number of elements`);
   const n = size / width;
-  const out = new Array<number>(n);
+  const out: number[] = [];
   const o = offset;
   switch (ext) {
-    case Ext.NUM_UINT8: for (let i = 0; i < n; i++) out[i] = view.getUint8(o + i); break;
-    case Ext.NUM_INT8: for (let i = 0; i < n; i++) out[i] = view.getInt8(o + i); break;
-    case Ext.NUM_UINT16: for (let i = 0; i < n; i++) out[i] = view.getUint16(o + 2 * i, true); break;
-    case Ext.NUM_INT16: for (let i = 0; i < n; i++) out[i] = view.getInt16(o + 2 * i, true); break;
-    case Ext.NUM_UINT32: for (let i = 0; i < n; i++) out[i] = view.getUint32(o + 4 * i, true); break;
-    case Ext.NUM_INT32: for (let i = 0; i < n; i++) out[i] = view.getInt32(o + 4 * i, true); break;
-    case Ext.NUM_FLOAT32: for (let i = 0; i < n; i++) out[i] = view.getFloat32(o + 4 * i, true); break;
-    default: for (let i = 0; i < n; i++) out[i] = view.getFloat64(o + 8 * i, true);
+    case Ext.NUM_UINT8: for (let i = 0; i < n; i++) out.push(b[o + i]!); break;
+    case Ext.NUM_INT8: for (let i = 0; i < n; i++) out.push(b.readInt8(o + i)); break;
+    case Ext.NUM_UINT16: for (let i = 0; i < n; i++) out.push(b.readUInt16LE(o + 2 * i)); break;
+    case Ext.NUM_INT16: for (let i = 0; i < n; i++) out.push(b.readInt16LE(o + 2 * i)); break;
+    case Ext.NUM_UINT32: for (let i = 0; i < n; i++) out.push(b.readUInt32LE(o + 4 * i)); break;
+    case Ext.NUM_INT32: for (let i = 0; i < n; i++) out.push(b.readInt32LE(o + 4 * i)); break;
+    case Ext.NUM_FLOAT32: for (let i = 0; i < n; i++) out.push(b.readFloatLE(o + 4 * i)); break;
+    default: for (let i = 0; i < n; i++) out.push(b.readDoubleLE(o + 8 * i));
   }
   return out;
 }
