@@ -89,14 +89,17 @@ export class RecordStore {
     return out;
   }
 
-  /** One pipeline for the buckets of one node: GET/MGET per slot (GETEX with a sliding TTL). */
+  /**
+   * One pipeline for the buckets of one node: GET/MGET per slot (with a sliding
+   * TTL, fcSlideGet per key: the TTL restarts only on records that have one).
+   */
   private async readGroup(buckets: SlotBucket[], keys: string[], slidingTtlMs?: () => number): Promise<Array<[number, Buffer | null]>> {
-    const pipe = (slidingTtlMs ? this.client : this.reader).pipeline();
+    const pipe = (slidingTtlMs ? this.client : this.reader).pipeline() as Pipe;
     const order: number[][] = [];
     for (const bucket of buckets) {
       if (slidingTtlMs) {
         for (const i of bucket.indices) {
-          pipe.getexBuffer(keys[i]!, 'PX', slidingTtlMs());
+          pipe.fcSlideGetBuffer(keys[i]!, slidingTtlMs());
           order.push([i]);
         }
       } else if (bucket.indices.length === 1) {

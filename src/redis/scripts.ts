@@ -76,11 +76,25 @@ end
 return 1
 `;
 
+/**
+ * A read under the sliding TTL strategy: returns the record and restarts its
+ * TTL, but only if it has one. A record written with ttl 0 is pinned and stays
+ * pinned (GETEX PX would give it an expiry). KEYS[1]: record. ARGV[1]: ttlMs.
+ */
+const SLIDE_GET = `
+local value = redis.call('GET', KEYS[1])
+if value and redis.call('PTTL', KEYS[1]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return value
+`;
+
 export interface ScriptCommands {
   fcSetRecords(numKeys: number, ...args: Array<string | Buffer | number>): Promise<number>;
   fcDeleteRecords(numKeys: number, ...args: string[]): Promise<number>;
   fcCasRecord(counter: string, key: string, expected: Buffer | string, next: Buffer, ttlMs: number, keepTtl: string): Promise<number>;
   fcGroupAdd(group: string, ttlMs: number, ...ids: string[]): Promise<number>;
+  fcSlideGetBuffer(key: string, ttlMs: number): Promise<Buffer | null>;
 }
 
 export function defineScripts(client: Redis | Cluster): void {
@@ -88,4 +102,5 @@ export function defineScripts(client: Redis | Cluster): void {
   client.defineCommand('fcDeleteRecords', { lua: DELETE_RECORDS });
   client.defineCommand('fcCasRecord', { numberOfKeys: 2, lua: CAS_RECORD });
   client.defineCommand('fcGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD });
+  client.defineCommand('fcSlideGet', { numberOfKeys: 1, lua: SLIDE_GET });
 }

@@ -71,6 +71,10 @@ describe('TTL', () => {
     expect(await redis.raw.pttl('slide:1.0:s')).toBeLessThanOrEqual(2000);
     await c.get('s');
     expect(await redis.raw.pttl('slide:1.0:s')).toBeGreaterThan(90_000);
+    // a record written without expiry stays pinned when read
+    await c.set('pinned', { v: 2 }, { ttlSeconds: 0 });
+    expect((await c.getMany(['pinned', 's', 'nope'])).map((r) => r?.features.v ?? null)).toEqual([2, 1, null]);
+    expect(await redis.raw.pttl('slide:1.0:pinned')).toBe(-1);
   });
 
   it('rejects a negative or fractional TTL', async () => {

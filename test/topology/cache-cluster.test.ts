@@ -173,6 +173,17 @@ describe('featcache on a 6-node Redis Cluster', () => {
     expect((await cache.stats()).cached_images_exact).toBe(true);
   }, 30_000);
 
+  it('sliding TTL restarts the TTL of records read on every master, and leaves pinned records pinned', async () => {
+    const cache = await open({ prefix: 'slide', ttlSeconds: 100, ttlJitter: 0, ttlStrategy: 'sliding' });
+    const ids = Array.from({ length: 30 }, (_, i) => `sl-${i}`);
+    await cache.setMany(ids.map((imageId, i) => ({ imageId, features: { i }, ttlSeconds: i === 0 ? 0 : 2 })));
+    const read = await cache.getMany([...ids, 'sl-missing']);
+    expect(read.map((r) => r?.features.i ?? null)).toEqual([...ids.map((_, i) => i), null]);
+    const client = (cache as RedisFeatureCache).connection.client as import('ioredis').Cluster;
+    expect(await client.pttl('slide:1.0:sl-0')).toBe(-1);
+    for (const id of ids.slice(1)) expect(await client.pttl(`slide:1.0:${id}`)).toBeGreaterThan(90_000);
+  });
+
   it('a getMany of 300 ids costs one request per node per chunk (no per-image round trips)', async () => {
     // no background commands that would show in commandstats
     const cache = await open({ prefix: 'rt', trackExpiry: false, statsFlushIntervalMs: 3_600_000, batchSize: 100 });
