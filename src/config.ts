@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { MAX_TTL_SECONDS } from './cache/validate.js';
 import type { FeatureCacheOptions, Logger, RedisTarget, SimilarityOptions } from './types.js';
 
 export type ApiScope = 'read' | 'write';
@@ -179,7 +180,7 @@ const VARS = {
   FEATCACHE_API_KEYS: apiKeys,
   FEATCACHE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only (1-64)'),
   FEATCACHE_FEATURE_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only (1-64)'),
-  FEATCACHE_TTL_SECONDS: int(0, 10 * 365 * 24 * 3600),
+  FEATCACHE_TTL_SECONDS: int(0, MAX_TTL_SECONDS),
   FEATCACHE_TTL_JITTER: z.string().transform(Number).pipe(z.number().min(0).max(0.5)),
   FEATCACHE_TTL_STRATEGY: z.enum(['fixed', 'sliding', 'none']),
   FEATCACHE_COMPRESSION: z.enum(['lz4', 'none']),

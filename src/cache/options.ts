@@ -7,13 +7,14 @@ import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { FeatureCacheOptions, Logger } from '../types.js';
 import { SAFE_SEGMENT } from '../redis/keys.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
+import { MAX_TTL_SECONDS } from './validate.js';
 
 const THIRTY_DAYS = 30 * 24 * 3600;
 
 const schema = z.object({
   prefix: z.string().regex(SAFE_SEGMENT, 'letters, digits and . _ + - only (1-128 chars)').default('fc'),
   featureVersion: z.string().regex(SAFE_SEGMENT, 'letters, digits and . _ + - only (1-128 chars)').default('1.0'),
-  ttlSeconds: z.number().int().min(0).max(10 * 365 * 24 * 3600).default(THIRTY_DAYS),
+  ttlSeconds: z.number().int().min(0).max(MAX_TTL_SECONDS).default(THIRTY_DAYS),
   ttlJitter: z.number().min(0).max(0.5).default(0.1),
   ttlStrategy: z.enum(['fixed', 'sliding', 'none']).default('fixed'),
   batchSize: z.number().int().min(1).max(10_000).default(100),

@@ -1,8 +1,12 @@
 /** Checks of caller input that becomes part of a Redis key. */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 
-// C0 controls, DEL and C1 controls: unsafe in keys, logs and terminals.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** C0 controls, DEL and C1 controls: unsafe in keys, logs and terminals. */
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = CONTROL_CHARS;
+
+/** Longest TTL accepted anywhere (10 years): beyond it a typo is likelier than intent. */
+export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
 
 export function assertImageId(imageId: unknown, maxBytes: number): asserts imageId is string {
   if (typeof imageId !== 'string') {
@@ -42,7 +46,7 @@ export function assertFeatures(features: unknown): asserts features is Record<st
 }
 
 export function assertTtl(ttlSeconds: unknown): asserts ttlSeconds is number {
-  if (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > 10 * 365 * 24 * 3600) {
+  if (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > MAX_TTL_SECONDS) {
     throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'ttlSeconds must be an integer from 0 (no expiry) to 10 years');
   }
 }

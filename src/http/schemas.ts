@@ -4,10 +4,11 @@
  * limits come from the config.
  */
 import { z } from 'zod';
+import { CONTROL_CHARS, MAX_TTL_SECONDS } from '../cache/validate.js';
 
-// C0 controls, DEL and C1 controls — the library's rule for keys.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const MAX_TTL = 10 * 365 * 24 * 3600;
+// the library's rules for keys and TTLs
+const CONTROL = CONTROL_CHARS;
+const MAX_TTL = MAX_TTL_SECONDS;
 
 export interface SchemaLimits {
   maxBatch: number;
