@@ -72,6 +72,7 @@ export type LocalNode = Redis & {
 
 export class NodeLocal {
   private readonly defined = new WeakSet<Redis>();
+  private readonly masters = new Map<string, Redis>();
   private enabled = true;
 
   constructor(private readonly cluster: Cluster) {}
@@ -112,22 +113,30 @@ export class NodeLocal {
     if (!this.enabled) return null;
     const owner = this.cluster.slots[slot]?.[0];
     if (!owner) return null;
-    for (const node of this.cluster.nodes('master')) {
-      if (`${node.options.host}:${node.options.port}` !== owner) continue;
-      if (node.status !== 'ready') return null;
-      if (!this.defined.has(node)) {
-        node.defineCommand('fcLocalGet', { lua: READ_RECORDS });
-        node.defineCommand('fcLocalSet', { lua: SET_RECORDS });
-        node.defineCommand('fcLocalSum', { lua: SUM_COUNTERS });
-        this.defined.add(node);
-      }
-      return node as LocalNode;
+    let node = this.masters.get(owner);
+    if (node === undefined || node.status === 'end') {
+      // ioredis's master connections, by address; rebuilt when an address is new
+      this.masters.clear();
+      for (const m of this.cluster.nodes('master')) this.masters.set(`${m.options.host}:${m.options.port}`, m);
+      node = this.masters.get(owner);
     }
-    return null;
+    if (node === undefined || node.status !== 'ready') return null;
+    if (!this.defined.has(node)) {
+      node.defineCommand('fcLocalGet', { lua: READ_RECORDS });
+      node.defineCommand('fcLocalSet', { lua: SET_RECORDS });
+      node.defineCommand('fcLocalSum', { lua: SUM_COUNTERS });
+      this.defined.add(node);
+    }
+    return node as LocalNode;
   }
 
-  /** Notes a fast-path failure: on Redis < 7 (no script flags) the fast path switches off for good. */
+  /**
+   * Notes a fast-path failure: the master map is rebuilt on the next call (a
+   * failover may have turned a master into a replica), and on Redis < 7 (no
+   * script flags) the fast path switches off for good.
+   */
   failed(err: unknown): void {
+    this.masters.clear();
     if (/shebang|Error compiling|Unknown lua/i.test(String((err as Error)?.message))) this.enabled = false;
   }
 }

@@ -24,6 +24,22 @@ export class KeyRouter {
     this.isCluster = 'slots' in client && Array.isArray((client as Cluster).slots);
   }
 
+  /**
+   * The joined node list of a slot, cached per list: ioredis gives every slot of
+   * a range the same array, so a batch joins a handful of lists, not one per
+   * slot. ioredis may rewrite a list's master in place (on MOVED), so an entry
+   * is used only while the list still starts with the master it was made for.
+   */
+  private readonly owners = new WeakMap<string[], { master: string | undefined; length: number; joined: string }>();
+
+  private ownerOf(nodes: string[]): string {
+    const hit = this.owners.get(nodes);
+    if (hit !== undefined && hit.master === nodes[0] && hit.length === nodes.length) return hit.joined;
+    const joined = nodes.join(',');
+    this.owners.set(nodes, { master: nodes[0], length: nodes.length, joined });
+    return joined;
+  }
+
   route(keys: readonly string[]): NodeGroup[] {
     if (!this.isCluster) {
       return [{ buckets: [{ slot: 0, indices: keys.map((_, i) => i) }] }];
@@ -39,7 +55,8 @@ export class KeyRouter {
     const byNode = new Map<string, SlotBucket[]>();
     for (const [slot, indices] of bySlot) {
       // the same grouping ioredis uses to accept a cluster pipeline
-      const owner = slots[slot]?.join(',') ?? `unknown:${slot}`;
+      const nodes = slots[slot];
+      const owner = nodes ? this.ownerOf(nodes) : `unknown:${slot}`;
       const list = byNode.get(owner);
       if (list) list.push({ slot, indices });
       else byNode.set(owner, [{ slot, indices }]);
