@@ -131,6 +131,10 @@ describe('POST /analysis/features', () => {
     expect(second.body).toMatchObject({ success: true, cached: true, features: first.body.features });
     expect((await extractions()) - before).toBe(1);
     expect((await cache.get('img-multipart'))?.features).toEqual(first.body.features);
+    // the operator's stats count extracted records beside the stored ones
+    const stats = (await (await fetch(`${base}/analysis/cache/stats`)).json()) as { stats: Record<string, unknown> };
+    expect(stats.stats).toMatchObject({ extracted_feature_version: `1.0+${extractorVersion()}`, feature_version: '1.0' });
+    expect(stats.stats.extracted_images).toBe(1);
   });
 
   it('accepts the raw image with Content-Type image/* and ?image_id=', async () => {

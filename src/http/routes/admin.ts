@@ -2,7 +2,7 @@
 import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
 import { responses } from '../schemas.js';
 
-export function adminRoutes({ cache, guardedHealth }: RouteDeps): AnyRoute[] {
+export function adminRoutes({ cache, guardedHealth, images }: RouteDeps): AnyRoute[] {
   const stats = defineRoute({
     method: 'get',
     path: '/analysis/cache/stats',
@@ -11,7 +11,13 @@ export function adminRoutes({ cache, guardedHealth }: RouteDeps): AnyRoute[] {
     summary: 'Cache statistics shared by every instance',
     responses: { 200: { description: 'Stats', schema: responses.stats }, 503: errorDoc('Redis unavailable') },
     async handle(c) {
-      return c.json({ success: true, stats: await cache.stats() });
+      if (!images) return c.json({ success: true, stats: await cache.stats() });
+      // records written by extraction live under their own version: count them too
+      const [stored, extracted] = await Promise.all([cache.stats(), images.extracted.stats()]);
+      return c.json({
+        success: true,
+        stats: { ...stored, extracted_images: extracted.cached_images, extracted_feature_version: extracted.feature_version },
+      });
     },
   });
 
