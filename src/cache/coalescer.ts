@@ -3,12 +3,15 @@
  * the event loop become one batch read (one MGET, or one script call per master
  * on a Cluster), `set`s one batch write. Flushed from `setImmediate`, i.e. after
  * every call made in this turn has been queued, or as soon as `maxBatch` are
- * queued.
+ * queued, or when the owner needs the queue sent now (to keep calls in the
+ * order they were made: see RedisFeatureCache).
  *
  * Each caller still gets exactly its own answer: inputs are validated (and
  * records encoded) before they join a batch, so a batch holds only good inputs
- * and one caller's bad input never fails another's call. A Redis failure fails
- * every caller of that batch, as it would have failed each of them alone.
+ * and one caller's bad input never fails another's call. When a batch fails,
+ * `retryAlone` may answer each caller by itself (on a Cluster, where one
+ * master's failure would otherwise fail callers whose keys live elsewhere);
+ * otherwise every caller gets the batch's error, as each would have alone.
  */
 
 interface Waiter<I, R> {
@@ -17,27 +20,39 @@ interface Waiter<I, R> {
   reject(err: unknown): void;
 }
 
+export interface CoalescerOptions<I, R> {
+  /** Answers a batch: one result per input, in input order. */
+  run(inputs: I[]): Promise<R[]>;
+  /** Most inputs in one batch. */
+  maxBatch: number;
+  /** After a failed batch of several: whether to answer each input alone, and how. */
+  retryAlone?: { when(err: unknown): boolean; run(input: I): Promise<R> };
+  /** Told how many callers a failed batch failed (not called when they are retried alone). */
+  onFailed?(callers: number): void;
+}
+
 export class Coalescer<I, R> {
   private queue: Array<Waiter<I, R>> = [];
   private scheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  /**
-   * @param run answers a batch: one result per input, in input order
-   * @param maxBatch most inputs in one batch
-   */
-  constructor(
-    private readonly run: (inputs: I[]) => Promise<R[]>,
-    private readonly maxBatch: number,
-  ) {}
+  constructor(private readonly o: CoalescerOptions<I, R>) {}
+
+  /** True while inputs wait to be sent. */
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
 
   push(input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
+      if (this.queue.length >= this.o.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
       }
     });
   }
@@ -48,16 +63,22 @@ export class Coalescer<I, R> {
     await Promise.all([...this.inFlight]);
   }
 
-  private flush(): void {
-    this.scheduled = false;
+  /** Sends what is queued now (its commands go out before anything issued after this call). */
+  flush(): void {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    const done = this.run(batch.map((w) => w.input)).then(
+    const done = this.o.run(batch.map((w) => w.input)).then(
       (results) => {
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
       },
-      (err: unknown) => {
+      async (err: unknown) => {
+        const alone = this.o.retryAlone;
+        if (batch.length > 1 && alone?.when(err)) {
+          await Promise.all(batch.map((w) => alone.run(w.input).then(w.resolve, w.reject)));
+          return;
+        }
+        this.o.onFailed?.(batch.length);
         for (const w of batch) w.reject(err);
       },
     );

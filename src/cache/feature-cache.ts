@@ -116,12 +116,28 @@ export class RedisFeatureCache implements FeatureCache {
     };
     this.extensions = (o.extensions ?? []).map((make) => make(ctx));
     this.sliding = o.ttlStrategy === 'sliding' && o.ttlSeconds > 0 ? () => jitteredTtlMs(o.ttlSeconds, o.ttlJitter) : undefined;
-    this.singleReads = o.coalesce ? new Coalescer((ids) => this.readValidated(ids, undefined), o.batchSize) : null;
+    // On a Cluster a batch spans every master, so one master's failure would fail
+    // callers whose keys live elsewhere: a failed batch is then answered call by call.
+    const retryAlone = <I, R>(run: (input: I) => Promise<R>) => ({ when: () => this.router.isCluster, run });
+    const onFailed = (callers: number) => this.counters.add('cache_errors', callers);
+    this.singleReads = o.coalesce
+      ? new Coalescer<string, FeatureRecord | null>({
+          run: (ids) => this.readValidated(ids, undefined, false),
+          maxBatch: o.batchSize,
+          retryAlone: retryAlone(async (id: string) => (await this.readValidated([id], undefined))[0] ?? null),
+          onFailed,
+        })
+      : null;
     this.singleWrites = o.coalesce
-      ? new Coalescer(async (writes) => {
-          await this.writePrepared(writes);
-          return writes.map(() => undefined);
-        }, o.batchSize)
+      ? new Coalescer<PreparedWrite, void>({
+          run: async (writes) => {
+            await this.writePrepared(writes, false);
+            return writes.map(() => undefined);
+          },
+          maxBatch: o.batchSize,
+          retryAlone: retryAlone(async (write: PreparedWrite) => void (await this.writePrepared([write]))),
+          onFailed,
+        })
       : null;
   }
 
@@ -169,7 +185,9 @@ export class RedisFeatureCache implements FeatureCache {
     }
     this.assertOpen();
     // validated and encoded before it joins a batch: a bad input fails only its own call
-    await this.singleWrites.push(this.prepareWrite({ imageId, features, ...opts }, Date.now(), 0));
+    const write = this.prepareWrite({ imageId, features, ...opts }, Date.now(), 0);
+    this.singleReads?.flush(); // reads issued before this write go first
+    await this.singleWrites.push(write);
   }
 
   async get(imageId: string, opts: GetOptions = {}): Promise<FeatureRecord | null> {
@@ -179,7 +197,18 @@ export class RedisFeatureCache implements FeatureCache {
     }
     this.assertOpen();
     assertImageId(imageId, this.o.maxImageIdBytes);
+    this.singleWrites?.flush(); // writes issued before this read go first
     return this.singleReads.push(imageId);
+  }
+
+  /**
+   * Sends queued single-image calls now, so that a call which bypasses the
+   * queues (batches, invalidation, merge, groups) runs after them, in the order
+   * the caller made the calls. At most one queue holds calls at a time.
+   */
+  private flushSingles(): void {
+    this.singleReads?.flush();
+    this.singleWrites?.flush();
   }
 
   async setMany(items: SetManyItem[]): Promise<{ written: number }> {
@@ -188,17 +217,21 @@ export class RedisFeatureCache implements FeatureCache {
     const now = Date.now();
     // validate and encode everything before the first byte goes to Redis
     const prepared = items.map((item, i) => this.prepareWrite(item, now, i));
+    this.flushSingles();
     return { written: await this.writePrepared(prepared) };
   }
 
-  /** Writes validated, encoded records: chunked, pipelined, counted. Returns how many. */
-  private async writePrepared(prepared: PreparedWrite[]): Promise<number> {
+  /**
+   * Writes validated, encoded records: chunked, pipelined, counted. Returns how many.
+   * @param countErrors false when the caller counts failures itself (coalesced calls)
+   */
+  private async writePrepared(prepared: PreparedWrite[], countErrors = true): Promise<number> {
     await mapChunks(chunk(prepared, this.o.batchSize), this.o.batchConcurrency, async (part) => {
       const groups = collectGroups(part, this.keys);
       try {
         await this.store.write(part.map((p) => p.entry), groups);
       } catch (err) {
-        this.counters.add('cache_errors');
+        if (countErrors) this.counters.add('cache_errors');
         throw err;
       }
       this.counters.add('cache_writes', part.length);
@@ -213,17 +246,21 @@ export class RedisFeatureCache implements FeatureCache {
     if (!Array.isArray(imageIds)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'imageIds must be an array');
     const max = this.o.maxImageIdBytes;
     for (const id of imageIds) assertImageId(id, max);
+    this.flushSingles();
     return this.readValidated(imageIds, opts.types);
   }
 
-  /** Reads validated IDs: chunked, pipelined, hits and misses counted per image. */
-  private async readValidated(imageIds: string[], types: string[] | undefined): Promise<Array<FeatureRecord | null>> {
+  /**
+   * Reads validated IDs: chunked, pipelined, hits and misses counted per image.
+   * @param countErrors false when the caller counts failures itself (coalesced calls)
+   */
+  private async readValidated(imageIds: string[], types: string[] | undefined, countErrors = true): Promise<Array<FeatureRecord | null>> {
     const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
       let values: Array<Buffer | null>;
       try {
         values = await this.store.read(ids.map((id) => this.keys.record(id)), this.sliding);
       } catch (err) {
-        this.counters.add('cache_errors');
+        if (countErrors) this.counters.add('cache_errors');
         throw err;
       }
       return values.map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
@@ -241,6 +278,7 @@ export class RedisFeatureCache implements FeatureCache {
     assertFeatures(partial);
     if (opts.ttlSeconds !== undefined) assertTtl(opts.ttlSeconds);
     const key = this.keys.record(imageId);
+    this.flushSingles();
     for (let attempt = 0; attempt < this.o.mergeRetries; attempt++) {
       const [current] = await this.store.read([key]).catch((err) => {
         this.counters.add('cache_errors');
@@ -320,6 +358,7 @@ export class RedisFeatureCache implements FeatureCache {
     if (!Array.isArray(imageIds)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'imageIds must be an array');
     for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
     const unique = [...new Set(imageIds)];
+    this.flushSingles();
     const counts = await mapChunks(chunk(unique, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
       try {
         return await this.store.remove(ids.map((id) => this.keys.record(id)));
@@ -339,6 +378,7 @@ export class RedisFeatureCache implements FeatureCache {
     this.assertOpen();
     assertGroup(group, this.o.maxImageIdBytes);
     const groupKey = this.keys.group(group);
+    this.flushSingles();
     const members = await this.groupMembers(groupKey, 'group list');
     if (members.length === 0) return [];
     const live: string[] = [];
@@ -356,6 +396,7 @@ export class RedisFeatureCache implements FeatureCache {
     this.assertOpen();
     assertGroup(group, this.o.maxImageIdBytes);
     const groupKey = this.keys.group(group);
+    this.flushSingles();
     const members = await this.groupMembers(groupKey, 'group invalidate');
     const removed = members.length > 0 ? await this.invalidateMany(members) : 0;
     await this.conn.client.unlink(groupKey).catch((err) => {

@@ -20,7 +20,7 @@ import type { Features } from '../types.js';
 const EMPTY = Buffer.alloc(0);
 
 function fail(reason: string, pos: number): never {
-  throw new RangeError(`${reason} at byte ${pos}`);
+  throw new RangeError(`${reason} at body byte ${pos}`);
 }
 
 export class MsgpackReader {
@@ -28,6 +28,8 @@ export class MsgpackReader {
   private readonly tableLength: number;
   private b: Buffer = EMPTY;
   private pos = 0;
+  /** Where the body starts in `b`. */
+  private base = 0;
   private end = 0;
 
   /** @param maxBytes largest decoded size of one ext payload (bomb guard) */
@@ -43,13 +45,14 @@ export class MsgpackReader {
   read(bytes: Uint8Array, allowQuantized: boolean, start = 0): Features {
     this.b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = start;
+    this.base = start;
     this.end = this.b.length;
     this.extensions.allowQuantized = allowQuantized;
     try {
       const h = this.b[start];
-      if (h === undefined || !((h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf)) fail('body is not a map', start);
+      if (h === undefined || !((h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf)) this.fail('body is not a map', start);
       const value = this.value(1) as Features;
-      if (this.pos !== this.end) fail(`${this.end - this.pos} trailing bytes`, this.pos);
+      if (this.pos !== this.end) this.fail(`${this.end - this.pos} trailing bytes`, this.pos);
       return value;
     } finally {
       this.extensions.release();
@@ -57,8 +60,13 @@ export class MsgpackReader {
     }
   }
 
+  /** Throws with the position counted from the start of the body. */
+  private fail(reason: string, pos: number): never {
+    return fail(reason, pos - this.base);
+  }
+
   private need(n: number): void {
-    if (n > this.end - this.pos) fail('declared length beyond the end', this.pos);
+    if (n > this.end - this.pos) this.fail('declared length beyond the end', this.pos);
   }
 
   private length(bytes: number): number {
@@ -72,7 +80,7 @@ export class MsgpackReader {
   }
 
   private value(depth: number): unknown {
-    if (this.pos >= this.end) fail('truncated', this.pos);
+    if (this.pos >= this.end) this.fail('truncated', this.pos);
     const h = this.b[this.pos++]!;
     if (h < 0x80) return h;
     if (h >= 0xe0) return h - 0x100;
@@ -111,7 +119,7 @@ export class MsgpackReader {
       case 0xde: return this.map(this.length(2), depth);
       case 0xdf: return this.map(this.length(4), depth);
       default:
-        return fail(`unexpected msgpack type 0x${h.toString(16)}`, p - 1);
+        return this.fail(`unexpected msgpack type 0x${h.toString(16)}`, p - 1);
     }
   }
 
@@ -125,7 +133,7 @@ export class MsgpackReader {
   private ext(len: number): unknown {
     this.need(len + 1);
     const type = this.b[this.pos]!;
-    if (type > 0x7f) fail(`negative ext type ${type - 0x100}`, this.pos);
+    if (type > 0x7f) this.fail(`negative ext type ${type - 0x100}`, this.pos);
     const start = this.pos + 1;
     this.pos = start + len;
     // packed number arrays (the common case in small records) are read in place
@@ -135,31 +143,31 @@ export class MsgpackReader {
   }
 
   private array(n: number, depth: number): unknown[] {
-    if (n > this.end - this.pos) fail(`declared ${n} elements beyond the end`, this.pos);
-    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`, this.pos);
+    if (n > this.end - this.pos) this.fail(`declared ${n} elements beyond the end`, this.pos);
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`, this.pos);
     const out = new Array<unknown>(n);
     for (let i = 0; i < n; i++) out[i] = this.value(depth + 1);
     return out;
   }
 
   private map(n: number, depth: number): Record<string, unknown> {
-    if (n * 2 > this.end - this.pos) fail(`declared ${n * 2} elements beyond the end`, this.pos);
-    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`, this.pos);
+    if (n * 2 > this.end - this.pos) this.fail(`declared ${n * 2} elements beyond the end`, this.pos);
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`, this.pos);
     const out: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
       const keyPos = this.pos;
-      if (keyPos >= this.end) fail('truncated', keyPos);
+      if (keyPos >= this.end) this.fail('truncated', keyPos);
       const k = this.b[this.pos++]!;
       let key: string;
       if (k < 0x80) {
-        if (k >= this.tableLength) fail(`map key ${k} is not a known field id`, keyPos);
+        if (k >= this.tableLength) this.fail(`map key ${k} is not a known field id`, keyPos);
         key = FIELD_NAMES[k]!;
       } else if (k >= 0xa0 && k < 0xc0) key = this.str(k & 0x1f);
       else if (k === 0xd9) key = this.str(this.length(1));
       else if (k === 0xda) key = this.str(this.length(2));
       else if (k === 0xdb) key = this.str(this.length(4));
-      else fail('map key is neither a string nor a field id', keyPos);
-      if (key === '__proto__') fail('__proto__ key', keyPos);
+      else this.fail('map key is neither a string nor a field id', keyPos);
+      if (key === '__proto__') this.fail('__proto__ key', keyPos);
       out[key] = this.value(depth + 1);
     }
     return out;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeatureCache, isFeatureCacheError, type FeatureCache } from '../../src/index.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { eventually, startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
 let cache: FeatureCache;
@@ -78,9 +78,39 @@ describe('concurrent get() and set() calls', () => {
     }
   });
 
-  it('keep a get() after a set() of the same turn in order', async () => {
-    const [, read] = await Promise.all([cache.set('order', { v: 'new' }), cache.get('order')]);
-    expect(read?.features).toEqual({ v: 'new' });
+  it('run in the order they were made, also beside calls that bypass the queues', async () => {
+    await cache.set('ord', { v: 'old' });
+    // a read queued before the write, then a read of the written key: the second sees the write
+    const [, , after] = await Promise.all([cache.get('x'), cache.set('ord', { v: 'new' }), cache.get('ord')]);
+    expect(after?.features).toEqual({ v: 'new' });
+    // set then invalidate: the record is gone
+    await Promise.all([cache.set('ord2', { v: 1 }), cache.invalidate('ord2')]);
+    expect(await cache.get('ord2')).toBeNull();
+    // set then setMany: the later write wins
+    await Promise.all([cache.set('ord3', { v: 'set' }), cache.setMany([{ imageId: 'ord3', features: { v: 'setMany' } }])]);
+    expect((await cache.get('ord3'))?.features).toEqual({ v: 'setMany' });
+    // set then getMany / merge / listGroup see the write
+    const [, many] = await Promise.all([cache.set('ord4', { v: 4 }, { groups: ['ordg'] }), cache.getMany(['ord4'])]);
+    expect(many[0]?.features).toEqual({ v: 4 });
+    const [, merged] = await Promise.all([cache.set('ord5', { a: 1 }), cache.merge('ord5', { b: 2 })]);
+    expect(merged.features).toEqual({ a: 1, b: 2 });
+    const [, listed] = await Promise.all([cache.set('ord6', { v: 6 }, { groups: ['ordg'] }), cache.listGroup('ordg')]);
+    expect(listed).toEqual(['ord4', 'ord6']);
+  });
+
+  it('count one error per failed call, as single calls would', async () => {
+    const r = await startTestRedis();
+    const c = await createFeatureCache({ redis: r.url, prefix: 'co-err', commandTimeoutMs: 300, statsFlushIntervalMs: 10 });
+    try {
+      await r.stop();
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => c.get(`e${i}`)));
+      expect(results.every((x) => x.status === 'rejected')).toBe(true);
+      await r.restart();
+      expect(await eventually(async () => (await c.stats().catch(() => null))?.cache_errors === 20, 8000, 100)).toBe(true);
+    } finally {
+      await c.close();
+      await r.stop();
+    }
   });
 
   it('still get their answers when close() is called right after them', async () => {

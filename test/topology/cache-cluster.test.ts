@@ -184,6 +184,34 @@ describe('featcache on a 6-node Redis Cluster', () => {
     for (const id of ids.slice(1)) expect(await client.pttl(`slide:1.0:${id}`)).toBeGreaterThan(90_000);
   });
 
+  it('concurrent set() calls: a master refusing writes fails only the calls whose keys it serves', async () => {
+    const cache = await open({ prefix: 'oom' });
+    const client = (cache as RedisFeatureCache).connection.client as import('ioredis').Cluster;
+    const ids = Array.from({ length: 40 }, (_, i) => `oom-${i}`);
+    await cache.setMany(ids.map((imageId, i) => ({ imageId, features: { i } })));
+    const ownerOf = (id: string) => client.slots[slotOf(`oom:1.0:${id}`)]![0]!;
+    const full = ownerOf(ids[0]!);
+    const [host, port] = full.split(':');
+    const admin = new Redis({ host: host!, port: Number(port) });
+    const [, policy] = (await admin.config('GET', 'maxmemory-policy')) as [string, string];
+    try {
+      // this master now refuses every write with OOM; the others are healthy
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await admin.config('SET', 'maxmemory', '1');
+      const writes = await Promise.allSettled(ids.map((id, i) => cache.set(id, { i, again: true })));
+      const onFull = ids.filter((id) => ownerOf(id) === full);
+      expect(onFull.length).toBeGreaterThan(0);
+      expect(onFull.length).toBeLessThan(ids.length);
+      for (const [i, id] of ids.entries()) expect(writes[i]!.status, id).toBe(ownerOf(id) === full ? 'rejected' : 'fulfilled');
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      await admin.config('SET', 'maxmemory-policy', policy);
+      admin.disconnect();
+    }
+    const read = await cache.getMany(ids);
+    for (const [i, id] of ids.entries()) expect(read[i]?.features, id).toEqual(ownerOf(id) === full ? { i } : { i, again: true });
+  });
+
   it('a getMany of 300 ids costs one request per node per chunk (no per-image round trips)', async () => {
     // no background commands that would show in commandstats
     const cache = await open({ prefix: 'rt', trackExpiry: false, statsFlushIntervalMs: 3_600_000, batchSize: 100 });
