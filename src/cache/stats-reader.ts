@@ -15,14 +15,14 @@ function localFor(client: Cluster): NodeLocal {
   return local;
 }
 
-let clusterCounterKeys: { schema: KeySchema; keys: string[] } | null = null;
+/** The 16,384 per-slot counter keys of each schema (a cache and its views each have one). */
+const clusterCounterKeys = new WeakMap<KeySchema, string[]>();
 
 function counterKeys(keys: KeySchema): string[] {
   if (!keys.perSlotCounters) return [keys.countFor(0)];
-  if (clusterCounterKeys?.schema !== keys) {
-    clusterCounterKeys = { schema: keys, keys: Array.from({ length: SLOT_COUNT }, (_, s) => keys.countFor(s)) };
-  }
-  return clusterCounterKeys.keys;
+  let all = clusterCounterKeys.get(keys);
+  if (all === undefined) clusterCounterKeys.set(keys, (all = Array.from({ length: SLOT_COUNT }, (_, s) => keys.countFor(s))));
+  return all;
 }
 
 /**
