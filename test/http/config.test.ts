@@ -49,6 +49,7 @@ describe('loadConfig', () => {
     fails({ FEATCACHE_MAX_BODY_BYTES: '1e6' }, 'FEATCACHE_MAX_BODY_BYTES');
     fails({ FEATCACHE_COMPRESSION: 'gzip' }, 'FEATCACHE_COMPRESSION');
     fails({ FEATCACHE_QUANTIZE: 'int4' }, 'FEATCACHE_QUANTIZE');
+    fails({ FEATCACHE_COALESCE: 'maybe' }, 'FEATCACHE_COALESCE');
     fails({ FEATCACHE_PREFIX: 'a b' }, 'FEATCACHE_PREFIX');
     fails({ FEATCACHE_TTL_SECONDS: '-5' }, 'FEATCACHE_TTL_SECONDS');
     fails({ FEATCACHE_PUBLIC_METRICS: 'maybe' }, 'FEATCACHE_PUBLIC_METRICS');
@@ -71,7 +72,7 @@ describe('loadConfig', () => {
   });
 
   it('maps URL, Sentinel and Cluster to library options', () => {
-    const url = loadConfig({ REDIS_URL: 'rediss://user:pw@cache.internal:6380/2', FEATCACHE_PREFIX: 'p1', FEATCACHE_FEATURE_VERSION: '2.0', FEATCACHE_TTL_SECONDS: '60', FEATCACHE_COMPRESSION: 'none', FEATCACHE_QUANTIZE: 'float16' });
+    const url = loadConfig({ REDIS_URL: 'rediss://user:pw@cache.internal:6380/2', FEATCACHE_PREFIX: 'p1', FEATCACHE_FEATURE_VERSION: '2.0', FEATCACHE_TTL_SECONDS: '60', FEATCACHE_COMPRESSION: 'none', FEATCACHE_QUANTIZE: 'float16', FEATCACHE_PACK_FLOATS: 'false', FEATCACHE_COALESCE: 'no' });
     expect(toFeatureCacheOptions(url)).toEqual({
       redis: 'rediss://user:pw@cache.internal:6380/2',
       prefix: 'p1',
@@ -79,6 +80,8 @@ describe('loadConfig', () => {
       ttlSeconds: 60,
       compression: 'none',
       quantize: 'float16',
+      packFloats: false,
+      coalesce: false,
       maxImageIdBytes: 512,
     });
     const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379, 10.0.0.2:26379', REDIS_PASSWORD: 'pw' });
