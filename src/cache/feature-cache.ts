@@ -28,19 +28,17 @@ import type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, S
 import { chunk, mapChunks } from './batch.js';
 import { runCleanup } from './cleanup.js';
 import { Coalescer } from './coalescer.js';
+import { collectGroups, GroupIndex } from './groups.js';
 import { ExpiryTracker } from './expiry-tracker.js';
 import { checkHealth } from './health.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { ReadThrough } from './read-through.js';
-import { RecordStore, type GroupAdd, type WriteEntry } from './record-store.js';
+import { RecordStore, type WriteEntry } from './record-store.js';
 import { readStats } from './stats-reader.js';
 import { StatsCounters } from './stats-counters.js';
 import { jitteredTtlMs } from './ttl.js';
 import { assertFeatures, assertGroup, assertImageId, assertTtl } from './validate.js';
-
-/** Members asked for per SSCAN step when a group is read. */
-const GROUP_SCAN_COUNT = 1000;
 
 /** A record validated and encoded, ready for Redis. */
 interface PreparedWrite {
@@ -57,6 +55,7 @@ export class RedisFeatureCache implements FeatureCache {
   private readonly codec: RecordCodec;
   private readonly router: KeyRouter;
   private readonly store: RecordStore;
+  private readonly groups: GroupIndex;
   private readonly counters: StatsCounters;
   private readonly tracker: ExpiryTracker | null;
   private readonly sliding: (() => number) | undefined;
@@ -81,6 +80,7 @@ export class RedisFeatureCache implements FeatureCache {
     this.keys = new KeySchema(o.prefix, o.featureVersion, this.router.isCluster);
     this.codec = createCodec(o);
     this.store = new RecordStore(conn.client, conn.reader, this.router, this.keys, o);
+    this.groups = new GroupIndex(conn.client, this.store, this.keys, o.batchSize * 10);
     this.counters = new StatsCounters(conn.client, this.keys.stats);
     this.tracker = parent
       ? parent.tracker
@@ -377,51 +377,18 @@ export class RedisFeatureCache implements FeatureCache {
   async listGroup(group: string): Promise<string[]> {
     this.assertOpen();
     assertGroup(group, this.o.maxImageIdBytes);
-    const groupKey = this.keys.group(group);
     this.flushSingles();
-    const members = await this.groupMembers(groupKey, 'group list');
-    if (members.length === 0) return [];
-    const live: string[] = [];
-    // existence checks and pruning in batches: one pipeline per node per batch
-    for (const part of chunk(members, this.o.batchSize * 10)) {
-      const present = await this.store.exists(part.map((id) => this.keys.record(id)));
-      const gone = part.filter((_, i) => !present[i]);
-      for (let i = 0; i < part.length; i++) if (present[i]) live.push(part[i]!);
-      if (gone.length > 0) await this.conn.client.srem(groupKey, ...gone).catch(() => {});
-    }
-    return live.sort();
+    return this.groups.live(group);
   }
 
   async invalidateGroup(group: string): Promise<number> {
     this.assertOpen();
     assertGroup(group, this.o.maxImageIdBytes);
-    const groupKey = this.keys.group(group);
     this.flushSingles();
-    const members = await this.groupMembers(groupKey, 'group invalidate');
+    const members = await this.groups.members(group, 'group invalidate');
     const removed = members.length > 0 ? await this.invalidateMany(members) : 0;
-    await this.conn.client.unlink(groupKey).catch((err) => {
-      throw mapRedisError(err, 'group invalidate');
-    });
+    await this.groups.drop(group);
     return removed;
-  }
-
-  /**
-   * Every member of a group, read with SSCAN in steps of ~1,000 (SMEMBERS on a
-   * group of millions would block Redis for as long as it takes to reply).
-   */
-  private async groupMembers(groupKey: string, what: string): Promise<string[]> {
-    const members = new Set<string>(); // SSCAN may return a member twice
-    let cursor = '0';
-    try {
-      do {
-        const [next, found] = await this.conn.client.sscan(groupKey, cursor, 'COUNT', GROUP_SCAN_COUNT);
-        cursor = next;
-        for (const m of found) members.add(m);
-      } while (cursor !== '0');
-    } catch (err) {
-      throw mapRedisError(err, what);
-    }
-    return [...members];
   }
 
   async stats(): Promise<CacheStats> {
@@ -516,7 +483,7 @@ export class RedisFeatureCache implements FeatureCache {
 
   private async addToGroups(imageId: string, groups: string[], ttlMs: number): Promise<void> {
     for (const g of groups) assertGroup(g, this.o.maxImageIdBytes);
-    await this.store.write([], groups.map((g) => ({ key: this.keys.group(g), ids: [imageId], ttlMs })));
+    await this.groups.add(imageId, groups, ttlMs);
   }
 
   /** A corrupt record is a miss, counted as an error; the cache keeps serving. */
@@ -536,23 +503,4 @@ function pick(features: Features, types: string[]): Features {
   const out: Features = {};
   for (const t of types) if (Object.prototype.hasOwnProperty.call(features, t)) out[t] = features[t]!;
   return out;
-}
-
-/** One SADD per group per chunk, with the longest TTL among the chunk's members. */
-function collectGroups(part: Array<{ entry: WriteEntry; imageId: string; groups?: string[] }>, keys: KeySchema): GroupAdd[] {
-  const byGroup = new Map<string, GroupAdd>();
-  for (const p of part) {
-    if (!p.groups) continue;
-    for (const g of p.groups) {
-      const key = keys.group(g);
-      const existing = byGroup.get(key);
-      const ttl = p.entry.ttlMs;
-      if (!existing) byGroup.set(key, { key, ids: [p.imageId], ttlMs: ttl });
-      else {
-        existing.ids.push(p.imageId);
-        existing.ttlMs = existing.ttlMs === 0 || ttl === 0 ? 0 : Math.max(existing.ttlMs, ttl);
-      }
-    }
-  }
-  return [...byGroup.values()];
 }
