@@ -15,6 +15,7 @@
  * switches itself off after the first failure.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { mapRedisError } from './map-error.js';
 
 const READ_RECORDS = `#!lua flags=no-writes,allow-cross-slot-keys
 local out = {}
@@ -133,9 +134,12 @@ export class NodeLocal {
   /**
    * Notes a fast-path failure: the master map is rebuilt on the next call (a
    * failover may have turned a master into a replica), and on Redis < 7 (no
-   * script flags) the fast path switches off for good.
+   * script flags) the fast path switches off for good. A timeout is thrown on
+   * instead of answered with a fallback: the node is slow, not moved, and the
+   * pipeline would wait out a second timeout on the same node.
    */
   failed(err: unknown): void {
+    if (err instanceof Error && err.message.includes('Command timed out')) throw mapRedisError(err, 'cluster fast path');
     this.masters.clear();
     if (/shebang|Error compiling|Unknown lua/i.test(String((err as Error)?.message))) this.enabled = false;
   }

@@ -290,4 +290,36 @@ describe('featcache on a 6-node Redis Cluster', () => {
     expect(report.topology.nodes.filter((n) => n.role === 'replica')).toHaveLength(3);
     expect(report.used_memory).toBeGreaterThan(0);
   });
+
+  it('a master that stalls fails a batch after one command timeout, without a second try through the pipeline', async () => {
+    const cache = await open({ prefix: 'slow', commandTimeoutMs: 300, coalesce: false, trackExpiry: false });
+    const client = (cache as RedisFeatureCache).connection.client as import('ioredis').Cluster;
+    const ids = Array.from({ length: 30 }, (_, i) => `sl-${i}`);
+    await cache.setMany(ids.map((imageId, i) => ({ imageId, features: { i } })));
+    const [host, port] = client.slots[slotOf(`slow:1.0:${ids[0]}`)]![0]!.split(':');
+    const admin = new Redis({ host: host!, port: Number(port) });
+    const plainReads = async () => {
+      const info = await admin.info('commandstats');
+      return ['get', 'mget'].reduce((n, c) => n + Number(new RegExp(`cmdstat_${c}:calls=(\\d+)`).exec(info)?.[1] ?? 0), 0);
+    };
+    try {
+      const before = await plainReads();
+      await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
+      await expect(cache.getMany(ids)).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+      await admin.call('CLIENT', 'UNPAUSE');
+      // the fast-path script ran late on the paused master (its GETs count in commandstats,
+      // one per key it holds); a fallback pipeline would have read each of them again
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const held = ids.filter((id) => client.slots[slotOf(`slow:1.0:${id}`)]![0] === `${host}:${port}`).length;
+      expect(held).toBeGreaterThan(0);
+      // (other caches' lease renewals may add a GET or two meanwhile)
+      const reads = (await plainReads()) - before;
+      expect(reads).toBeGreaterThanOrEqual(held);
+      expect(reads).toBeLessThan(held + Math.ceil(held / 2));
+      expect((await cache.getMany(ids)).map((r) => r?.features.i)).toEqual(ids.map((_, i) => i));
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => {});
+      admin.disconnect();
+    }
+  });
 });
