@@ -8,8 +8,8 @@
 import { Ext, MAX_DEPTH } from './format.js';
 import { HOST_IS_LITTLE_ENDIAN, swapBytes } from './endian.js';
 import { FIELD_IDS } from './field-names.js';
+import { extHeaderBytes, writeArrayHeader, writeBigInt64, writeExtHeader, writeMapHeader, writeStrHeader } from './msgpack-headers.js';
 import {
-  extHeaderBytes,
   isNegativeZero,
   planNumberArray,
   writeNumberArrayPayload,
@@ -158,16 +158,7 @@ export class BodyWriter {
     let count = 0;
     for (let i = 0; i < keys.length; i++) if (obj[keys[i]!] !== undefined) count++;
     this.ensure(5);
-    if (count < 16) this.buf[this.pos++] = 0x80 | count;
-    else if (count < 0x10000) {
-      this.buf[this.pos] = 0xde;
-      this.buf.writeUInt16BE(count, this.pos + 1);
-      this.pos += 3;
-    } else {
-      this.buf[this.pos] = 0xdf;
-      this.buf.writeUInt32BE(count, this.pos + 1);
-      this.pos += 5;
-    }
+    this.pos = writeMapHeader(this.buf, this.pos, count);
     let i = 0;
     let written = 0;
     try {
@@ -203,16 +194,7 @@ export class BodyWriter {
       this.pos += this.plan.payloadBytes;
     } else {
       this.ensure(5);
-      if (n < 16) this.buf[this.pos++] = 0x90 | n;
-      else if (n < 0x10000) {
-        this.buf[this.pos] = 0xdc;
-        this.buf.writeUInt16BE(n, this.pos + 1);
-        this.pos += 3;
-      } else {
-        this.buf[this.pos] = 0xdd;
-        this.buf.writeUInt32BE(n, this.pos + 1);
-        this.pos += 5;
-      }
+      this.pos = writeArrayHeader(this.buf, this.pos, n);
       let i = 0;
       try {
         for (; i < n; i++) this.writeValue(arr[i], depth + 1);
@@ -261,14 +243,7 @@ export class BodyWriter {
   private writeBigInt(v: bigint): void {
     if (v > UINT64_MAX || v < INT64_MIN) throw new InvalidValueError('bigint outside the 64-bit range');
     this.ensure(9);
-    if (v >= 0n) {
-      this.buf[this.pos] = 0xcf;
-      this.buf.writeBigUInt64BE(v, this.pos + 1);
-    } else {
-      this.buf[this.pos] = 0xd3;
-      this.buf.writeBigInt64BE(v, this.pos + 1);
-    }
-    this.pos += 9;
+    this.pos = writeBigInt64(this.buf, this.pos, v);
   }
 
   private writeString(s: string): void {
@@ -296,52 +271,14 @@ export class BodyWriter {
     if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new InvalidValueError('string holds a lone UTF-16 surrogate');
     const n = Buffer.byteLength(s, 'utf8');
     this.ensure(5 + n);
-    const b = this.buf;
-    if (n < 32) b[this.pos++] = 0xa0 | n;
-    else if (n < 0x100) {
-      b[this.pos] = 0xd9;
-      b[this.pos + 1] = n;
-      this.pos += 2;
-    } else if (n < 0x10000) {
-      b[this.pos] = 0xda;
-      b.writeUInt16BE(n, this.pos + 1);
-      this.pos += 3;
-    } else {
-      b[this.pos] = 0xdb;
-      b.writeUInt32BE(n, this.pos + 1);
-      this.pos += 5;
-    }
-    this.pos += b.write(s, this.pos, n, 'utf8');
+    this.pos = writeStrHeader(this.buf, this.pos, n);
+    this.pos += this.buf.write(s, this.pos, n, 'utf8');
   }
 
   /** Writes an ext header and reserves room for its payload. */
   private writeExtHeader(size: number, type: number): void {
     this.ensure(extHeaderBytes(size) + size);
-    const b = this.buf;
-    const p = this.pos;
-    switch (size) {
-      case 1: b[p] = 0xd4; break;
-      case 2: b[p] = 0xd5; break;
-      case 4: b[p] = 0xd6; break;
-      case 8: b[p] = 0xd7; break;
-      case 16: b[p] = 0xd8; break;
-      default:
-        if (size < 0x100) {
-          b[p] = 0xc7;
-          b[p + 1] = size;
-          this.pos += 1;
-        } else if (size < 0x10000) {
-          b[p] = 0xc8;
-          b.writeUInt16BE(size, p + 1);
-          this.pos += 2;
-        } else {
-          b[p] = 0xc9;
-          b.writeUInt32BE(size, p + 1);
-          this.pos += 4;
-        }
-    }
-    b[this.pos + 1] = type;
-    this.pos += 2;
+    this.pos = writeExtHeader(this.buf, this.pos, size, type);
   }
 
   private writeTypedArray(v: ArrayBufferView): void {

@@ -5,6 +5,7 @@
  * only when it is strictly smaller than the plain msgpack array.
  */
 import { Ext } from './format.js';
+import { arrayHeaderBytes, extHeaderBytes } from './msgpack-headers.js';
 
 /** Filled in by planNumberArray; one instance is reused by the writer. */
 export interface NumberArrayPlan {
@@ -35,17 +36,6 @@ export function plainNumberBytes(x: number): number {
     }
   }
   return Math.fround(x) === x ? 5 : 9;
-}
-
-/** Bytes of a msgpack array header for `n` elements. */
-export function arrayHeaderBytes(n: number): number {
-  return n < 16 ? 1 : n < 0x10000 ? 3 : 5;
-}
-
-/** Bytes of a msgpack ext header (incl. the type byte) for a payload of `size`. */
-export function extHeaderBytes(size: number): number {
-  if (size === 1 || size === 2 || size === 4 || size === 8 || size === 16) return 2;
-  return size < 0x100 ? 3 : size < 0x10000 ? 4 : 6;
 }
 
 /**

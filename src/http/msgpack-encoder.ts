@@ -9,6 +9,7 @@
  * CPU-second of the generic encoder on a 100-record batch-get answer).
  */
 import { TYPED_ARRAY_EXT_CODES } from './msgpack.js';
+import { writeArrayHeader, writeBigInt64, writeBinHeader, writeExtHeader, writeMapHeader, writeStrHeader } from '../codec/msgpack-headers.js';
 
 const codeByCtor = new Map<unknown, number>(TYPED_ARRAY_EXT_CODES.map(([code, ctor]) => [ctor, code]));
 
@@ -54,14 +55,7 @@ export class MsgpackEncoder {
         return;
       case 'bigint':
         this.ensure(9);
-        if (v >= 0n) {
-          this.buf[this.pos] = 0xcf;
-          this.buf.writeBigUInt64BE(v, this.pos + 1);
-        } else {
-          this.buf[this.pos] = 0xd3;
-          this.buf.writeBigInt64BE(v, this.pos + 1);
-        }
-        this.pos += 9;
+        this.pos = writeBigInt64(this.buf, this.pos, v);
         return;
       case 'undefined':
         this.ensure(1);
@@ -131,7 +125,10 @@ export class MsgpackEncoder {
     if (s.length <= CACHED_STRING_LENGTH) {
       let enc = this.strings.get(s);
       if (enc === undefined) {
-        enc = Buffer.concat([strHeader(Buffer.byteLength(s)), Buffer.from(s, 'utf8')]);
+        const n = Buffer.byteLength(s);
+        const out = Buffer.allocUnsafe(5 + n);
+        const at = writeStrHeader(out, 0, n);
+        enc = out.subarray(0, at + out.write(s, at, n, 'utf8'));
         if (this.strings.size >= CACHE_ENTRIES) this.strings.clear();
         this.strings.set(s, enc);
       }
@@ -142,20 +139,20 @@ export class MsgpackEncoder {
     }
     const n = Buffer.byteLength(s);
     this.ensure(n + 5);
-    const h = strHeader(n);
-    h.copy(this.buf, this.pos);
-    this.pos += h.length;
+    this.pos = writeStrHeader(this.buf, this.pos, n);
     this.pos += this.buf.write(s, this.pos, n, 'utf8');
   }
 
   private writeArray(a: unknown[], depth: number): void {
-    this.writeLength(a.length, 0x90, 0xdc, 0xdd);
+    this.ensure(5);
+    this.pos = writeArrayHeader(this.buf, this.pos, a.length);
     for (let i = 0; i < a.length; i++) this.write(a[i], depth + 1);
   }
 
   private writeMap(o: Record<string, unknown>, depth: number): void {
     const keys = Object.keys(o);
-    this.writeLength(keys.length, 0x80, 0xde, 0xdf);
+    this.ensure(5);
+    this.pos = writeMapHeader(this.buf, this.pos, keys.length);
     for (const k of keys) {
       this.writeString(k);
       this.write(o[k], depth + 1);
@@ -164,25 +161,12 @@ export class MsgpackEncoder {
 
   /** A Map as a msgpack map (string keys in our answers; any key is encoded as a value). */
   private writeEntries(m: Map<unknown, unknown>, depth: number): void {
-    this.writeLength(m.size, 0x80, 0xde, 0xdf);
+    this.ensure(5);
+    this.pos = writeMapHeader(this.buf, this.pos, m.size);
     for (const [k, v] of m) {
       if (typeof k === 'string') this.writeString(k);
       else this.write(k, depth + 1);
       this.write(v, depth + 1);
-    }
-  }
-
-  private writeLength(n: number, fix: number, c16: number, c32: number): void {
-    this.ensure(5);
-    if (n < 16) this.buf[this.pos++] = fix | n;
-    else if (n < 0x10000) {
-      this.buf[this.pos] = c16;
-      this.buf.writeUInt16BE(n, this.pos + 1);
-      this.pos += 3;
-    } else {
-      this.buf[this.pos] = c32;
-      this.buf.writeUInt32BE(n, this.pos + 1);
-      this.pos += 5;
     }
   }
 
@@ -191,52 +175,9 @@ export class MsgpackEncoder {
     const code = codeByCtor.get(v.constructor);
     const n = bytes.length;
     this.ensure(n + 6);
-    const b = this.buf;
-    if (code === undefined) {
-      // Uint8Array, Buffer, DataView: plain bin
-      if (n < 0x100) {
-        b[this.pos] = 0xc4;
-        b[this.pos + 1] = n;
-        this.pos += 2;
-      } else if (n < 0x10000) {
-        b[this.pos] = 0xc5;
-        b.writeUInt16BE(n, this.pos + 1);
-        this.pos += 3;
-      } else {
-        b[this.pos] = 0xc6;
-        b.writeUInt32BE(n, this.pos + 1);
-        this.pos += 5;
-      }
-    } else {
-      const fixext = n === 1 ? 0xd4 : n === 2 ? 0xd5 : n === 4 ? 0xd6 : n === 8 ? 0xd7 : n === 16 ? 0xd8 : 0;
-      if (fixext !== 0) {
-        b[this.pos++] = fixext;
-      } else if (n < 0x100) {
-        b[this.pos] = 0xc7;
-        b[this.pos + 1] = n;
-        this.pos += 2;
-      } else if (n < 0x10000) {
-        b[this.pos] = 0xc8;
-        b.writeUInt16BE(n, this.pos + 1);
-        this.pos += 3;
-      } else {
-        b[this.pos] = 0xc9;
-        b.writeUInt32BE(n, this.pos + 1);
-        this.pos += 5;
-      }
-      b[this.pos++] = code;
-    }
-    b.set(bytes, this.pos);
+    // Uint8Array, Buffer, DataView: plain bin; the other typed arrays: our ext codes
+    this.pos = code === undefined ? writeBinHeader(this.buf, this.pos, n) : writeExtHeader(this.buf, this.pos, n, code);
+    this.buf.set(bytes, this.pos);
     this.pos += n;
   }
-}
-
-function strHeader(n: number): Buffer {
-  if (n < 32) return Buffer.from([0xa0 | n]);
-  if (n < 0x100) return Buffer.from([0xd9, n]);
-  if (n < 0x10000) return Buffer.from([0xda, n >> 8, n & 0xff]);
-  const h = Buffer.allocUnsafe(5);
-  h[0] = 0xdb;
-  h.writeUInt32BE(n, 1);
-  return h;
 }
