@@ -25,8 +25,8 @@ export interface CoalescerOptions<I, R> {
   run(inputs: I[]): Promise<R[]>;
   /** Most inputs in one batch. */
   maxBatch: number;
-  /** After a failed batch of several: whether to answer each input alone, and how. */
-  retryAlone?: { when(err: unknown): boolean; run(input: I): Promise<R> };
+  /** Given: a failed batch of several is answered input by input with this. */
+  retryAlone?: (input: I) => Promise<R>;
   /** Told how many callers a failed batch failed (not called when they are retried alone). */
   onFailed?(callers: number): void;
 }
@@ -37,11 +37,6 @@ export class Coalescer<I, R> {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly o: CoalescerOptions<I, R>) {}
-
-  /** True while inputs wait to be sent. */
-  get pending(): boolean {
-    return this.queue.length > 0;
-  }
 
   push(input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -74,8 +69,8 @@ export class Coalescer<I, R> {
       },
       async (err: unknown) => {
         const alone = this.o.retryAlone;
-        if (batch.length > 1 && alone?.when(err)) {
-          await Promise.all(batch.map((w) => alone.run(w.input).then(w.resolve, w.reject)));
+        if (batch.length > 1 && alone) {
+          await Promise.all(batch.map((w) => alone(w.input).then(w.resolve, w.reject)));
           return;
         }
         this.o.onFailed?.(batch.length);

@@ -118,13 +118,13 @@ export class RedisFeatureCache implements FeatureCache {
     this.sliding = o.ttlStrategy === 'sliding' && o.ttlSeconds > 0 ? () => jitteredTtlMs(o.ttlSeconds, o.ttlJitter) : undefined;
     // On a Cluster a batch spans every master, so one master's failure would fail
     // callers whose keys live elsewhere: a failed batch is then answered call by call.
-    const retryAlone = <I, R>(run: (input: I) => Promise<R>) => ({ when: () => this.router.isCluster, run });
+    const cluster = this.router.isCluster;
     const onFailed = (callers: number) => this.counters.add('cache_errors', callers);
     this.singleReads = o.coalesce
       ? new Coalescer<string, FeatureRecord | null>({
           run: (ids) => this.readValidated(ids, undefined, false),
           maxBatch: o.batchSize,
-          retryAlone: retryAlone(async (id: string) => (await this.readValidated([id], undefined))[0] ?? null),
+          retryAlone: cluster ? async (id) => (await this.readValidated([id], undefined))[0] ?? null : undefined,
           onFailed,
         })
       : null;
@@ -135,7 +135,7 @@ export class RedisFeatureCache implements FeatureCache {
             return writes.map(() => undefined);
           },
           maxBatch: o.batchSize,
-          retryAlone: retryAlone(async (write: PreparedWrite) => void (await this.writePrepared([write]))),
+          retryAlone: cluster ? async (write) => void (await this.writePrepared([write])) : undefined,
           onFailed,
         })
       : null;

@@ -1,12 +1,10 @@
 /**
- * The ExtensionCodec handed to @msgpack/msgpack's Decoder: turns featcache ext
- * types back into typed arrays (always a fresh, aligned copy) and number arrays.
- * Any other ext type, or a payload of the wrong length, throws.
+ * Turns featcache ext types back into typed arrays (always a fresh, aligned
+ * copy), for MsgpackReader; packed number arrays it reads itself
+ * (number-array.ts). Any other ext type, or a payload of the wrong length, throws.
  */
-import type { ExtensionCodecType } from '@msgpack/msgpack';
 import { Ext } from './format.js';
 import { HOST_IS_LITTLE_ENDIAN, swapBytes } from './endian.js';
-import { numberArrayWidth, readNumberArray } from './number-array.js';
 import { INT8_HEADER_BYTES, readFloat16s, readInt8Codes } from './quantize.js';
 import { unpackPlanes } from './byte-planes.js';
 
@@ -41,7 +39,7 @@ function readRaw(ctor: TypedArrayCtor, data: Uint8Array): ArrayBufferView {
 }
 
 /** Decoder-side extension codec; `allowQuantized` mirrors the record's flag. */
-export class FeatureExtensions implements ExtensionCodecType<undefined> {
+export class FeatureExtensions {
   /** Quantized ext types are accepted only in records flagged as quantized. */
   allowQuantized = false;
 
@@ -60,10 +58,6 @@ export class FeatureExtensions implements ExtensionCodecType<undefined> {
     if (this.view.byteLength > 65536) this.view = EMPTY_VIEW;
   }
 
-  tryToEncode(): null {
-    return null; // encoding is done by BodyWriter
-  }
-
   decode(data: Uint8Array, type: number): unknown {
     if (type === Ext.PLANES) {
       const { innerType, buffer } = unpackPlanes(data, this.maxBytes);
@@ -74,7 +68,6 @@ export class FeatureExtensions implements ExtensionCodecType<undefined> {
     }
     const raw = RAW_TYPES[type];
     if (raw !== undefined) return readRaw(raw, data);
-    if (numberArrayWidth(type) >= 0) return readNumberArray(type, Buffer.from(data.buffer, data.byteOffset, data.length), 0, data.length);
     if (type >= Ext.F16_AS_FLOAT32 && type <= Ext.Q8_AS_FLOAT64) {
       if (!this.allowQuantized) throw new RangeError('quantized vector in a record not flagged as quantized');
       const asF32 = type === Ext.F16_AS_FLOAT32 || type === Ext.Q8_AS_FLOAT32;
