@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   try {
     const one = await createFeatureCache({ redis: single.url, prefix: 'bench' });
     const many = await createFeatureCache({
-      redis: { cluster: { nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) } },
+      redis: cluster.redisTarget(),
       prefix: 'bench',
     });
     caches.push(one, many);

@@ -23,7 +23,7 @@ async function sentinel(downAfterMs: number, waitReplicas: number): Promise<Fail
   let cache: FeatureCache | undefined;
   try {
     cache = await createFeatureCache({
-      redis: { sentinel: { name: group.masterName, sentinels: group.sentinels.map((s) => ({ host: s.host, port: s.port })) } },
+      redis: group.redisTarget(),
       prefix: 'fo',
       waitReplicas,
       waitTimeoutMs: 250,
@@ -47,7 +47,7 @@ async function cluster(nodeTimeoutMs: number, waitReplicas: number): Promise<Fai
   let cache: FeatureCache | undefined;
   try {
     cache = await createFeatureCache({
-      redis: { cluster: { nodes: c.nodes.map((n) => ({ host: n.host, port: n.port })) } },
+      redis: c.redisTarget(),
       prefix: 'cfo',
       waitReplicas,
       waitTimeoutMs: 250,

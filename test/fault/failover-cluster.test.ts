@@ -24,7 +24,7 @@ async function failoverUnderLoad(waitReplicas: number): Promise<FailoverFigures>
   let cache: FeatureCache | undefined;
   try {
     cache = await createFeatureCache({
-      redis: { cluster: { nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) } },
+      redis: cluster.redisTarget(),
       prefix: 'cfo',
       waitReplicas,
       // well below commandTimeoutMs: an unmet WAIT blocks the node's connection this long

@@ -13,7 +13,7 @@ describe('Cluster failover and expiry tracking', () => {
   it('counts TTL expiries that happen on a promoted replica', async () => {
     const cluster = await startCluster({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 2000 });
     const cache = await createFeatureCache({
-      redis: { cluster: { nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) } },
+      redis: cluster.redisTarget(),
       prefix: 'fex',
       ttlJitter: 0,
     });

@@ -25,7 +25,7 @@ async function failoverUnderLoad(waitReplicas: number): Promise<{ figures: Failo
   let cache: FeatureCache | undefined;
   try {
     cache = await createFeatureCache({
-      redis: { sentinel: { name: group.masterName, sentinels: group.sentinels.map((s) => ({ host: s.host, port: s.port })) } },
+      redis: group.redisTarget(),
       prefix: 'fo',
       waitReplicas,
       // well below commandTimeoutMs: an unmet WAIT blocks the node's connection this long

@@ -45,6 +45,8 @@ export interface ClusterMaster extends NodeAddress {
 export interface RedisClusterTopology {
   nodes: TopologyNode[];
   dir: string;
+  /** The `redis` option of createFeatureCache for this cluster (every node as a seed). */
+  redisTarget(): { cluster: { nodes: Array<{ host: string; port: number }> } };
   node(port: number): TopologyNode;
   /** SIGKILLs the node on `port`. */
   killNode(port: number): Promise<void>;
@@ -157,6 +159,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RedisClus
       nodes,
       dir,
       node,
+      redisTarget: () => ({ cluster: { nodes: nodes.map((n) => ({ host: n.host, port: n.port })) } }),
       killNode: (port) => node(port).kill(),
       restartNode: (port) => node(port).restart(),
       async masters() {

@@ -47,6 +47,8 @@ export interface SentinelGroup {
   sentinels: TopologyNode[];
   /** Temp dir holding every node's files; removed by stop(). */
   dir: string;
+  /** The `redis` option of createFeatureCache for this group. */
+  redisTarget(): { sentinel: { name: string; sentinels: Array<{ host: string; port: number }> } };
   /** The master the sentinels report now (SENTINEL GET-MASTER-ADDR-BY-NAME). */
   currentMaster(): Promise<NodeAddress>;
   /** SIGKILLs the current master; resolves with its address. */
@@ -185,6 +187,7 @@ export async function startSentinelGroup(opts: SentinelGroupOptions = {}): Promi
       replicas,
       sentinels: started,
       dir,
+      redisTarget: () => ({ sentinel: { name: masterName, sentinels: started.map((s) => ({ host: s.host, port: s.port })) } }),
       currentMaster,
       async killMaster() {
         const m = await currentMaster();

@@ -32,7 +32,7 @@ async function masterCalls(command: string): Promise<number> {
 beforeAll(async () => {
   cluster = await startCluster({ masters: 3, replicasPerMaster: 0 });
   ic = await cacheWithIndex(
-    { redis: { cluster: { nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) } }, prefix: 'cx', commandTimeoutMs: 2000 },
+    { redis: cluster.redisTarget(), prefix: 'cx', commandTimeoutMs: 2000 },
     { expectedImages: 1000, tables: 4, bucketBits: 16, tableShardBits: 2, dictionaryBits: 5 },
   );
   await ic.cache.setMany([...all].map(([imageId, h]) => ({ imageId, features: { phash: hex(h) } })));

@@ -17,7 +17,7 @@ let cluster: RedisClusterTopology;
 const caches: FeatureCache[] = [];
 
 function target(): FeatureCacheOptions['redis'] {
-  return { cluster: { nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) } };
+  return cluster.redisTarget();
 }
 
 async function open(opts: FeatureCacheOptions): Promise<FeatureCache> {

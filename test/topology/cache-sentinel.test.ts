@@ -15,11 +15,7 @@ async function open(opts: FeatureCacheOptions & { readFromReplicas?: boolean }):
   const { readFromReplicas, ...rest } = opts;
   const cache = await createFeatureCache({
     redis: {
-      sentinel: {
-        name: group.masterName,
-        sentinels: group.sentinels.map((s) => ({ host: s.host, port: s.port })),
-        readFromReplicas,
-      },
+      sentinel: { ...group.redisTarget().sentinel, readFromReplicas },
     },
     ...rest,
   });
