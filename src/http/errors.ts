@@ -18,6 +18,10 @@ export const HttpErrorCodes = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** The Host header names neither a loopback address nor FEATCACHE_ALLOWED_HOSTS (no-key mode). */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
+  /** A state-changing request from a browser page of another origin (not in FEATCACHE_CORS_ORIGINS). */
+  CROSS_ORIGIN_REFUSED: 'CROSS_ORIGIN_REFUSED',
   /** A similarity query on records without an index (FEATCACHE_SIMILARITY / FEATCACHE_SIMILARITY_STORED off). */
   SIMILARITY_NOT_ENABLED: 'SIMILARITY_NOT_ENABLED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
