@@ -48,16 +48,40 @@ export interface BodyScanner {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** The JSON scan also notes strings that may spell `__proto__` (see assertNoProtoKey). */
+export interface JsonScanner extends BodyScanner {
+  readonly maybeProtoKey: boolean;
+}
+
+const PROTO = Buffer.from('__proto__');
+/** Longest JSON spelling of `__proto__` (every character a \uXXXX escape). */
+const PROTO_MAX_RAW = 9 * 6;
+
+/** True when `bytes[from, to)` (a string's raw contents) may decode to `__proto__`. */
+function mayBeProto(bytes: Uint8Array, from: number, to: number): boolean {
+  const len = to - from;
+  if (len === 9) {
+    for (let k = 0; k < 9; k++) if (bytes[from + k] !== PROTO[k]) return false;
+    return true;
+  }
+  return len > 9 && len <= PROTO_MAX_RAW && bytes.subarray(from, to).includes(BACKSLASH);
+}
+
 /**
  * Checks the nesting of a JSON text (brackets outside strings). Malformed JSON
  * passes through: JSON.parse reports it.
  */
-export function jsonScanner(): BodyScanner {
+export function jsonScanner(): JsonScanner {
   let i = 0; // next byte to look at
   let inString = false; // i is inside a string (its opening quote is before i)
+  let stringStart = 0; // index after the opening quote of the current string
   let depth = 0;
   let containers = 0;
+  let maybeProtoKey = false;
   return {
+    get maybeProtoKey() {
+      return maybeProtoKey;
+    },
     feed(bytes, end) {
       for (; i < end; i++) {
         if (inString) {
@@ -71,10 +95,14 @@ export function jsonScanner(): BodyScanner {
           i = j;
           // escaped quote (odd run of backslashes): still inside the string
           inString = (j - 1 - k) % 2 === 1;
+          if (!inString && !maybeProtoKey) maybeProtoKey = mayBeProto(bytes, stringStart, j);
           continue;
         }
         const b = bytes[i]!;
-        if (b === QUOTE) inString = true;
+        if (b === QUOTE) {
+          inString = true;
+          stringStart = i + 1;
+        }
         else if (b === 0x5b || b === 0x7b) {
           if (++depth > MAX_BODY_DEPTH) tooDeep();
           if (++containers > MAX_BODY_CONTAINERS) tooMany();
@@ -202,4 +230,19 @@ export function msgpackScanner(total?: number): BodyScanner {
       walk(bytes, end, final);
     },
   };
+}
+
+/**
+ * Refuses a parsed JSON body holding an own `__proto__` key at any depth, as the
+ * msgpack decoder does (a copy would drop it or replace a prototype). Walked
+ * only when the scan saw a string that may spell it.
+ */
+export function assertNoProtoKey(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const e of value) assertNoProtoKey(e);
+    return;
+  }
+  if (Object.hasOwn(value, '__proto__')) refuse('Request body is not valid: the key "__proto__" is not allowed');
+  for (const k of Object.keys(value)) assertNoProtoKey((value as Record<string, unknown>)[k]);
 }

@@ -10,7 +10,7 @@ import type { FeatureRecord } from '../types.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
 import { isUtf8 } from 'node:buffer';
 import { readScanned } from './body-reader.js';
-import { jsonScanner, msgpackScanner } from './body-scan.js';
+import { assertNoProtoKey, jsonScanner, msgpackScanner } from './body-scan.js';
 import { decodeMsgpack } from './msgpack.js';
 import { MsgpackEncoder } from './msgpack-encoder.js';
 
@@ -40,18 +40,22 @@ export async function readBody(c: Context): Promise<unknown> {
     try {
       return decodeMsgpack(bytes);
     } catch (err) {
-      const detail = err instanceof Error && err.name === 'MsgpackExtError' ? `: ${err.message}` : '';
+      const detail = err instanceof Error && (err.name === 'MsgpackExtError' || err.message.includes('__proto__')) ? `: ${err.message}` : '';
       throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, `Request body is not valid msgpack${detail}`);
     }
   }
   if (type !== undefined && JSON_RE.test(type)) {
-    const bytes = await readScanned(c, jsonScanner());
+    const scanner = jsonScanner();
+    const bytes = await readScanned(c, scanner);
     if (!isUtf8(bytes)) throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, 'Request body is not valid UTF-8');
+    let value: unknown;
     try {
-      return JSON.parse(bytes.toString('utf8')) as unknown;
+      value = JSON.parse(bytes.toString('utf8'));
     } catch {
       throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, 'Request body is not valid JSON');
     }
+    if (scanner.maybeProtoKey) assertNoProtoKey(value);
+    return value;
   }
   throw new ApiError(
     415,
