@@ -85,3 +85,17 @@ describe('nesting bombs', () => {
     expect(f.body).toMatchObject({ error: { code: 'MALFORMED_BODY' } });
   });
 });
+
+describe('multipart forms', () => {
+  it('a form of 100,000 tiny parts is 400 MALFORMED_BODY before the form parser builds them', async () => {
+    const b = 'featcachebound';
+    const part = `--${b}\r\nContent-Disposition: form-data; name="f"\r\n\r\nx\r\n`;
+    const body = part.repeat(100_000) + `--${b}--\r\n`;
+    const f = await measureHostile(s.url, '/analysis/features', { 'content-type': `multipart/form-data; boundary=${b}`, authorization: `Bearer ${WRITE}` }, body);
+    report('multipart 100k parts', f);
+    expect(f.status).toBe(400);
+    expect(f.body).toMatchObject({ error: { code: 'MALFORMED_BODY' } });
+    expect(typeof f.body === 'object' && f.body.error?.message).toMatch(/more than \d+ parts/);
+    expect(f.answerMs).toBeLessThan(loadScaled(100));
+  }, 60_000);
+});

@@ -41,6 +41,7 @@ export async function measureHostile(url: string, path: string, headers: Record<
   const file = join(dir, 'body');
   writeFileSync(file, body);
   try {
+    await (await fetch(`${url}/livez`)).arrayBuffer(); // warm: connection and code paths
     const rssBefore = process.memoryUsage().rss;
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
