@@ -67,47 +67,49 @@ function mayBeProto(bytes: Uint8Array, from: number, to: number): boolean {
   return len > 9 && len <= PROTO_MAX_RAW && bytes.subarray(from, to).includes(BACKSLASH);
 }
 
+/** 1 for bytes the JSON scan passes over: all but `"`, `[`, `{`, `]`, `}`. */
+const JSON_PLAIN = new Uint8Array(256).fill(1);
+for (const c of '"[{]}') JSON_PLAIN[c.charCodeAt(0)] = 0;
+
 /**
  * Checks the nesting of a JSON text (brackets outside strings). Malformed JSON
  * passes through: JSON.parse reports it.
  */
 export function jsonScanner(): JsonScanner {
-  let i = 0; // next byte to look at
-  let inString = false; // i is inside a string (its opening quote is before i)
-  let stringStart = 0; // index after the opening quote of the current string
-  let depth = 0;
-  let containers = 0;
-  let maybeProtoKey = false;
+  const state = { i: 0, inString: false, stringStart: 0, depth: 0, containers: 0, maybeProtoKey: false };
   return {
     get maybeProtoKey() {
-      return maybeProtoKey;
+      return state.maybeProtoKey;
     },
     feed(bytes, end) {
-      for (; i < end; i++) {
+      // locals in the loop (closure variables are slower), written back at the end
+      let { i, inString, stringStart, depth, containers, maybeProtoKey } = state;
+      while (i < end) {
         if (inString) {
           const j = bytes.indexOf(QUOTE, i);
           if (j < 0 || j >= end) {
-            i = end;
-            return; // the closing quote is in a later chunk
+            i = end; // the closing quote is in a later chunk
+            break;
           }
           let k = j - 1;
           while (bytes[k] === BACKSLASH) k--;
-          i = j;
+          i = j + 1;
           // escaped quote (odd run of backslashes): still inside the string
           inString = (j - 1 - k) % 2 === 1;
           if (!inString && !maybeProtoKey) maybeProtoKey = mayBeProto(bytes, stringStart, j);
           continue;
         }
-        const b = bytes[i]!;
+        const b = bytes[i++]!;
+        if (JSON_PLAIN[b] === 1) continue; // digits, commas, spaces, letters: most of a body
         if (b === QUOTE) {
           inString = true;
-          stringStart = i + 1;
-        }
-        else if (b === 0x5b || b === 0x7b) {
+          stringStart = i;
+        } else if (b === 0x5b || b === 0x7b) {
           if (++depth > MAX_BODY_DEPTH) tooDeep();
           if (++containers > MAX_BODY_CONTAINERS) tooMany();
         } else if (b === 0x5d || b === 0x7d) depth--;
       }
+      Object.assign(state, { i, inString, stringStart, depth, containers, maybeProtoKey });
     },
   };
 }
@@ -122,112 +124,113 @@ function utf8At(bytes: Uint8Array, from: number, to: number): boolean {
   return isUtf8(bytes.subarray(from, to));
 }
 
-/** Thrown inside the msgpack walk when a value continues past the bytes read so far. */
-const MORE = Symbol('more bytes needed');
+/** What a msgpack type byte 0xc0..0xdf starts: its header bytes after the type byte and what follows. */
+const enum Kind {
+  FIXED, // a scalar: `extra` bytes, nothing more
+  BIN, // a length (extra bytes), then that many bytes
+  EXT, // a length (extra bytes), a type byte, then that many bytes
+  STR, // like BIN, checked as UTF-8
+  ARRAY, // a count (extra bytes) of values
+  MAP, // a count (extra bytes) of key/value pairs
+  UNUSED,
+}
+const KIND = new Uint8Array(32).fill(Kind.UNUSED);
+const EXTRA = new Uint8Array(32);
+for (const [byte, kind, extra] of [
+  [0xc0, Kind.FIXED, 0], [0xc2, Kind.FIXED, 0], [0xc3, Kind.FIXED, 0],
+  [0xc4, Kind.BIN, 1], [0xc5, Kind.BIN, 2], [0xc6, Kind.BIN, 4],
+  [0xc7, Kind.EXT, 1], [0xc8, Kind.EXT, 2], [0xc9, Kind.EXT, 4],
+  [0xca, Kind.FIXED, 4], [0xcb, Kind.FIXED, 8],
+  [0xcc, Kind.FIXED, 1], [0xcd, Kind.FIXED, 2], [0xce, Kind.FIXED, 4], [0xcf, Kind.FIXED, 8],
+  [0xd0, Kind.FIXED, 1], [0xd1, Kind.FIXED, 2], [0xd2, Kind.FIXED, 4], [0xd3, Kind.FIXED, 8],
+  [0xd4, Kind.FIXED, 2], [0xd5, Kind.FIXED, 3], [0xd6, Kind.FIXED, 5], [0xd7, Kind.FIXED, 9], [0xd8, Kind.FIXED, 17], // fixext: type + data
+  [0xd9, Kind.STR, 1], [0xda, Kind.STR, 2], [0xdb, Kind.STR, 4],
+  [0xdc, Kind.ARRAY, 2], [0xdd, Kind.ARRAY, 4], [0xde, Kind.MAP, 2], [0xdf, Kind.MAP, 4],
+] as const) {
+  KIND[byte - 0xc0] = kind;
+  EXTRA[byte - 0xc0] = extra;
+}
+
+/** A big-endian unsigned integer of 1, 2 or 4 bytes. */
+function readLength(bytes: Uint8Array, at: number, size: number): number {
+  if (size === 1) return bytes[at]!;
+  if (size === 2) return (bytes[at]! << 8) | bytes[at + 1]!;
+  return bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+}
 
 /**
  * Walks a msgpack body's headers (skipping payloads by their lengths) and
  * checks depth, container count, lengths against the body's size and the UTF-8
- * of strings. A body that passes decodes without surprises in size.
+ * of strings. A value is taken only once all its header and payload bytes are
+ * in, so a walk that runs out of bytes just stops there until the next chunk.
+ * A body that passes decodes without surprises in size.
  * @param total the declared body length (Content-Length), when known
  */
 export function msgpackScanner(total?: number): BodyScanner {
   // values still expected at each open level; level 0 is the body itself (one value)
-  const left = new Array<number>(MAX_BODY_DEPTH + 1).fill(0);
+  const left = new Float64Array(MAX_BODY_DEPTH + 1);
   left[0] = 1;
-  let depth = 0;
-  let containers = 0;
-  let pos = 0;
+  const state = { pos: 0, depth: 0, containers: 0 };
   const truncated = (): never => refuse('Request body is not valid msgpack: truncated');
 
-  function walk(bytes: Uint8Array, n: number, final: boolean): void {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const need = (k: number): void => {
-      if (pos + k > n) {
-        if (final) truncated();
-        throw MORE;
-      }
-    };
-    const open = (count: number, perEntry: number): void => {
-      if (++containers > MAX_BODY_CONTAINERS) tooMany();
-      if (depth === MAX_BODY_DEPTH) tooDeep();
-      const values = count * perEntry;
-      // every value takes at least one byte
-      if (values > (final ? n : (total ?? Infinity)) - pos) truncated();
-      left[++depth] = values;
-    };
-    const skip = (len: number): void => {
-      need(len);
-      pos += len;
-    };
-    const str = (len: number): void => {
-      need(len);
-      if (len > 0 && !utf8At(bytes, pos, pos + len)) refuse('Request body is not valid msgpack: a string is not valid UTF-8');
-      pos += len;
-    };
-    const u16 = (): number => (need(2), (pos += 2), view.getUint16(pos - 2));
-    const u32 = (): number => (need(4), (pos += 4), view.getUint32(pos - 4));
-
-    for (;;) {
-      while (left[depth] === 0) {
-        if (depth === 0) {
-          if (pos !== n) refuse(`Request body is not valid msgpack: ${n - pos} extra bytes after the value`);
-          return;
+  return {
+    feed(bytes, n, final) {
+      let { pos, depth, containers } = state;
+      const limit = final ? n : (total ?? Infinity); // the most bytes the body can have
+      for (;;) {
+        while (left[depth] === 0) {
+          if (depth === 0) {
+            if (pos !== n) refuse(`Request body is not valid msgpack: ${n - pos} extra bytes after the value`);
+            state.pos = pos;
+            return;
+          }
+          depth--;
         }
-        depth--;
-      }
-      const start = pos;
-      const startContainers = containers;
-      try {
-        need(1);
-        const b = bytes[pos++]!;
-        left[depth]!--;
-        if (b <= 0x7f || b >= 0xe0) continue; // fixint
-        if (b <= 0x8f) open(b & 0x0f, 2);
-        else if (b <= 0x9f) open(b & 0x0f, 1);
-        else if (b <= 0xbf) str(b & 0x1f);
-        else {
-          switch (b) {
-            case 0xc0: case 0xc2: case 0xc3: break; // nil, false, true
-            case 0xcc: case 0xd0: skip(1); break;
-            case 0xcd: case 0xd1: skip(2); break;
-            case 0xca: case 0xce: case 0xd2: skip(4); break;
-            case 0xcb: case 0xcf: case 0xd3: skip(8); break;
-            case 0xd4: skip(2); break; // fixext 1..16: type + data
-            case 0xd5: skip(3); break;
-            case 0xd6: skip(5); break;
-            case 0xd7: skip(9); break;
-            case 0xd8: skip(17); break;
-            case 0xc4: need(1); skip(bytes[pos++]!); break; // bin
-            case 0xc5: skip(u16()); break;
-            case 0xc6: skip(u32()); break;
-            case 0xc7: need(1); skip(bytes[pos++]! + 1); break; // ext: length, type, data
-            case 0xc8: skip(u16() + 1); break;
-            case 0xc9: skip(u32() + 1); break;
-            case 0xd9: need(1); str(bytes[pos++]!); break;
-            case 0xda: str(u16()); break;
-            case 0xdb: str(u32()); break;
-            case 0xdc: open(u16(), 1); break;
-            case 0xdd: open(u32(), 1); break;
-            case 0xde: open(u16(), 2); break;
-            case 0xdf: open(u32(), 2); break;
-            default: refuse(`Request body is not valid msgpack: unused type byte 0x${b.toString(16)}`);
+        if (pos >= n) break;
+        const b = bytes[pos]!;
+        let count = -1; // values of a container opened here
+        let next = pos + 1;
+        if (b <= 0x7f || b >= 0xe0) {
+          // fixint
+        } else if (b <= 0x8f) count = (b & 0x0f) * 2;
+        else if (b <= 0x9f) count = b & 0x0f;
+        else if (b <= 0xbf) {
+          next += b & 0x1f;
+          if (next > n) break;
+          if (!utf8At(bytes, pos + 1, next)) refuse('Request body is not valid msgpack: a string is not valid UTF-8');
+        } else {
+          const kind = KIND[b - 0xc0]!;
+          const extra = EXTRA[b - 0xc0]!;
+          if (kind === Kind.UNUSED) refuse(`Request body is not valid msgpack: unused type byte 0x${b.toString(16)}`);
+          if (next + extra > n) break;
+          if (kind === Kind.FIXED) next += extra;
+          else {
+            const len = readLength(bytes, next, extra);
+            next += extra;
+            if (kind === Kind.ARRAY) count = len;
+            else if (kind === Kind.MAP) count = len * 2;
+            else {
+              next += len + (kind === Kind.EXT ? 1 : 0);
+              if (next > limit) truncated();
+              if (next > n) break;
+              if (kind === Kind.STR && !utf8At(bytes, next - len, next)) refuse('Request body is not valid msgpack: a string is not valid UTF-8');
+            }
           }
         }
-      } catch (err) {
-        if (err !== MORE) throw err;
-        // resume at this value once more bytes are in
-        if (pos > start) left[depth]!++;
-        pos = start;
-        containers = startContainers;
-        return;
+        // the value is complete (or its container opened): take it
+        left[depth]!--;
+        pos = next;
+        if (count >= 0) {
+          if (++containers > MAX_BODY_CONTAINERS) tooMany();
+          if (depth === MAX_BODY_DEPTH) tooDeep();
+          // every value takes at least one byte
+          if (count > limit - pos) truncated();
+          left[++depth] = count;
+        }
       }
-    }
-  }
-
-  return {
-    feed(bytes, end, final) {
-      walk(bytes, end, final);
+      // ran out of bytes inside a value
+      if (final) truncated();
+      Object.assign(state, { pos, depth, containers });
     },
   };
 }

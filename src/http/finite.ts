@@ -17,6 +17,10 @@ function find(v: unknown, path: (string | number)[]): boolean {
   if (v === null || typeof v !== 'object') return false;
   if (ArrayBuffer.isView(v)) {
     if (!(v instanceof Float32Array || v instanceof Float64Array)) return false; // integer arrays are always finite
+    // x * 0 is 0 for finite x and NaN otherwise: one branch-free pass, then find the index
+    let probe = 0;
+    for (let i = 0; i < v.length; i++) probe += v[i]! * 0;
+    if (probe === 0) return false;
     for (let i = 0; i < v.length; i++) {
       if (!Number.isFinite(v[i]!)) {
         path.push(i);

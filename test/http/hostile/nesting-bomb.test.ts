@@ -96,6 +96,7 @@ describe('multipart forms', () => {
     expect(f.status).toBe(400);
     expect(f.body).toMatchObject({ error: { code: 'MALFORMED_BODY' } });
     expect(typeof f.body === 'object' && f.body.error?.message).toMatch(/more than \d+ parts/);
-    expect(f.answerMs).toBeLessThan(loadScaled(100));
+    // the form is read whole (5 MB here), then its delimiters counted: no per-part work
+    expect(f.answerMs).toBeLessThan(loadScaled(500));
   }, 60_000);
 });
