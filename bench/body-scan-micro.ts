@@ -2,7 +2,8 @@
  * What the body pre-scan (src/http/body-scan.ts) and the non-finite check
  * (src/http/finite.ts) add to decoding ordinary request bodies, and what a
  * nesting bomb costs now. Before = decode only (today's readBody); after =
- * scan + UTF-8 check + decode + finite walk. Run: npx tsx bench/body-scan-micro.ts
+ * scan + UTF-8 check + decode + finite walk. CPU time per body, so a busy
+ * machine skews it less than wall time. Run: npx tsx bench/body-scan-micro.ts
  */
 import { isUtf8 } from 'node:buffer';
 import { loadavg } from 'node:os';
@@ -41,15 +42,19 @@ function after(wire: string, bytes: Buffer): unknown {
   return v;
 }
 
-function time(fn: () => unknown, minMs = 400): number {
+/** CPU time (not wall time: a busy machine time-slices this process) per call, µs. */
+function time(fn: () => unknown, minCpuMs = 300): number {
   for (let i = 0; i < 50; i++) fn();
   let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < minMs) {
-    fn();
-    n++;
+  const start = process.cpuUsage();
+  let used = 0;
+  while (used < minCpuMs * 1000) {
+    for (let k = 0; k < 10; k++) fn();
+    n += 10;
+    const d = process.cpuUsage(start);
+    used = d.user + d.system;
   }
-  return ((performance.now() - start) / n) * 1000; // µs
+  return used / n;
 }
 
 console.log(`load average ${loadavg()[0]!.toFixed(1)}`);

@@ -71,11 +71,24 @@ function mayBeProto(bytes: Uint8Array, from: number, to: number): boolean {
 const JSON_PLAIN = new Uint8Array(256).fill(1);
 for (const c of '"[{]}') JSON_PLAIN[c.charCodeAt(0)] = 0;
 
+/** Index of the quote closing a string whose contents start at `from`; -1 when not in `bytes[0, end)` yet. */
+function closingQuote(bytes: Uint8Array, from: number, end: number): number {
+  let j = from - 1;
+  for (;;) {
+    j = bytes.indexOf(QUOTE, j + 1);
+    if (j < 0 || j >= end) return -1;
+    let k = j - 1;
+    while (bytes[k] === BACKSLASH) k--;
+    if ((j - 1 - k) % 2 === 0) return j; // not escaped: an even run of backslashes before it
+  }
+}
+
 /**
  * Checks the nesting of a JSON text (brackets outside strings). Malformed JSON
  * passes through: JSON.parse reports it.
  */
 export function jsonScanner(): JsonScanner {
+  // `i` is the next byte to look at; inside a string (split by a chunk end) `i` is where to look for its end
   const state = { i: 0, inString: false, stringStart: 0, depth: 0, containers: 0, maybeProtoKey: false };
   return {
     get maybeProtoKey() {
@@ -84,30 +97,33 @@ export function jsonScanner(): JsonScanner {
     feed(bytes, end) {
       // locals in the loop (closure variables are slower), written back at the end
       let { i, inString, stringStart, depth, containers, maybeProtoKey } = state;
-      while (i < end) {
-        if (inString) {
-          const j = bytes.indexOf(QUOTE, i);
-          if (j < 0 || j >= end) {
-            i = end; // the closing quote is in a later chunk
-            break;
-          }
-          let k = j - 1;
-          while (bytes[k] === BACKSLASH) k--;
-          i = j + 1;
-          // escaped quote (odd run of backslashes): still inside the string
-          inString = (j - 1 - k) % 2 === 1;
-          if (!inString && !maybeProtoKey) maybeProtoKey = mayBeProto(bytes, stringStart, j);
-          continue;
+      if (inString) {
+        const j = closingQuote(bytes, i, end);
+        if (j < 0) {
+          state.i = end;
+          return;
         }
-        const b = bytes[i++]!;
+        inString = false;
+        if (!maybeProtoKey) maybeProtoKey = mayBeProto(bytes, stringStart, j);
+        i = j + 1;
+      }
+      for (; i < end; i++) {
+        const b = bytes[i]!;
         if (JSON_PLAIN[b] === 1) continue; // digits, commas, spaces, letters: most of a body
         if (b === QUOTE) {
-          inString = true;
-          stringStart = i;
+          stringStart = i + 1;
+          const j = closingQuote(bytes, stringStart, end);
+          if (j < 0) {
+            inString = true; // ends in a later chunk
+            i = end;
+            break;
+          }
+          if (!maybeProtoKey) maybeProtoKey = mayBeProto(bytes, stringStart, j);
+          i = j;
         } else if (b === 0x5b || b === 0x7b) {
           if (++depth > MAX_BODY_DEPTH) tooDeep();
           if (++containers > MAX_BODY_CONTAINERS) tooMany();
-        } else if (b === 0x5d || b === 0x7d) depth--;
+        } else depth--;
       }
       Object.assign(state, { i, inString, stringStart, depth, containers, maybeProtoKey });
     },
