@@ -8,7 +8,7 @@ import { createCodec, type RecordCodec } from '../codec/index.js';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { KeySchema } from '../redis/keys.js';
-import { mapRedisError } from '../redis/map-error.js';
+import { isRedisFullError, mapRedisError } from '../redis/map-error.js';
 import { KeyRouter } from '../redis/router.js';
 import type {
   CacheStats,
@@ -391,20 +391,21 @@ export class RedisFeatureCache implements FeatureCache {
     return removed;
   }
 
+  /** Never fails because a counter flush failed (a full Redis refuses HINCRBY): the deltas are kept for later. */
   async stats(): Promise<CacheStats> {
     this.assertOpen();
     const exact = this.tracker?.enabled ?? false;
+    await this.tracker?.flush(); // keeps what it could not send
     if (this.router.isCluster) {
-      await Promise.all([this.counters.flush(), this.tracker?.flush()]).catch((err) => {
-        throw mapRedisError(err, 'stats');
-      });
-      return readStats(this.conn.client, this.router, this.keys, exact);
+      await this.counters.flush().catch((err) => this.o.logger.debug({ err: (err as Error).message }, 'stats flush failed; will retry'));
+      return (await readStats(this.conn.client, this.router, this.keys, exact)).stats;
     }
     // one node: the local increments travel in the same round trip as the reads
-    await this.tracker?.flush();
     const deltas = this.counters.take();
     try {
-      return await readStats(this.conn.client, this.router, this.keys, exact, deltas);
+      const { stats, unsent } = await readStats(this.conn.client, this.router, this.keys, exact, deltas);
+      this.counters.restore(unsent);
+      return stats;
     } catch (err) {
       this.counters.restore(deltas);
       throw err;
@@ -424,7 +425,16 @@ export class RedisFeatureCache implements FeatureCache {
     const result = await runCleanup(this.conn.client, this.router, this.keys, this.store, keep);
     for (const cache of caches) {
       for (const ext of cache.extensions) {
-        const n = await ext.cleanup();
+        let n: number;
+        try {
+          n = await ext.cleanup();
+        } catch (err) {
+          // a full Redis refuses the repair's writes; freeing memory (above) must not depend on them
+          if (!isRedisFullError(err)) throw err;
+          (result.deferred ??= []).push(`${ext.name}@${cache.featureVersion}`);
+          this.o.logger.warn({ extension: ext.name, version: cache.featureVersion }, 'cleanup: Redis is full, so the extension repair is deferred; run cleanup again once it has room');
+          continue;
+        }
         result.cleaned_keys += n;
         result.extension_entries = (result.extension_entries ?? 0) + n;
       }

@@ -6,6 +6,7 @@ import { mapRedisError } from '../redis/map-error.js';
 import { NodeLocal } from '../redis/node-local.js';
 import type { KeyRouter } from '../redis/router.js';
 import { SLOT_COUNT } from '../redis/slot-tags.js';
+import type { CounterField } from './stats-counters.js';
 
 const localByClient = new WeakMap<Cluster, NodeLocal>();
 
@@ -25,18 +26,24 @@ function counterKeys(keys: KeySchema): string[] {
   return all;
 }
 
+export type CounterDelta = readonly [field: CounterField, n: number];
+
 /**
  * @param deltas pending local counter increments to apply first, in the same
  *   round trip (single node only; on a Cluster the caller flushes them before)
+ * @returns the stats, and the deltas Redis refused (a full Redis refuses
+ *   HINCRBY): the caller keeps those for a later flush. They are counted in the
+ *   returned stats anyway, so a failed flush never fails or skews the read.
  */
 export async function readStats(
   client: Redis | Cluster,
   router: KeyRouter,
   keys: KeySchema,
   exact: boolean,
-  deltas: ReadonlyArray<readonly [string, number]> = [],
-): Promise<CacheStats> {
+  deltas: readonly CounterDelta[] = [],
+): Promise<{ stats: CacheStats; unsent: CounterDelta[] }> {
   let hash: Record<string, string>;
+  const unsent: CounterDelta[] = [];
   let cached = 0;
   try {
     const counters = counterKeys(keys);
@@ -45,7 +52,10 @@ export async function readStats(
       const pipe = client.pipeline();
       for (const [field, n] of deltas) pipe.hincrby(keys.stats, field, n);
       const replies = (await pipe.hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
-      for (const [err] of replies) if (err) throw err;
+      deltas.forEach((d, i) => {
+        if (replies[i]?.[0] || !replies[i]) unsent.push(d);
+      });
+      for (const [err] of replies.slice(deltas.length)) if (err) throw err;
       hash = (replies[deltas.length]?.[1] ?? {}) as Record<string, string>;
       cached = Number(replies[deltas.length + 1]?.[1] ?? 0);
     } else {
@@ -76,10 +86,10 @@ export async function readStats(
   } catch (err) {
     throw mapRedisError(err, 'stats');
   }
-  const n = (f: string) => Number(hash[f] ?? 0);
+  const n = (f: string) => Number(hash[f] ?? 0) + unsent.reduce((sum, [field, d]) => (field === f ? sum + d : sum), 0);
   const hits = n('cache_hits');
   const misses = n('cache_misses');
-  return {
+  const stats: CacheStats = {
     cache_operations: n('cache_operations'),
     cached_images: Math.max(0, cached),
     cache_hits: hits,
@@ -91,4 +101,5 @@ export async function readStats(
     feature_version: keys.version,
     cached_images_exact: exact,
   };
+  return { stats, unsent };
 }
