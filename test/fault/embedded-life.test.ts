@@ -261,6 +261,7 @@ describe('npm start', () => {
     expect(processAlive(redis)).toBe(true);
     const node = parentPid(redis); // the service process (npm's child, or its shell's)
     expect(processAlive(node)).toBe(true);
+    cleanups.push(() => void (processAlive(node) && process.kill(node, 'SIGKILL')));
 
     npm.child.kill('SIGTERM');
     await npm.exited;
