@@ -150,3 +150,26 @@ describe('a full Redis (maxmemory, noeviction)', () => {
     expect((await call(url, '/analysis/cache/image/new', { method: 'PUT', json: { features: { a: 2 } } })).status).toBe(200);
   });
 });
+
+describe('cleanup of a similarity index on a full Redis', () => {
+  it('answers; the index repair is done or reported as deferred, never an error', async () => {
+    const r = await startTestRedis();
+    const cache = await createFeatureCache({ redis: r.url, prefix: 'fullx', similarity: {}, trackExpiry: false });
+    try {
+      await cache.setMany(Array.from({ length: 20 }, (_, i) => ({ imageId: `x${i}`, features: { phash: (0x1234567890abcdefn + BigInt(i)).toString(16).padStart(16, '0') } })));
+      // records gone behind the cache's back: their index entries are stale
+      await r.raw.del(...Array.from({ length: 10 }, (_, i) => `fullx:1.0:x${i}`));
+      await r.raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await r.raw.config('SET', 'maxmemory', '1');
+      const result = await cache.cleanup();
+      console.log(`similarity repair on a full Redis: ${result.deferred ? `deferred (${result.deferred.join(', ')})` : `${result.extension_entries} entries fixed`}`);
+      expect(result.extension_entries === 10 || (result.deferred ?? []).includes('similarity@1.0')).toBe(true);
+      await r.raw.config('SET', 'maxmemory', '0');
+      const again = await cache.cleanup();
+      expect(again.deferred).toBeUndefined();
+    } finally {
+      await cache.close();
+      await r.stop();
+    }
+  });
+});
