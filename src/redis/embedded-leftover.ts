@@ -10,7 +10,10 @@
  *   redis-server (`/proc/<pid>/cmdline` on Linux);
  * - the state file featcache wrote before starting it names its port, and the
  *   server answering there reports that pid (`INFO server` process_id) and
- *   that data directory (`CONFIG GET dir`).
+ *   that data directory (`CONFIG GET dir`);
+ * - the featcache process that started it (the state file's `owner`) is no
+ *   longer its parent: a server whose owner still runs belongs to a live
+ *   service (two services on one data directory), and is left alone.
  *
  * Anything else (no state file, another pid or directory on that port) is a
  * stranger's process: featcache refuses to start and says so, as before.
@@ -25,6 +28,8 @@ import type { Logger } from '../types.js';
 export interface EmbeddedState {
   host: string;
   port: number;
+  /** pid of the featcache process that started the server. */
+  owner: number;
 }
 
 /** How long a leftover may take to write its AOF and exit after SHUTDOWN. */
@@ -37,7 +42,7 @@ export function writeState(file: string, state: EmbeddedState): void {
 function readState(file: string): EmbeddedState | null {
   try {
     const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<EmbeddedState>;
-    return typeof v.host === 'string' && Number.isInteger(v.port) ? { host: v.host, port: v.port! } : null;
+    return typeof v.host === 'string' && Number.isInteger(v.port) && Number.isInteger(v.owner) ? { host: v.host, port: v.port!, owner: v.owner! } : null;
   } catch {
     return null;
   }
@@ -56,6 +61,16 @@ export function processAlive(pid: number): boolean {
     return state !== 'Z' && state !== 'X';
   } catch {
     return true; // no /proc: trust kill(0)
+  }
+}
+
+/** The parent pid from /proc/<pid>/stat; null where it cannot be read. */
+function parentPid(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
   }
 }
 
@@ -136,6 +151,9 @@ export async function reclaimDataDir(dir: string, pidfile: string, statefile: st
   };
   const state = readState(statefile);
   if (!state) return refuse(`no readable ${statefile}`);
+  if (processAlive(state.owner) && (parentPid(pid) ?? state.owner) === state.owner) {
+    return refuse(`it belongs to the featcache process ${state.owner}, which is still running`);
+  }
   const seen = await identify(state);
   if (!seen) return refuse(`nothing answers on ${state.host}:${state.port}`);
   if (seen.pid !== pid) return refuse(`${state.host}:${state.port} is served by pid ${seen.pid}`);

@@ -51,7 +51,7 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions = {}, logger
     });
   // written before the server starts, so a leftover of this process can always be proven ours
   mkdirSync(dir, { recursive: true });
-  writeState(statefile, { host: '127.0.0.1', port });
+  writeState(statefile, { host: '127.0.0.1', port, owner: process.pid });
   return supervise(await start(), start, logger);
 }
 

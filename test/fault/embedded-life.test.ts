@@ -167,6 +167,21 @@ describe('kill -9 of the service (its embedded redis-server lives on)', () => {
   });
 });
 
+describe('two services on one data directory', () => {
+  it('the second refuses to start and leaves the running one and its redis-server alone', async () => {
+    const dir = dataDir();
+    const first = await startServer(loadConfig({ FEATCACHE_DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' }));
+    cleanups.push(() => first.close());
+    const pid = redisPid(dir)!;
+    await expect(startServer(loadConfig({ FEATCACHE_DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' }))).rejects.toMatchObject({
+      code: 'EMBEDDED_REDIS_FAILED',
+      message: expect.stringMatching(/still running/),
+    });
+    expect(processAlive(pid)).toBe(true);
+    expect((await call(first.url, '/analysis/cache/image/still', { method: 'PUT', json: { features: { a: 1 } } })).status).toBe(200);
+  });
+});
+
 describe('the embedded redis-server dies while the service runs', () => {
   async function startEmbeddedService(dir: string): Promise<{ url: string; logs: () => string }> {
     let logs = '';
