@@ -65,7 +65,7 @@ export function processAlive(pid: number): boolean {
 }
 
 /** The parent pid from /proc/<pid>/stat; null where it cannot be read. */
-function parentPid(pid: number): number | null {
+export function parentPid(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);

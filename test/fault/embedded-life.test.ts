@@ -20,7 +20,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { processAlive } from '../../src/redis/embedded-leftover.js';
+import { parentPid, processAlive } from '../../src/redis/embedded-leftover.js';
 import { freePort } from '../../src/redis/redis-process.js';
 import { startServer } from '../../src/server.js';
 import { eventually } from '../helpers/redis.js';
@@ -46,11 +46,6 @@ function dataDir(): string {
 function redisPid(dir: string): number | null {
   const file = join(dir, 'redis.pid');
   return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : null;
-}
-
-function parentPid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 /** The environment of a service on the embedded default (no Redis configured). */
@@ -274,7 +269,7 @@ describe('npm start', () => {
     const npm = await spawnService('npm', ['start', '--silent'], { cwd: pkg, env, port });
     const redis = redisPid(dir)!;
     expect(processAlive(redis)).toBe(true);
-    const node = parentPid(redis); // the service process (npm's child, or its shell's)
+    const node = parentPid(redis)!; // the service process (npm's child, or its shell's)
     expect(processAlive(node)).toBe(true);
     cleanups.push(() => void (processAlive(node) && process.kill(node, 'SIGKILL')));
 
