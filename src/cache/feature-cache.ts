@@ -423,18 +423,10 @@ export class RedisFeatureCache implements FeatureCache {
     await this.tracker?.flush(); // keeps what it could not send
     if (this.router.isCluster) {
       await this.counters.flush().catch((err) => this.o.logger.debug({ err: (err as Error).message }, 'stats flush failed; will retry'));
-      return (await readStats(this.conn.client, this.router, this.keys, exact)).stats;
+      return readStats(this.conn.client, this.router, this.keys, exact);
     }
     // one node: the local increments travel in the same round trip as the reads
-    const deltas = this.counters.take();
-    try {
-      const { stats, unsent } = await readStats(this.conn.client, this.router, this.keys, exact, deltas);
-      this.counters.restore(unsent);
-      return stats;
-    } catch (err) {
-      this.counters.restore(deltas);
-      throw err;
-    }
+    return readStats(this.conn.client, this.router, this.keys, exact, this.counters.take(), (unsent) => this.counters.restore(unsent));
   }
 
   async health(): Promise<HealthReport> {

@@ -31,9 +31,10 @@ export type CounterDelta = readonly [field: CounterField, n: number];
 /**
  * @param deltas pending local counter increments to apply first, in the same
  *   round trip (single node only; on a Cluster the caller flushes them before)
- * @returns the stats, and the deltas Redis refused (a full Redis refuses
- *   HINCRBY): the caller keeps those for a later flush. They are counted in the
- *   returned stats anyway, so a failed flush never fails or skews the read.
+ * @param keep told, before readStats returns or throws, which of `deltas` did
+ *   not reach Redis (a full Redis refuses HINCRBY; a lost connection loses them
+ *   all), for the caller to send later. Refused deltas are still counted in the
+ *   returned stats, so a failed flush never fails or skews the read.
  */
 export async function readStats(
   client: Redis | Cluster,
@@ -41,9 +42,10 @@ export async function readStats(
   keys: KeySchema,
   exact: boolean,
   deltas: readonly CounterDelta[] = [],
-): Promise<{ stats: CacheStats; unsent: CounterDelta[] }> {
+  keep: (unsent: CounterDelta[]) => void = () => {},
+): Promise<CacheStats> {
   let hash: Record<string, string>;
-  const unsent: CounterDelta[] = [];
+  let unsent: CounterDelta[] = [];
   let cached = 0;
   try {
     const counters = counterKeys(keys);
@@ -51,10 +53,15 @@ export async function readStats(
       // one round trip: the pending increments, then the reads
       const pipe = client.pipeline();
       for (const [field, n] of deltas) pipe.hincrby(keys.stats, field, n);
-      const replies = (await pipe.hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
-      deltas.forEach((d, i) => {
-        if (replies[i]?.[0] || !replies[i]) unsent.push(d);
-      });
+      // a pipeline that failed as a whole applied none of the increments we can count on
+      unsent = [...deltas];
+      let replies: Array<[Error | null, unknown]>;
+      try {
+        replies = (await pipe.hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
+        unsent = deltas.filter((_, i) => !replies[i] || replies[i]![0]);
+      } finally {
+        keep(unsent);
+      }
       for (const [err] of replies.slice(deltas.length)) if (err) throw err;
       hash = (replies[deltas.length]?.[1] ?? {}) as Record<string, string>;
       cached = Number(replies[deltas.length + 1]?.[1] ?? 0);
@@ -89,7 +96,7 @@ export async function readStats(
   const n = (f: string) => Number(hash[f] ?? 0) + unsent.reduce((sum, [field, d]) => (field === f ? sum + d : sum), 0);
   const hits = n('cache_hits');
   const misses = n('cache_misses');
-  const stats: CacheStats = {
+  return {
     cache_operations: n('cache_operations'),
     cached_images: Math.max(0, cached),
     cache_hits: hits,
@@ -101,5 +108,4 @@ export async function readStats(
     feature_version: keys.version,
     cached_images_exact: exact,
   };
-  return { stats, unsent };
 }
