@@ -1,5 +1,5 @@
 /**
- * npm run bench — the featcache benchmark harness (also `featcache bench`).
+ * npm run bench — the featcache benchmark harness.
  *
  * Starts its own redis-server and service, runs the HTTP scenarios with
  * autocannon against 127.0.0.1, the library figures beside a raw-Redis

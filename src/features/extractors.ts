@@ -1,5 +1,6 @@
 /** The extractors and their algorithm versions; the combined string versions cached records. */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { KEY_SEGMENT } from '../rules.js';
 import { DEFAULT_HISTOGRAM_BINS, type ExtractOptions } from './options.js';
 
 export interface ExtractorInfo {
@@ -31,9 +32,6 @@ export function extractorVersion(options?: Pick<ExtractOptions, 'histogramBins'>
   ).join('+');
 }
 
-/** What a feature version may look like (the cache's key-segment rule). */
-const FEATURE_VERSION_RE = /^[A-Za-z0-9._+-]{1,128}$/;
-
 /**
  * The feature version to configure a cache with when it stores extractFeatures
  * output: `${base}+${extractorVersion(options)}`, e.g.
@@ -45,7 +43,7 @@ const FEATURE_VERSION_RE = /^[A-Za-z0-9._+-]{1,128}$/;
  */
 export function extractionFeatureVersion(base = '1.0', options?: Pick<ExtractOptions, 'histogramBins'>): string {
   const version = `${base}+${extractorVersion(options)}`;
-  if (!FEATURE_VERSION_RE.test(version)) {
+  if (!KEY_SEGMENT.test(version)) {
     throw new FeatureCacheError(
       ErrorCodes.INVALID_OPTIONS,
       `feature version ${JSON.stringify(version)} must be 1-128 letters, digits or . _ + - (shorten the base version)`,

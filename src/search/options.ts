@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { featureFieldRule } from '../rules.js';
 import { probeCount } from './probe.js';
 
 /** Most bucket probes one query may need at maxRadius (checked at construction). */
@@ -20,7 +21,7 @@ export const RADIUS_CEILING = 16;
 
 export const similarityOptionsSchema = z.object({
   /** Feature fields indexed, each holding a 64-bit hash as 16 hex digits. @default ['phash'] */
-  fields: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).min(1).max(4).default(['phash']),
+  fields: z.array(featureFieldRule).min(1).max(4).default(['phash']),
   /** Expected number of indexed images; picks `tables`, the shard counts. @default 1_000_000 */
   expectedImages: z.number().int().min(1).max(10_000_000_000).default(1_000_000),
   /** Number of tables m (disjoint bucket fields); default chosen from expectedImages (see chooseTables). */

@@ -10,15 +10,16 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { freePort, pingRaw } from '../../src/redis/redis-process.js';
-import { workerCount } from '../../src/server-cluster.js';
+import { loadConfig } from '../../src/config.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
 describe('FEATCACHE_WORKERS', () => {
   it('parses 1..64 and names the variable otherwise', () => {
-    expect(workerCount({})).toBe(1);
-    expect(workerCount({ FEATCACHE_WORKERS: ' 4 ' })).toBe(4);
-    for (const bad of ['0', '65', '1.5', 'two', '-1']) expect(() => workerCount({ FEATCACHE_WORKERS: bad })).toThrow(/FEATCACHE_WORKERS/);
+    const workers = (env: Record<string, string>) => loadConfig(env).workers;
+    expect(workers({})).toBe(1);
+    expect(workers({ FEATCACHE_WORKERS: ' 4 ' })).toBe(4);
+    for (const bad of ['0', '65', '1.5', 'two', '-1']) expect(() => workers({ FEATCACHE_WORKERS: bad })).toThrow(/^FEATCACHE_WORKERS: /);
   });
 
   it('two workers serve one port on one embedded Redis, and SIGTERM stops workers and Redis', async () => {
