@@ -220,6 +220,12 @@ export interface FeatureCache {
   listGroup(group: string): Promise<string[]>;
   invalidateGroup(group: string): Promise<number>;
   /**
+   * The image IDs of every record of this version, in batches (SCAN on every
+   * master: IDs written or removed during the walk may or may not appear).
+   * For exports and audits; `featcache export` is built on it.
+   */
+  scanIds(): AsyncIterable<string[]>;
+  /**
    * The same cache under another feature version, sharing this one's Redis
    * connection. Closing the view leaves this cache open.
    */

@@ -8,6 +8,7 @@
 import { openBackend, type Backend, type BackendOptions } from '../backend.js';
 import { ConfigError, loadBackendConfig, type BackendConfig } from '../config.js';
 import type { Env } from '../env.js';
+import { SOURCE_CHOICES, type RecordSources, type SourceChoice } from '../sources.js';
 import { UsageError } from './usage.js';
 
 /** The options every command with a backend takes, each standing for a variable. */
@@ -77,4 +78,16 @@ export async function withBackend<T>(config: BackendConfig, use: (b: Backend) =>
   } finally {
     await backend.close();
   }
+}
+
+/** `--source`: which records a command reads (any, stored, extracted). */
+export function sourceOption(value: string | undefined, fallback: SourceChoice = 'any'): SourceChoice {
+  const s = value ?? fallback;
+  if (!(SOURCE_CHOICES as readonly string[]).includes(s)) throw new UsageError(`--source must be one of ${SOURCE_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
+  return s as SourceChoice;
+}
+
+/** The record sources of a backend. */
+export function sourcesOfBackend(b: Backend): RecordSources {
+  return { stored: b.cache, extracted: b.extracted };
 }
