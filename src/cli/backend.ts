@@ -8,7 +8,7 @@
 import { openBackend, type Backend, type BackendOptions } from '../backend.js';
 import { ConfigError, loadBackendConfig, type BackendConfig } from '../config.js';
 import type { Env } from '../env.js';
-import { SOURCE_CHOICES, type RecordSources, type SourceChoice } from '../sources.js';
+import { type RecordSource, type RecordSources, type SourceChoice } from '../sources.js';
 import { UsageError } from './usage.js';
 
 /** The options every command with a backend takes, each standing for a variable. */
@@ -80,12 +80,15 @@ export async function withBackend<T>(config: BackendConfig, use: (b: Backend) =>
   }
 }
 
-/** `--source`: which records a command reads (any, stored, extracted). */
-export function sourceOption(value: string | undefined, fallback: SourceChoice = 'any'): SourceChoice {
+/** `--source`: which records a command reads, one of `allowed`. */
+export function sourceOption<S extends SourceChoice>(value: string | undefined, fallback: S, allowed: readonly S[]): S {
   const s = value ?? fallback;
-  if (!(SOURCE_CHOICES as readonly string[]).includes(s)) throw new UsageError(`--source must be one of ${SOURCE_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
-  return s as SourceChoice;
+  if (!(allowed as readonly string[]).includes(s)) throw new UsageError(`--source must be ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return s as S;
 }
+
+/** The sources a command that reads one index (search, compare) accepts. */
+export const ONE_SOURCE: readonly RecordSource[] = ['extracted', 'stored'];
 
 /** The record sources of a backend. */
 export function sourcesOfBackend(b: Backend): RecordSources {

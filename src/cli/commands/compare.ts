@@ -1,6 +1,6 @@
 /** `featcache compare <id...>`: every pair of cached images within a Hamming distance (no index needed). */
-import { BACKEND_HELP, BACKEND_OPTIONS, commandConfig, withBackend } from '../backend.js';
-import { ExitCode, UsageError, intOption, parse, type Command } from '../usage.js';
+import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, commandConfig, sourceOption, withBackend } from '../backend.js';
+import { ExitCode, UsageError, intOption, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
 const HELP = `Usage: featcache compare <image-id> <image-id...> [options]
 
@@ -23,18 +23,15 @@ const OPTIONS = {
   field: { type: 'string' },
   'max-distance': { type: 'string' },
   source: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals: ids } = parse(argv, OPTIONS);
-  if (v.help) {
-    process.stdout.write(HELP);
-    return ExitCode.OK;
-  }
+  const parsed = parseOrHelp(argv, OPTIONS, HELP);
+  if (parsed === undefined) return ExitCode.OK;
+  const { values: v, positionals: ids } = parsed;
   if (ids.length < 2) throw new UsageError('compare takes at least two image IDs');
-  const source = v.source ?? 'extracted';
-  if (source !== 'extracted' && source !== 'stored') throw new UsageError(`--source must be extracted or stored, got ${JSON.stringify(v.source)}`);
+  const source = sourceOption(v.source, 'extracted', ONE_SOURCE);
   const maxDistance = intOption('max-distance', v['max-distance'], 0, 64) ?? 8;
   const config = commandConfig(v);
   return withBackend(config, async (backend) => {

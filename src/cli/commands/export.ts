@@ -1,9 +1,9 @@
 /** `featcache export`: every record of a source as JSON Lines or a msgpack stream. */
 import type { FeatureCache } from '../../types.js';
-import { sourcesOf } from '../../sources.js';
+import { SOURCE_CHOICES, sourcesOf } from '../../sources.js';
 import { BACKEND_HELP, BACKEND_OPTIONS, commandConfig, sourceOption, sourcesOfBackend, withBackend } from '../backend.js';
 import { recordWriter, streamFormat } from '../record-stream.js';
-import { ExitCode, UsageError, parse, type Command } from '../usage.js';
+import { ExitCode, UsageError, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
 const HELP = `Usage: featcache export [options]
 
@@ -30,7 +30,7 @@ const OPTIONS = {
   group: { type: 'string' },
   format: { type: 'string' },
   output: { type: 'string', short: 'o' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 /** The IDs to export from one cache, in batches. */
@@ -44,13 +44,11 @@ async function* idBatches(cache: FeatureCache, group: string | undefined, batchS
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse(argv, OPTIONS);
-  if (v.help) {
-    process.stdout.write(HELP);
-    return ExitCode.OK;
-  }
+  const parsed = parseOrHelp(argv, OPTIONS, HELP);
+  if (parsed === undefined) return ExitCode.OK;
+  const { values: v, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`export takes no arguments (got ${positionals.join(' ')})`);
-  const choice = sourceOption(v.source);
+  const choice = sourceOption(v.source, 'any', SOURCE_CHOICES);
   const format = streamFormat(v.format);
   const config = commandConfig(v);
   return withBackend(config, async (backend) => {

@@ -1,8 +1,8 @@
 /** `featcache get <id...>`: print cached records as JSON Lines (or msgpack). */
-import { getManyFrom } from '../../sources.js';
+import { getManyFrom, SOURCE_CHOICES } from '../../sources.js';
 import { BACKEND_HELP, BACKEND_OPTIONS, commandConfig, sourceOption, sourcesOfBackend, withBackend } from '../backend.js';
 import { recordWriter, streamFormat } from '../record-stream.js';
-import { ExitCode, UsageError, parse, type Command } from '../usage.js';
+import { ExitCode, UsageError, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
 const HELP = `Usage: featcache get <image-id...> [options]
 
@@ -28,17 +28,15 @@ const OPTIONS = {
   source: { type: 'string' },
   types: { type: 'string' },
   format: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals: ids } = parse(argv, OPTIONS);
-  if (v.help) {
-    process.stdout.write(HELP);
-    return ExitCode.OK;
-  }
+  const parsed = parseOrHelp(argv, OPTIONS, HELP);
+  if (parsed === undefined) return ExitCode.OK;
+  const { values: v, positionals: ids } = parsed;
   if (ids.length === 0) throw new UsageError('get takes at least one image ID');
-  const source = sourceOption(v.source);
+  const source = sourceOption(v.source, 'any', SOURCE_CHOICES);
   const format = streamFormat(v.format);
   const types = v.types?.split(',').map((t) => t.trim()).filter(Boolean);
   const config = commandConfig(v);

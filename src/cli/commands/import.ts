@@ -1,9 +1,9 @@
 /** `featcache import [file]`: store the records of a JSON Lines or msgpack stream (featcache export's output). */
 import type { SetManyItem } from '../../types.js';
 import type { RecordSource } from '../../sources.js';
-import { BACKEND_HELP, BACKEND_OPTIONS, commandConfig, withBackend } from '../backend.js';
+import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, commandConfig, sourceOption, withBackend } from '../backend.js';
 import { readRecords, streamFormat } from '../record-stream.js';
-import { ExitCode, UsageError, parse, type Command } from '../usage.js';
+import { ExitCode, UsageError, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
 const HELP = `Usage: featcache import [file|-] [options]
 
@@ -32,20 +32,15 @@ const OPTIONS = {
   format: { type: 'string' },
   ttl: { type: 'string' },
   group: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse(argv, OPTIONS);
-  if (v.help) {
-    process.stdout.write(HELP);
-    return ExitCode.OK;
-  }
+  const parsed = parseOrHelp(argv, OPTIONS, HELP);
+  if (parsed === undefined) return ExitCode.OK;
+  const { values: v, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError('import takes at most one file');
-  if (v.source !== undefined && v.source !== 'stored' && v.source !== 'extracted') {
-    throw new UsageError(`--source must be stored or extracted, got ${JSON.stringify(v.source)}`);
-  }
-  const forced = v.source as RecordSource | undefined;
+  const forced = v.source === undefined ? undefined : sourceOption(v.source, 'stored', ONE_SOURCE);
   const format = streamFormat(v.format);
   const config = commandConfig(v);
   return withBackend(config, async (backend) => {

@@ -1,8 +1,8 @@
 /** `featcache search`: cached images near an image file, a cached image or a hash (the similarity index). */
 import { existsSync } from 'node:fs';
 import type { SimilarQuery } from '../../types.js';
-import { BACKEND_HELP, BACKEND_OPTIONS, commandConfig, withBackend } from '../backend.js';
-import { ExitCode, UsageError, intOption, parse, type Command } from '../usage.js';
+import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, commandConfig, sourceOption, withBackend } from '../backend.js';
+import { ExitCode, UsageError, intOption, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
 const HELP = `Usage: featcache search <image-file> [options]
        featcache search --id <image-id> | --phash <hex> | --dhash <hex> [options]
@@ -34,23 +34,20 @@ const OPTIONS = {
   'max-distance': { type: 'string' },
   limit: { type: 'string' },
   source: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_OPTION,
 } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse(argv, OPTIONS);
-  if (v.help) {
-    process.stdout.write(HELP);
-    return ExitCode.OK;
-  }
+  const parsed = parseOrHelp(argv, OPTIONS, HELP);
+  if (parsed === undefined) return ExitCode.OK;
+  const { values: v, positionals } = parsed;
   const given = [positionals.length > 0, v.id !== undefined, v.phash !== undefined, v.dhash !== undefined].filter(Boolean).length;
   if (given !== 1 || positionals.length > 1) throw new UsageError('search takes exactly one query: an image file, --id, --phash or --dhash');
   const file = positionals[0];
   if (file !== undefined && !existsSync(file)) throw new UsageError(`no such file: ${file}`);
   const field = v.field ?? 'phash';
   if (field !== 'phash' && field !== 'dhash') throw new UsageError(`--field must be phash or dhash, got ${JSON.stringify(v.field)}`);
-  const source = v.source ?? 'extracted';
-  if (source !== 'extracted' && source !== 'stored') throw new UsageError(`--source must be extracted or stored, got ${JSON.stringify(v.source)}`);
+  const source = sourceOption(v.source, 'extracted', ONE_SOURCE);
   const maxDistance = intOption('max-distance', v['max-distance'], 0, 64) ?? 8;
   const limit = intOption('limit', v.limit, 1, 100_000) ?? 50;
   const config = commandConfig(v);
