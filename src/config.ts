@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { cacheOptionsSchema, type ResolvedCacheSettings } from './cache/options.js';
 import { ConfigError, readEnv, type Env } from './env.js';
+import { DEFAULT_EMBEDDED_DIR } from './redis/embedded.js';
 import { DEFAULT_MAX_PIXELS } from './features/options.js';
 import { similarityOptionsSchema } from './search/options.js';
 import type { FeatureCacheOptions, Logger, RedisTarget, SimilarityOptions } from './types.js';
@@ -115,7 +116,7 @@ export const redisSettingsSchema = z.object({
   clusterNodes: hostPortList.optional().meta({ env: 'REDIS_CLUSTER_NODES', description: 'Cluster seed nodes `host:port,host:port`.' }),
   username: z.string().optional().meta({ env: 'REDIS_USERNAME', description: 'ACL user for the URL (when it names none), Sentinel or Cluster.' }),
   password: z.string().optional().meta({ env: 'REDIS_PASSWORD', description: 'Password for the URL (when it carries none), Sentinel or Cluster.' }),
-  dataDir: z.string().trim().min(1).default('./.featcache').describe('Embedded redis-server data directory.'),
+  dataDir: z.string().trim().min(1).default(DEFAULT_EMBEDDED_DIR).describe('Embedded redis-server data directory.'),
   embeddedPort: port.default(0).describe('Embedded redis-server port (`0`: a free port).'),
 });
 

@@ -101,7 +101,7 @@ export interface FeatureCacheOptions extends CacheSettings {
 }
 
 export interface EmbeddedRedisOptions {
-  /** Data directory. @default './.featcache' */
+  /** Data directory. @default DEFAULT_EMBEDDED_DIR ('./.featcache') */
   dir?: string;
   /** Port; 0 picks a free one. @default 0 */
   port?: number;

@@ -47,6 +47,9 @@ export const cacheOptionsSchema = z.object({
 /** The options of cacheOptionsSchema with every default applied. */
 export type ResolvedCacheSettings = z.output<typeof cacheOptionsSchema>;
 
+/** Every default of cacheOptionsSchema (for code that needs one without a cache, e.g. ID checks before a batch). */
+export const DEFAULT_CACHE_OPTIONS: Readonly<ResolvedCacheSettings> = Object.freeze(cacheOptionsSchema.parse({}));
+
 export type ResolvedOptions = ResolvedCacheSettings & {
   /** Internal: derived-data maintainers (the similarity index), set by createFeatureCache. */
   extensions?: Array<(ctx: ExtensionContext) => CacheExtension>;

@@ -6,6 +6,8 @@
  * REDIS_PASSWORD, FEATCACHE_TTL_SECONDS ...) and never reads one itself.
  */
 import { openBackend, type Backend, type BackendOptions } from '../backend.js';
+import { DEFAULT_CACHE_OPTIONS } from '../cache/options.js';
+import { DEFAULT_EMBEDDED_DIR } from '../redis/embedded.js';
 import { ConfigError, loadBackendConfig, type BackendConfig } from '../config.js';
 import type { Env } from '../env.js';
 import { type RecordSource, type RecordSources, type SourceChoice } from '../sources.js';
@@ -22,9 +24,9 @@ export const BACKEND_OPTIONS = {
 /** Their help lines. */
 export const BACKEND_HELP = `  --redis <url>             redis:// or rediss:// URL    [REDIS_URL; else
                             REDIS_SENTINELS, REDIS_CLUSTER_NODES or embedded]
-  --data-dir <dir>          embedded Redis data  [FEATCACHE_DATA_DIR, ./.featcache]
-  --prefix <p>              key prefix                  [FEATCACHE_PREFIX, fc]
-  --feature-version <v>     base version           [FEATCACHE_FEATURE_VERSION, 1.0]
+  --data-dir <dir>          embedded Redis data  [FEATCACHE_DATA_DIR, ${DEFAULT_EMBEDDED_DIR}]
+  --prefix <p>              key prefix      [FEATCACHE_PREFIX, ${DEFAULT_CACHE_OPTIONS.prefix}]
+  --feature-version <v>     base version    [FEATCACHE_FEATURE_VERSION, ${DEFAULT_CACHE_OPTIONS.featureVersion}]
   Every other variable of docs/HTTP.md applies too (credentials, TTL, ...).`;
 
 /** Option name -> the variable it overrides. */

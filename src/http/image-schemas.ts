@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { INDEXED_FIELDS } from '../config.js';
 import { featureFieldRule } from '../rules.js';
+import { SIMILAR_DEFAULTS } from '../search/options.js';
 import { recordSchema, type Schemas } from './schemas.js';
 
 export interface ImageSchemaLimits {
@@ -16,8 +17,6 @@ export interface ImageSchemaLimits {
   searchMaxLimit: number;
 }
 
-/** Defaults of a similarity query. */
-export const SIMILAR_DEFAULTS = { maxDistance: 8, limit: 50 } as const;
 
 const hex64 = z.string().regex(/^[0-9a-fA-F]{16}$/, 'must be 16 hex digits (a 64-bit hash)');
 const sourceSchema = z.enum(['extracted', 'stored']).describe('extracted records (default) or user-stored ones');

@@ -9,6 +9,9 @@ import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { EmbeddedRedisOptions } from '../types.js';
 import { startRedisProcess, type RedisProcess } from './redis-process.js';
 
+/** Where the embedded redis-server keeps its data unless told otherwise (FEATCACHE_DATA_DIR). */
+export const DEFAULT_EMBEDDED_DIR = './.featcache';
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -19,7 +22,7 @@ function processAlive(pid: number): boolean {
 }
 
 export async function startEmbeddedRedis(opts: EmbeddedRedisOptions = {}): Promise<RedisProcess> {
-  const dir = resolve(opts.dir ?? './.featcache');
+  const dir = resolve(opts.dir ?? DEFAULT_EMBEDDED_DIR);
   const pidfile = resolve(dir, 'redis.pid');
   if (existsSync(pidfile)) {
     const pid = Number(readFileSync(pidfile, 'utf8').trim());

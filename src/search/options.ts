@@ -16,6 +16,9 @@ export const MAX_EXPECTED_ENTRIES = 300_000;
 /** Images per bucket the default bucketBits aims at. */
 export const TARGET_BUCKET_FILL = 64;
 
+/** Defaults of a similarity query or comparison of the service and the CLI (`max_distance`, `limit`). */
+export const SIMILAR_DEFAULTS = { maxDistance: 8, limit: 50 } as const;
+
 /** Hard ceiling on maxRadius: the probe count grows combinatorially with the radius. */
 export const RADIUS_CEILING = 16;
 

@@ -1,4 +1,5 @@
 /** `featcache compare <id...>`: every pair of cached images within a Hamming distance (no index needed). */
+import { SIMILAR_DEFAULTS } from '../../search/options.js';
 import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, commandConfig, sourceOption, withBackend } from '../backend.js';
 import { ExitCode, UsageError, intOption, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
@@ -9,7 +10,7 @@ every pair within --max-distance bits (nearest first), the IDs that are not
 cached and those without a hash. One batch read; no similarity index needed.
 
 Options:
-  --max-distance <n>        largest Hamming distance, 0..64             [8]
+  --max-distance <n>        largest Hamming distance, 0..64   [${SIMILAR_DEFAULTS.maxDistance}]
   --field <name>            feature field holding a 64-bit hash     [phash]
   --source <extracted|stored>  records compared                  [extracted]
 ${BACKEND_HELP}
@@ -32,7 +33,7 @@ async function run(argv: string[]): Promise<number> {
   const { values: v, positionals: ids } = parsed;
   if (ids.length < 2) throw new UsageError('compare takes at least two image IDs');
   const source = sourceOption(v.source, 'extracted', ONE_SOURCE);
-  const maxDistance = intOption('max-distance', v['max-distance'], 0, 64) ?? 8;
+  const maxDistance = intOption('max-distance', v['max-distance'], 0, 64) ?? SIMILAR_DEFAULTS.maxDistance;
   const config = commandConfig(v);
   return withBackend(config, async (backend) => {
     const cache = source === 'stored' ? backend.cache : backend.extracted;

@@ -1,5 +1,6 @@
 /** `featcache search`: cached images near an image file, a cached image or a hash (the similarity index). */
 import { existsSync } from 'node:fs';
+import { SIMILAR_DEFAULTS } from '../../search/options.js';
 import type { SimilarQuery } from '../../types.js';
 import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, commandConfig, sourceOption, withBackend } from '../backend.js';
 import { ExitCode, UsageError, intOption, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
@@ -14,8 +15,8 @@ Searches the extracted records (featcache ingest, POST /analysis/features)
 unless --source stored (needs FEATCACHE_SIMILARITY_STORED=true).
 
 Options:
-  --max-distance <n>        largest Hamming distance, 0..12              [8]
-  --limit <n>               most neighbours                             [50]
+  --max-distance <n>        largest Hamming distance, 0..12   [${SIMILAR_DEFAULTS.maxDistance}]
+  --limit <n>               most neighbours                  [${SIMILAR_DEFAULTS.limit}]
   --field <phash|dhash>     hash field of an image-file or --id query [phash]
   --source <extracted|stored>  records searched                  [extracted]
 ${BACKEND_HELP}
@@ -48,8 +49,8 @@ async function run(argv: string[]): Promise<number> {
   const field = v.field ?? 'phash';
   if (field !== 'phash' && field !== 'dhash') throw new UsageError(`--field must be phash or dhash, got ${JSON.stringify(v.field)}`);
   const source = sourceOption(v.source, 'extracted', ONE_SOURCE);
-  const maxDistance = intOption('max-distance', v['max-distance'], 0, 64) ?? 8;
-  const limit = intOption('limit', v.limit, 1, 100_000) ?? 50;
+  const maxDistance = intOption('max-distance', v['max-distance'], 0, 64) ?? SIMILAR_DEFAULTS.maxDistance;
+  const limit = intOption('limit', v.limit, 1, 100_000) ?? SIMILAR_DEFAULTS.limit;
   const config = commandConfig(v);
   return withBackend(config, async (backend) => {
     const cache = source === 'stored' ? backend.cache : backend.extracted;
