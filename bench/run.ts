@@ -46,7 +46,7 @@ export async function runBench(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write('featcache bench [--quick] [--check] [--runs 3] [--seconds 5] [--workers 1,2] [--skip http,library,memory,efficiency] [--only ...]\n');
+    process.stdout.write('npm run bench -- [--quick] [--check] [--runs 3] [--seconds 5] [--workers 1,2] [--skip http,library,memory,efficiency] [--only ...]\n');
     return 0;
   }
   const quick = values.quick;
