@@ -11,6 +11,7 @@ import { DEFAULT_EMBEDDED_DIR } from '../redis/embedded.js';
 import { ConfigError, loadBackendConfig, type BackendConfig } from '../config.js';
 import type { Env } from '../env.js';
 import { type RecordSource, type RecordSources, type SourceChoice } from '../sources.js';
+import type { FeatureCache } from '../types.js';
 import { UsageError } from './usage.js';
 
 /** The options every command with a backend takes, each standing for a variable. */
@@ -95,4 +96,9 @@ export const ONE_SOURCE: readonly RecordSource[] = ['extracted', 'stored'];
 /** The record sources of a backend. */
 export function sourcesOfBackend(b: Backend): RecordSources {
   return { stored: b.cache, extracted: b.extracted };
+}
+
+/** The cache of one source. */
+export function cacheOfSource(b: Backend, source: RecordSource): FeatureCache {
+  return source === 'stored' ? b.cache : b.extracted;
 }

@@ -1,6 +1,6 @@
 /** `featcache compare <id...>`: every pair of cached images within a Hamming distance (no index needed). */
 import { SIMILAR_DEFAULTS } from '../../search/options.js';
-import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, commandConfig, sourceOption, withBackend } from '../backend.js';
+import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, cacheOfSource, commandConfig, sourceOption, withBackend } from '../backend.js';
 import { ExitCode, UsageError, intOption, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
 const HELP = `Usage: featcache compare <image-id> <image-id...> [options]
@@ -36,7 +36,7 @@ async function run(argv: string[]): Promise<number> {
   const maxDistance = intOption('max-distance', v['max-distance'], 0, 64) ?? SIMILAR_DEFAULTS.maxDistance;
   const config = commandConfig(v);
   return withBackend(config, async (backend) => {
-    const cache = source === 'stored' ? backend.cache : backend.extracted;
+    const cache = cacheOfSource(backend, source);
     const result = await cache.compareSet(ids, { maxDistance, field: v.field ?? 'phash' });
     process.stdout.write(`${JSON.stringify({ source, ...result }, null, 2)}\n`);
     return ExitCode.OK;

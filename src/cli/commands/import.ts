@@ -1,7 +1,7 @@
 /** `featcache import [file]`: store the records of a JSON Lines or msgpack stream (featcache export's output). */
 import type { SetManyItem } from '../../types.js';
 import type { RecordSource } from '../../sources.js';
-import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, commandConfig, sourceOption, withBackend } from '../backend.js';
+import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, cacheOfSource, commandConfig, sourceOption, withBackend } from '../backend.js';
 import { readRecords, streamFormat } from '../record-stream.js';
 import { ExitCode, UsageError, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
@@ -50,7 +50,7 @@ async function run(argv: string[]): Promise<number> {
       const items = batches[source];
       if (items.length === 0) return;
       batches[source] = [];
-      written[source] += (await (source === 'stored' ? backend.cache : backend.extracted).setMany(items)).written;
+      written[source] += (await cacheOfSource(backend, source).setMany(items)).written;
     };
     let failure: unknown;
     try {

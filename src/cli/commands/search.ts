@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { SIMILAR_DEFAULTS } from '../../search/options.js';
 import type { SimilarQuery } from '../../types.js';
-import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, commandConfig, sourceOption, withBackend } from '../backend.js';
+import { BACKEND_HELP, BACKEND_OPTIONS, ONE_SOURCE, cacheOfSource, commandConfig, sourceOption, withBackend } from '../backend.js';
 import { ExitCode, UsageError, intOption, HELP_OPTION, parseOrHelp, type Command } from '../usage.js';
 
 const HELP = `Usage: featcache search <image-file> [options]
@@ -53,7 +53,7 @@ async function run(argv: string[]): Promise<number> {
   const limit = intOption('limit', v.limit, 1, 100_000) ?? SIMILAR_DEFAULTS.limit;
   const config = commandConfig(v);
   return withBackend(config, async (backend) => {
-    const cache = source === 'stored' ? backend.cache : backend.extracted;
+    const cache = cacheOfSource(backend, source);
     let query: SimilarQuery;
     if (file !== undefined) {
       const features = await backend.pool.extract(file, backend.extractOptions);
