@@ -41,7 +41,7 @@ export interface HostPort {
 export type RedisConfig =
   | { kind: 'embedded'; dir: string; port: number }
   | { kind: 'url'; url: string }
-  | { kind: 'sentinel'; name: string; sentinels: HostPort[]; password?: string; username?: string; readFromReplicas: boolean }
+  | { kind: 'sentinel'; name: string; sentinels: HostPort[]; password?: string; username?: string; sentinelPassword?: string; readFromReplicas: boolean }
   | { kind: 'cluster'; nodes: HostPort[]; password?: string; username?: string };
 
 /** Format names FEATCACHE_IMAGE_FORMATS accepts (sharp's names and common aliases). */
@@ -116,6 +116,7 @@ export const redisSettingsSchema = z.object({
   clusterNodes: hostPortList.optional().meta({ env: 'REDIS_CLUSTER_NODES', description: 'Cluster seed nodes `host:port,host:port`.' }),
   username: z.string().optional().meta({ env: 'REDIS_USERNAME', description: 'ACL user for the URL (when it names none), Sentinel or Cluster.' }),
   password: z.string().optional().meta({ env: 'REDIS_PASSWORD', description: 'Password for the URL (when it carries none), Sentinel or Cluster.' }),
+  sentinelPassword: z.string().optional().meta({ env: 'REDIS_SENTINEL_PASSWORD', description: 'Password of the Sentinels themselves (`requirepass` of sentinel.conf).' }),
   dataDir: z.string().trim().min(1).default(DEFAULT_EMBEDDED_DIR).describe('Embedded redis-server data directory.'),
   embeddedPort: port.default(0).describe('Embedded redis-server port (`0`: a free port).'),
 });
@@ -225,7 +226,10 @@ function toRedisConfig(r: z.output<typeof redisSettingsSchema>): RedisConfig {
   }
   const auth = { ...(r.username ? { username: r.username } : {}), ...(r.password ? { password: r.password } : {}) };
   if (r.url) return { kind: 'url', url: withCredentials(r.url, auth) };
-  if (r.sentinels) return { kind: 'sentinel', name: r.sentinelName, sentinels: r.sentinels, readFromReplicas: r.sentinelReadReplicas, ...auth };
+  if (r.sentinels) {
+    const sentinelAuth = r.sentinelPassword ? { sentinelPassword: r.sentinelPassword } : {};
+    return { kind: 'sentinel', name: r.sentinelName, sentinels: r.sentinels, readFromReplicas: r.sentinelReadReplicas, ...auth, ...sentinelAuth };
+  }
   if (r.clusterNodes) return { kind: 'cluster', nodes: r.clusterNodes, ...auth };
   return { kind: 'embedded', dir: r.dataDir, port: r.embeddedPort };
 }
@@ -286,8 +290,9 @@ export function toRedisTarget(redis: RedisConfig): RedisTarget | undefined {
     case 'url':
       return redis.url;
     case 'sentinel': {
-      const { name, sentinels, readFromReplicas, password, username } = redis;
-      return { sentinel: { name, sentinels, readFromReplicas, ...(password ? { password } : {}), ...(username ? { username } : {}) } };
+      const { name, sentinels, readFromReplicas, password, username, sentinelPassword } = redis;
+      const auth = { ...(password ? { password } : {}), ...(username ? { username } : {}), ...(sentinelPassword ? { sentinelPassword } : {}) };
+      return { sentinel: { name, sentinels, readFromReplicas, ...auth } };
     }
     case 'cluster': {
       const { nodes, password, username } = redis;

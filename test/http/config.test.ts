@@ -107,6 +107,7 @@ describe('loadConfig', () => {
         password: 'pw',
       },
     });
+    expect(toFeatureCacheOptions(loadConfig({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_PASSWORD: 'spw' })).redis).toMatchObject({ sentinel: { sentinelPassword: 'spw' } });
     const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000,[::1]:7001', REDIS_SENTINEL_NAME: 'ignored' });
     expect(toFeatureCacheOptions(cluster).redis).toEqual({ cluster: { nodes: [{ host: 'n1', port: 7000 }, { host: '::1', port: 7001 }] } });
   });
