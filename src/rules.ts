@@ -35,5 +35,9 @@ export const ttlSecondsRule = z.number().int().min(0).max(MAX_TTL_SECONDS);
 /** A feature field name that may hold a 64-bit hash (similarity index fields, compare fields). */
 export const featureFieldRule = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a feature field name (1-64 letters, digits or _ . -)');
 
+/** A 64-bit perceptual hash as 16 hex digits (phash, dhash, ahash). */
+export const HASH64_HEX = /^[0-9a-fA-F]{16}$/;
+export const hash64Rule = z.string().regex(HASH64_HEX, 'must be 16 hex digits (a 64-bit hash)');
+
 /** Bounds of `maxImageIdBytes` (image IDs and group names, UTF-8 bytes). */
 export const maxImageIdBytesRule = z.number().int().min(1).max(65_536);

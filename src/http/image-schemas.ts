@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { INDEXED_FIELDS } from '../config.js';
-import { featureFieldRule } from '../rules.js';
+import { featureFieldRule, hash64Rule } from '../rules.js';
 import { SIMILAR_DEFAULTS } from '../search/options.js';
 import { recordSchema, type Schemas } from './schemas.js';
 
@@ -18,7 +18,7 @@ export interface ImageSchemaLimits {
 }
 
 
-const hex64 = z.string().regex(/^[0-9a-fA-F]{16}$/, 'must be 16 hex digits (a 64-bit hash)');
+const hex64 = hash64Rule;
 const sourceSchema = z.enum(['extracted', 'stored']).describe('extracted records (default) or user-stored ones');
 const indexedField = z.enum(INDEXED_FIELDS as [string, ...string[]]);
 /** Any feature field holding a 16-hex-digit hash (compare needs no index). */

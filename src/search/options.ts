@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
-import { featureFieldRule } from '../rules.js';
+import { featureFieldRule, hash64Rule } from '../rules.js';
 import { probeCount } from './probe.js';
 
 /** Most bucket probes one query may need at maxRadius (checked at construction). */
@@ -133,9 +133,9 @@ export type SearchOptions = z.input<typeof searchOptionsSchema>;
 /** The query: a hash of an indexed field, or a cached image whose hash is used. */
 export const similarQuerySchema = z.union([
   z.object({ imageId: z.string().min(1), field: z.string().optional() }),
-  z.object({ hash: z.string().regex(/^[0-9a-fA-F]{16}$/), field: z.string().optional() }),
-  z.object({ phash: z.string().regex(/^[0-9a-fA-F]{16}$/) }),
-  z.object({ dhash: z.string().regex(/^[0-9a-fA-F]{16}$/) }),
+  z.object({ hash: hash64Rule, field: z.string().optional() }),
+  z.object({ phash: hash64Rule }),
+  z.object({ dhash: hash64Rule }),
 ]);
 
 export type SimilarQuery =
