@@ -28,19 +28,6 @@ const MAX_RESTARTS_IN_WINDOW = 5;
 /** Beyond FEATCACHE_SHUTDOWN_TIMEOUT_MS, how long the primary waits for a worker before SIGKILL. */
 const STRAGGLER_GRACE_MS = 5000;
 
-/**
- * Parses FEATCACHE_WORKERS (the same rule as loadConfig's `workers`, for callers without a full config).
- * @default 1
- * @throws Error naming the variable when it is not an integer in 1..64
- */
-export function workerCount(env: Record<string, string | undefined> = process.env): number {
-  const raw = env.FEATCACHE_WORKERS?.trim();
-  if (raw === undefined || raw === '') return 1;
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error('FEATCACHE_WORKERS: must be an integer from 1 to 64');
-  return n;
-}
-
 /** Runs the primary: forks `workers` service processes and supervises them until a signal. */
 export async function runPrimary(config: ServiceConfig, workers: number, logger: pino.Logger): Promise<void> {
   let embedded: RedisProcess | undefined;

@@ -27,6 +27,7 @@ import { SimilarityIndex } from '../search/similarity-index.js';
 import type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult } from '../types.js';
 import { chunk, mapChunks } from './batch.js';
 import { runCleanup } from './cleanup.js';
+import { scanRecordIds } from './scan-ids.js';
 import { Coalescer } from './coalescer.js';
 import { collectGroups, GroupIndex } from './groups.js';
 import { ExpiryTracker } from './expiry-tracker.js';
@@ -401,6 +402,12 @@ export class RedisFeatureCache implements FeatureCache {
       this.flushSingles();
       return this.groups.live(group);
     });
+  }
+
+  scanIds(): AsyncIterable<string[]> {
+    this.assertOpen();
+    this.flushSingles();
+    return scanRecordIds(this.conn.client, this.router, this.keys);
   }
 
   invalidateGroup(group: string): Promise<number> {

@@ -1,5 +1,7 @@
 /** The extractors and their algorithm versions; the combined string versions cached records. */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { KEY_SEGMENT } from '../rules.js';
+import { DEFAULT_CACHE_OPTIONS } from '../cache/options.js';
 import { DEFAULT_HISTOGRAM_BINS, type ExtractOptions } from './options.js';
 
 export interface ExtractorInfo {
@@ -31,9 +33,6 @@ export function extractorVersion(options?: Pick<ExtractOptions, 'histogramBins'>
   ).join('+');
 }
 
-/** What a feature version may look like (the cache's key-segment rule). */
-const FEATURE_VERSION_RE = /^[A-Za-z0-9._+-]{1,128}$/;
-
 /**
  * The feature version to configure a cache with when it stores extractFeatures
  * output: `${base}+${extractorVersion(options)}`, e.g.
@@ -41,11 +40,11 @@ const FEATURE_VERSION_RE = /^[A-Za-z0-9._+-]{1,128}$/;
  * the base), so bumping any extractor turns old records into misses.
  * Throws FeatureCacheError INVALID_OPTIONS when the result breaks the cache's
  * version rule (letters, digits and `. _ + -`, 1..128 characters).
- * @param base the deployment's own version (FEATCACHE_FEATURE_VERSION). @default '1.0'
+ * @param base the deployment's own version (FEATCACHE_FEATURE_VERSION). @default the cache's default featureVersion
  */
-export function extractionFeatureVersion(base = '1.0', options?: Pick<ExtractOptions, 'histogramBins'>): string {
+export function extractionFeatureVersion(base = DEFAULT_CACHE_OPTIONS.featureVersion, options?: Pick<ExtractOptions, 'histogramBins'>): string {
   const version = `${base}+${extractorVersion(options)}`;
-  if (!FEATURE_VERSION_RE.test(version)) {
+  if (!KEY_SEGMENT.test(version)) {
     throw new FeatureCacheError(
       ErrorCodes.INVALID_OPTIONS,
       `feature version ${JSON.stringify(version)} must be 1-128 letters, digits or . _ + - (shorten the base version)`,

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { INDEXED_FIELDS } from '../config.js';
+import { featureFieldRule, hash64Rule } from '../rules.js';
+import { SIMILAR_DEFAULTS } from '../search/options.js';
 import { recordSchema, type Schemas } from './schemas.js';
 
 export interface ImageSchemaLimits {
@@ -15,14 +17,12 @@ export interface ImageSchemaLimits {
   searchMaxLimit: number;
 }
 
-/** Defaults of a similarity query. */
-export const SIMILAR_DEFAULTS = { maxDistance: 8, limit: 50 } as const;
 
-const hex64 = z.string().regex(/^[0-9a-fA-F]{16}$/, 'must be 16 hex digits (a 64-bit hash)');
+const hex64 = hash64Rule;
 const sourceSchema = z.enum(['extracted', 'stored']).describe('extracted records (default) or user-stored ones');
 const indexedField = z.enum(INDEXED_FIELDS as [string, ...string[]]);
 /** Any feature field holding a 16-hex-digit hash (compare needs no index). */
-const hashField = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a feature field name');
+const hashField = featureFieldRule;
 
 const QUERY_KEYS = ['image_id', 'phash', 'dhash', 'hash'] as const;
 

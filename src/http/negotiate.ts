@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { RecordSource } from '../sources.js';
 import type { FeatureRecord } from '../types.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
 import { isUtf8 } from 'node:buffer';
@@ -116,14 +117,25 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-/** A record in the API's snake_case shape; typed arrays kept for msgpack, converted for JSON. */
-export function recordOut(r: FeatureRecord, msgpack: boolean) {
-  return {
+/** A record in the API's snake_case shape (with its source when read by source); typed arrays kept for msgpack, converted for JSON. */
+export function recordOut(r: FeatureRecord & { source?: RecordSource }, msgpack: boolean): RecordOut {
+  const out: RecordOut = {
     image_id: r.imageId,
     version: r.version,
     features: msgpack ? r.features : (jsonValue(r.features) as Record<string, unknown>),
     created_at: isoTime(r.createdAt),
   };
+  if (r.source !== undefined) out.source = r.source;
+  return out;
+}
+
+/** A record in the API's shape. */
+export interface RecordOut {
+  image_id: string;
+  version: string;
+  features: Record<string, unknown>;
+  created_at: string;
+  source?: RecordSource;
 }
 
 /** A Map as a null-prototype object (for JSON; a key may be "__proto__"). */

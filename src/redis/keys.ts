@@ -17,13 +17,11 @@
  * and every key stays under `<prefix>:` (one ACL pattern `~<prefix>:*` covers
  * featcache).
  *
- * Prefix and version are restricted to [A-Za-z0-9._+-] so they can never contain
- * ':', '@' or glob characters; image IDs and group names are opaque and only ever
- * appear at the end of a key, never inside a SCAN pattern.
+ * Prefix and version follow KEY_SEGMENT (src/rules.ts), so they can never
+ * contain ':', '@' or glob characters; image IDs and group names are opaque and
+ * only ever appear at the end of a key, never inside a SCAN pattern.
  */
 import { slotTag } from './slot-tags.js';
-
-export const SAFE_SEGMENT = /^[A-Za-z0-9._+-]{1,128}$/;
 
 const AT = '@'.charCodeAt(0);
 

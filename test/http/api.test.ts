@@ -20,7 +20,7 @@ describe('image routes', () => {
 
     const get = await call(s.url, '/analysis/cache/image/img-1');
     expect(get.status).toBe(200);
-    expect(get.body).toEqual({ success: true, image_id: 'img-1', version: '1.0', features, created_at: expect.any(String) });
+    expect(get.body).toEqual({ success: true, image_id: 'img-1', version: '1.0', features, created_at: expect.any(String), source: 'stored' });
     expect(new Date(get.body.created_at).toISOString()).toBe(get.body.created_at);
     expect(Math.abs(Date.parse(get.body.created_at) - Date.now())).toBeLessThan(60_000);
   });
@@ -83,7 +83,7 @@ describe('batch routes', () => {
     expect(get.status).toBe(200);
     expect(get.body.success).toBe(true);
     expect(Object.keys(get.body.found).sort()).toEqual(items.map((i) => i.image_id).sort());
-    expect(get.body.found['b-7']).toEqual({ image_id: 'b-7', version: '1.0', features: { n: 7, v: [7, 7.5] }, created_at: expect.any(String) });
+    expect(get.body.found['b-7']).toEqual({ image_id: 'b-7', version: '1.0', features: { n: 7, v: [7, 7.5] }, created_at: expect.any(String), source: 'stored' });
     expect(get.body.missing).toEqual(['b-missing-1', 'b-missing-2']);
   });
 
