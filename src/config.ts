@@ -211,9 +211,10 @@ export const serviceSettingsSchema = z.object({
     defaultText: 'unset: no auth, loopback only',
     description: `\`key1:read,key2:write\` (\`Authorization: Bearer <key>\`); one scope per key; keys of at least ${MIN_API_KEY_LENGTH} characters beyond loopback.`,
   }),
-  allowedHosts: hostList
-    .default([])
-    .describe('Host names (no port) served besides loopback ones while API keys are off, e.g. `cache.internal` (DNS-rebinding guard; docs/HTTP.md, Security).'),
+  allowedHosts: hostList.default([]).meta({
+    defaultText: 'unset: loopback names only',
+    description: 'Host names (no port) served besides loopback ones while API keys are off, e.g. `cache.internal` (DNS-rebinding guard; docs/HTTP.md, Security).',
+  }),
   corsOrigins: originList.default([]).meta({
     defaultText: 'unset: CORS off',
     description: 'Browser origins allowed to read answers and send writes, e.g. `https://app.example,http://localhost:3000` (exact origins, no `*`).',
