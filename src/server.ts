@@ -13,7 +13,8 @@ import { extractionFeatureVersion } from './features/extractors.js';
 import { createExtractionPool, type ExtractionPool } from './features/pool.js';
 import { createApp } from './http/app.js';
 import { createImageService } from './http/images.js';
-import { createMetrics } from './http/metrics.js';
+import { joinClusterMetrics } from './http/cluster-metrics.js';
+import { createMetrics, type HttpMetrics } from './http/metrics.js';
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from './errors.js';
 import { createFeatureCache } from './index.js';
 import { resolveSimilarityOptions } from './search/options.js';
@@ -69,9 +70,9 @@ async function checkIndexLayout(cache: FeatureCache, config: ServiceConfig): Pro
  * `featcache ingest` CLI writes) and the extraction pool, and checks that the
  * similarity index in Redis has the configured layout (fails fast otherwise).
  */
-async function openBackend(config: ServiceConfig, logger: pino.Logger): Promise<Backend> {
+async function openBackend(config: ServiceConfig, logger: pino.Logger, metrics: HttpMetrics): Promise<Backend> {
   const similarity = toSimilarityOptions(config.images);
-  const options: FeatureCacheOptions = toFeatureCacheOptions(config, logger);
+  const options: FeatureCacheOptions = { ...toFeatureCacheOptions(config, logger), onRedisCommand: (name, seconds, failed) => metrics.redisCommand(name, seconds, failed) };
   if (config.images.similarityStored) options.similarity = similarity;
   const cache = await createFeatureCache(options);
   let pool: ExtractionPool | undefined;
@@ -112,9 +113,12 @@ export async function startServer(config: ServiceConfig = loadConfig(), opts: St
       base: { service: 'featcache' },
       redact: { paths: ['authorization', 'headers.authorization', 'req.headers.authorization', 'apiKeys'], censor: '[redacted]' },
     });
-  const backend = await openBackend(config, logger);
-  const { cache, extracted, pool } = backend;
   const metrics = createMetrics();
+  // with FEATCACHE_WORKERS > 1 a scrape answers for every worker (src/http/cluster-metrics.ts)
+  if (cluster.isWorker) joinClusterMetrics(metrics);
+  const backend = await openBackend(config, logger, metrics);
+  const { cache, extracted, pool } = backend;
+  metrics.watchPool(() => pool.stats());
   let app: ReturnType<typeof createApp>;
   try {
     const images = createImageService({

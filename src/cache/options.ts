@@ -42,6 +42,7 @@ export type ResolvedOptions = z.infer<typeof schema> & {
   redis: FeatureCacheOptions['redis'];
   embedded: FeatureCacheOptions['embedded'];
   logger: Logger;
+  onRedisCommand: FeatureCacheOptions['onRedisCommand'];
 };
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -49,14 +50,14 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export function resolveOptions(
   options: FeatureCacheOptions & { extensions?: Array<(ctx: ExtensionContext) => CacheExtension> },
 ): ResolvedOptions {
-  const { redis, embedded, logger, extensions, ...rest } = options;
+  const { redis, embedded, logger, extensions, onRedisCommand, ...rest } = options;
   const parsed = schema.safeParse(rest);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.join('.') || 'options';
     throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, `invalid option ${where}: ${issue?.message ?? 'invalid'}`);
   }
-  const resolved = { ...parsed.data, redis, embedded, extensions, logger: logger ?? silent };
+  const resolved = { ...parsed.data, redis, embedded, extensions, onRedisCommand, logger: logger ?? silent };
   if (resolved.ttlStrategy === 'none') resolved.ttlSeconds = 0;
   return resolved;
 }

@@ -9,6 +9,7 @@ import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { EmbeddedRedisOptions, RedisTarget } from '../types.js';
 import { startEmbeddedRedis } from './embedded.js';
 import type { RedisProcess } from './redis-process.js';
+import { timeCommands, type CommandObserver } from './command-timing.js';
 
 export type TopologyMode = 'standalone' | 'sentinel' | 'cluster' | 'embedded';
 
@@ -28,6 +29,8 @@ export interface ConnectOptions {
   /** How long createFeatureCache waits for the first connection. @default 5000 */
   connectTimeoutMs?: number;
   embedded?: EmbeddedRedisOptions;
+  /** Told the latency of every command (src/redis/command-timing.ts). */
+  onCommand?: CommandObserver;
 }
 
 function commonOptions(o: ConnectOptions): RedisOptions {
@@ -160,6 +163,10 @@ export async function connectRedis(target: RedisTarget | undefined, o: ConnectOp
   const swallow = () => {};
   client.on('error', swallow);
   reader?.on('error', swallow);
+  if (o.onCommand) {
+    timeCommands(client, o.onCommand);
+    if (reader) timeCommands(reader, o.onCommand);
+  }
 
   const close = async () => {
     await Promise.allSettled([quit(client), reader ? quit(reader) : Promise.resolve()]);

@@ -23,10 +23,10 @@ export function imageRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] 
     async handle(c, { params, query }) {
       const record = await cache.get(params.image_id, query.types ? { types: query.types } : undefined);
       if (record === null) {
-        metrics.cacheReads(0, 1);
+        metrics.cacheReads(0, 1, 'stored');
         throw new ApiError(404, HttpErrorCodes.NOT_FOUND, 'No cached features for this image ID');
       }
-      metrics.cacheReads(1, 0);
+      metrics.cacheReads(1, 0, 'stored');
       const mp = wantsMsgpack(c);
       const out = recordOut(record, mp);
       return send(c, mp, { success: true, image_id: out.image_id, version: out.version, features: out.features, created_at: out.created_at });
