@@ -58,7 +58,7 @@ describe('metrics across FEATCACHE_WORKERS=2', () => {
       detached: true,
     });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const url = `http://127.0.0.1:${port}`;
     // fresh connections: node:cluster hands them to the workers in turn
     const get = (path: string) => fetch(`${url}${path}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) });
