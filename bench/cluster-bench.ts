@@ -6,7 +6,7 @@
  *
  * Usage: tsx bench/cluster-bench.ts [--runs 3] [--seconds 3] [--workers 4,16] [--replicas 0]
  * Starts its own redis-server processes on free ports (never the default ones)
- * and writes bench/results/cluster-<date>.json.
+ * and writes bench/results/cluster.json (and a line of bench/results/history.jsonl).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
