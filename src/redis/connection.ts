@@ -1,8 +1,9 @@
 /**
  * One connection factory per topology: standalone URL or options, Sentinel,
  * Cluster, or the embedded default. Every client gets the settings that make a
- * dead Redis fail fast (see DESIGN.md "Known pitfalls"): a command timeout, one
- * retry per request, and a bounded reconnect backoff.
+ * dead Redis fail fast — without them ioredis queues commands and retries for
+ * ever while Redis is down, so callers hang instead of getting REDIS_UNAVAILABLE:
+ * a command timeout, one retry per request, and a bounded reconnect backoff.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
