@@ -1,21 +1,17 @@
 /**
- * The extraction pool's task handler, run by piscina in a worker thread: tells
- * the pool it started (the task timeout counts from here, not from the queue),
- * runs extractFeatures and answers with the features or a serialisable error
- * (a FeatureCacheError's code and details survive the thread boundary, which
- * structured cloning of an Error would drop).
+ * Worker thread of the extraction pool: runs extractFeatures on each task it is
+ * sent and answers with the features or a serialisable error (code kept).
  */
-import { threadId, type MessagePort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { FeatureCacheError, type ErrorCode } from '../errors.js';
 import { extractFeatures, type ExtractedFeatures } from './extract.js';
 import type { ExtractOptions } from './options.js';
 
 /** main -> worker: one extraction. `image` bytes arrive transferred (not shared). */
 export interface TaskMessage {
+  id: number;
   image: Uint8Array | string;
   options?: ExtractOptions;
-  /** Receives one message when the task starts running; the worker closes it. */
-  started: MessagePort;
 }
 
 /** An error as it crosses the thread boundary: FeatureCacheError fields survive. */
@@ -28,8 +24,10 @@ export interface WireError {
   cause?: string;
 }
 
-/** worker -> main: the outcome of one task, and the thread that ran it. */
-export type ResultMessage = ({ ok: true; value: ExtractedFeatures } | { ok: false; error: WireError }) & { threadId?: number };
+/** worker -> main: the outcome of one task. */
+export type ResultMessage =
+  | { id: number; ok: true; value: ExtractedFeatures }
+  | { id: number; ok: false; error: WireError };
 
 function toWire(err: unknown): WireError {
   if (err instanceof FeatureCacheError) {
@@ -42,21 +40,24 @@ function toWire(err: unknown): WireError {
   return { name: 'Error', message: String(err) };
 }
 
-/** piscina's entry: one task in, its ResultMessage out (never throws). */
-export default async function extractTask(task: TaskMessage): Promise<ResultMessage> {
-  task.started.postMessage(null);
-  task.started.close();
-  const image = typeof task.image === 'string' ? task.image : Buffer.from(task.image.buffer, task.image.byteOffset, task.image.byteLength);
-  try {
-    return { ok: true, value: await extractFeatures(image, task.options), threadId };
-  } catch (err) {
-    let error = toWire(err);
-    try {
-      structuredClone(error);
-    } catch {
-      // details that cannot cross the boundary are dropped, never the answer
-      error = { name: error.name, message: error.message, ...(error.code ? { code: error.code } : {}) };
-    }
-    return { ok: false, error, threadId };
-  }
+function serve(port: MessagePort): void {
+  port.on('message', (task: TaskMessage) => {
+    const image = typeof task.image === 'string' ? task.image : Buffer.from(task.image.buffer, task.image.byteOffset, task.image.byteLength);
+    extractFeatures(image, task.options).then(
+      (value) => port.postMessage({ id: task.id, ok: true, value } satisfies ResultMessage),
+      (err: unknown) => {
+        let error = toWire(err);
+        try {
+          structuredClone(error);
+        } catch {
+          // details that cannot cross the boundary are dropped, never the answer
+          error = { name: error.name, message: error.message, ...(error.code ? { code: error.code } : {}) };
+        }
+        port.postMessage({ id: task.id, ok: false, error } satisfies ResultMessage);
+      },
+    );
+  });
 }
+
+// The main thread imports this module's types only (erased); act only inside a worker.
+if (parentPort !== null) serve(parentPort);

@@ -1,24 +1,20 @@
 /**
- * A worker-thread pool for extractFeatures on piscina: the JavaScript hashing
- * (~50 ms per megapixel) runs off the event loop and on every core.
+ * A worker-thread pool for extractFeatures: the JavaScript hashing (~50 ms per
+ * megapixel) runs off the event loop and on every core.
  *
- * piscina starts `size` workers, keeps them while idle (unref'd), replaces a
- * worker that exits, and terminates the worker of an aborted task. On top of it this module keeps featcache's contract:
+ * - Workers start on demand, up to `size`, and stay for later tasks (unref'd while idle).
  * - The queue is bounded: beyond `maxQueue` waiting tasks, extract() rejects at once.
  * - Errors come back as FeatureCacheError with their code (INVALID_IMAGE, ...).
- * - A task running longer than `taskTimeoutMs` (counted from its start, not its
- *   time in the queue) is aborted, which terminates and replaces its worker; a
- *   crashed worker's task is rejected (COMPUTE_FAILED), so no promise is left hanging.
- * - close() rejects waiting and running tasks with CLOSED.
- * - The handler module sits next to this file with the same extension: `.js` under
- *   dist/, `.ts` under tsx/vitest (then workers start with tsx's loader).
+ * - A worker that crashes or exceeds `taskTimeoutMs` is terminated and replaced;
+ *   its task is rejected (COMPUTE_FAILED), so no promise is left hanging.
+ * - The worker module sits next to this file with the same extension: `.js` under
+ *   dist/, `.ts` under tsx/vitest (then the worker is started with `--import tsx`).
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { ExtractedFeatures } from './extract.js';
 import type { ExtractOptions } from './options.js';
@@ -33,7 +29,7 @@ export interface ExtractionPoolOptions {
   taskTimeoutMs?: number;
   /** V8 heap limits of each worker. */
   resourceLimits?: ResourceLimits;
-  /** The handler module (tests, custom workers): a default export `(task: TaskMessage) => Promise<ResultMessage>`. @default pool-worker next to this file */
+  /** The worker module (tests, custom workers). @default pool-worker next to this file */
   workerUrl?: URL;
 }
 
@@ -41,7 +37,7 @@ export interface ExtractionPoolStats {
   size: number;
   /** Live worker threads. */
   workers: number;
-  /** Workers running a task now (tasks in the pool, up to size). */
+  /** Workers running a task now. */
   busy: number;
   /** Tasks waiting for a worker. */
   queued: number;
@@ -64,22 +60,44 @@ export interface ExtractionPool {
   close(): Promise<void>;
 }
 
+interface Task {
+  id: number;
+  message: TaskMessage;
+  transfer: ArrayBuffer[];
+  resolve(value: ExtractedFeatures): void;
+  reject(err: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+  timer: NodeJS.Timeout | null;
+}
+
 // each waiting task holds its image bytes (up to FEATCACHE_MAX_IMAGE_BYTES): keep the queue short
 const DEFAULT_MAX_QUEUE = 32;
 const DEFAULT_TASK_TIMEOUT_MS = 60_000;
 
+/** How a worker is started: a module URL, or (TypeScript sources) a bootstrap that registers tsx first. */
+interface WorkerEntry {
+  filename: URL | string;
+  eval: boolean;
+}
+
 /**
- * The handler module and the worker's Node options. Under dist/ it is
- * `pool-worker.js`, loaded directly. Under tsx/vitest it is `pool-worker.ts`:
- * Node 20 does not apply the parent's loader hooks inside worker threads, so
- * workers start with `--import` of tsx's loader (resolved from this package).
+ * The worker module beside this one. Under dist/ it is `pool-worker.js`, loaded directly.
+ * Under tsx/vitest it is `pool-worker.ts`: Node 20 does not apply `--import tsx` hooks
+ * inside worker threads, so the worker starts from a small script that registers tsx's
+ * loader (resolved from this package) and then imports the module.
  */
-function workerEntry(url: URL): { filename: string; execArgv?: string[] } {
-  const filename = fileURLToPath(url);
-  const ext = extname(filename);
-  if (ext !== '.ts' && ext !== '.mts') return { filename };
+function workerEntry(url: URL): WorkerEntry {
+  const ext = extname(fileURLToPath(url));
+  if (ext !== '.ts' && ext !== '.mts') return { filename: url, eval: false };
+  // tsx's ESM API (the `import` condition of `tsx/esm/api`), resolved from this package
   const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  return { filename, execArgv: ['--import', pathToFileURL(join(tsxDir, 'dist', 'loader.mjs')).href] };
+  const tsxApi = pathToFileURL(join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+  return { filename: code, eval: true };
 }
 
 function defaultWorkerUrl(): URL {
@@ -106,101 +124,134 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
-const closedError = () => new FeatureCacheError(ErrorCodes.CLOSED, 'the extraction pool was closed');
-
-/** One submitted task: settled once, by its outcome, its timeout or close(). */
-interface Task {
-  settled: boolean;
-  /** It started in a worker: its timeout runs. */
-  running: boolean;
-  timer: NodeJS.Timeout | undefined;
-  resolve(value: ExtractedFeatures): void;
-  reject(err: unknown): void;
-}
-
 /**
  * Creates a pool of extraction workers.
  * @param options.size worker threads. @default os.availableParallelism()
  * @param options.maxQueue waiting tasks before rejection. @default 32
- * @param options.taskTimeoutMs per-task limit from the task's start. @default 60000
+ * @param options.taskTimeoutMs per-task limit. @default 60000
  */
 export function createExtractionPool(options: ExtractionPoolOptions = {}): ExtractionPool {
   const size = positiveInt('size', options.size, availableParallelism());
   const maxQueue = options.maxQueue === 0 ? 0 : positiveInt('maxQueue', options.maxQueue, DEFAULT_MAX_QUEUE);
   const taskTimeoutMs = positiveInt('taskTimeoutMs', options.taskTimeoutMs, DEFAULT_TASK_TIMEOUT_MS);
   const entry = workerEntry(options.workerUrl ?? defaultWorkerUrl());
-  const piscina = new Piscina<TaskMessage, ResultMessage>({
-    filename: entry.filename,
-    ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
-    ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
-    // all workers start at once and a removed one is replaced at once: with fewer,
-    // piscina starts a worker only when a task is submitted, so tasks queued behind
-    // an aborted one would wait for the next submission
-    minThreads: size,
-    maxThreads: size,
-    idleTimeout: Infinity, // workers stay for later tasks (piscina unrefs them while idle)
-    concurrentTasksPerWorker: 1,
-    atomics: 'disabled',
-    // the bound is kept here (size running + maxQueue waiting), where it is exact:
-    // piscina counts a task as queued while the worker it started for is booting
-    maxQueue: Infinity,
-  });
-  // a worker that exits with no task is replaced by piscina; there is nothing to fail
-  piscina.on('error', () => {});
 
-  const tasks = new Set<Task>();
+  const slots: Slot[] = [];
+  const queue: Task[] = [];
   const threads = new Set<number>();
+  let nextId = 1;
   let closed = false;
   const counters = { peakBusy: 0, completed: 0, failed: 0, crashed: 0 };
 
-  function settle(task: Task, outcome: { value: ExtractedFeatures } | { error: unknown }): void {
-    if (task.settled) return;
-    task.settled = true;
-    tasks.delete(task);
-    if (task.timer) clearTimeout(task.timer);
-    if ('value' in outcome) {
-      counters.completed += 1;
-      task.resolve(outcome.value);
-    } else {
-      counters.failed += 1;
-      task.reject(outcome.error);
-    }
+  const busyCount = () => slots.reduce((n, s) => n + (s.task ? 1 : 0), 0);
+
+  function spawn(): Slot {
+    const worker = new Worker(entry.filename, {
+      eval: entry.eval,
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    });
+    const slot: Slot = { worker, task: null, timer: null };
+    worker.on('message', (msg: ResultMessage) => {
+      const task = slot.task;
+      if (task === null || msg.id !== task.id) return;
+      finish(slot);
+      threads.add(worker.threadId);
+      if (msg.ok) {
+        counters.completed += 1;
+        task.resolve(msg.value);
+      } else {
+        counters.failed += 1;
+        task.reject(fromWire(msg.error));
+      }
+      dispatch();
+    });
+    let lastError: Error | undefined;
+    worker.on('error', (err) => {
+      lastError = err;
+    });
+    worker.on('exit', (code) => {
+      const i = slots.indexOf(slot);
+      if (i >= 0) slots.splice(i, 1);
+      const task = slot.task;
+      finish(slot);
+      if (task) {
+        counters.crashed += 1;
+        counters.failed += 1;
+        task.reject(
+          closed
+            ? new FeatureCacheError(ErrorCodes.CLOSED, 'the extraction pool was closed')
+            : new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `the extraction worker exited (code ${code})${lastError ? `: ${lastError.message}` : ''}`, {
+                cause: lastError,
+                details: { reason: 'WORKER_EXITED', exitCode: code },
+              }),
+        );
+      }
+      dispatch(); // replaces the worker if tasks are waiting
+    });
+    slots.push(slot);
+    return slot;
   }
 
-  /** piscina's own rejections: a worker that exited (crash), or our abort (timeout). */
-  function failure(err: unknown, timedOut: boolean): FeatureCacheError {
-    if (closed) return closedError();
-    counters.crashed += 1;
-    if (timedOut) {
-      return new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `extraction took longer than ${taskTimeoutMs} ms; the worker was replaced`, {
-        details: { reason: 'TIMEOUT', timeoutMs: taskTimeoutMs },
-      });
+  function finish(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.task = null;
+    slot.worker.unref();
+  }
+
+  function run(slot: Slot, task: Task): void {
+    slot.task = task;
+    slot.worker.ref();
+    slot.timer = setTimeout(() => {
+      if (slot.task !== task) return;
+      // The worker is stuck; terminating it rejects the task through 'exit'.
+      counters.crashed += 1;
+      counters.failed += 1;
+      slot.task = null;
+      const i = slots.indexOf(slot);
+      if (i >= 0) slots.splice(i, 1); // never hand this worker another task
+      task.reject(
+        new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `extraction took longer than ${taskTimeoutMs} ms; the worker was replaced`, {
+          details: { reason: 'TIMEOUT', timeoutMs: taskTimeoutMs },
+        }),
+      );
+      void slot.worker.terminate();
+      dispatch();
+    }, taskTimeoutMs);
+    slot.timer.unref();
+    slot.worker.postMessage(task.message, task.transfer);
+    counters.peakBusy = Math.max(counters.peakBusy, busyCount());
+  }
+
+  function dispatch(): void {
+    while (!closed && queue.length > 0) {
+      let slot = slots.find((s) => s.task === null);
+      if (slot === undefined) {
+        if (slots.length >= size) return;
+        slot = spawn();
+      }
+      run(slot, queue.shift()!);
     }
-    const message = err instanceof Error ? err.message : String(err);
-    const code = /exited with code:? (-?\d+)/.exec(message)?.[1];
-    return new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `the extraction worker exited: ${message}`, {
-      cause: err,
-      details: { reason: 'WORKER_EXITED', exitCode: code === undefined ? null : Number(code) },
-    });
   }
 
   return {
     size,
     extract(image, extractOptions) {
-      if (closed) return Promise.reject(closedError());
+      if (closed) return Promise.reject(new FeatureCacheError(ErrorCodes.CLOSED, 'the extraction pool was closed'));
       let payload: Uint8Array | string;
-      const transferList: ArrayBuffer[] = [];
+      let transfer: ArrayBuffer[] = [];
       if (typeof image === 'string') payload = image;
       else if (image instanceof Uint8Array) {
         // copy exactly these bytes (a Buffer may view a larger slab) and move the copy
         const copy = new Uint8Array(image.byteLength);
         copy.set(image);
         payload = copy;
-        transferList.push(copy.buffer);
+        transfer = [copy.buffer];
       } else {
         return Promise.reject(new FeatureCacheError(ErrorCodes.INVALID_IMAGE, 'image must be a Buffer, a Uint8Array or a file path'));
       }
-      if (tasks.size >= size + maxQueue) {
+      const idle = slots.some((s) => s.task === null) || slots.length < size;
+      if (!idle && queue.length >= maxQueue) {
         return Promise.reject(
           new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `the extraction queue is full (${maxQueue} waiting); retry later`, {
             details: { reason: 'QUEUE_FULL', maxQueue },
@@ -208,44 +259,18 @@ export function createExtractionPool(options: ExtractionPoolOptions = {}): Extra
         );
       }
       return new Promise<ExtractedFeatures>((resolve, reject) => {
-        const task: Task = { settled: false, running: false, timer: undefined, resolve, reject };
-        tasks.add(task);
-        counters.peakBusy = Math.max(counters.peakBusy, Math.min(tasks.size, size));
-        const abort = new AbortController();
-        let timedOut = false;
-        const { port1, port2 } = new MessageChannel();
-        port1.once('message', () => {
-          port1.close();
-          if (task.settled) return;
-          task.running = true;
-          task.timer = setTimeout(() => {
-            timedOut = true;
-            abort.abort();
-          }, taskTimeoutMs);
-          task.timer.unref();
-        });
-        port1.unref();
-        const message: TaskMessage = { image: payload, started: port2 };
-        if (extractOptions !== undefined) message.options = extractOptions;
-        piscina.run(message, { transferList: [...transferList, port2] as never, signal: abort.signal }).then(
-          (r) => {
-            if (r.threadId !== undefined) threads.add(r.threadId);
-            settle(task, r.ok ? { value: r.value } : { error: fromWire(r.error) });
-          },
-          (err: unknown) => {
-            port1.close();
-            settle(task, { error: failure(err, timedOut) });
-          },
-        );
+        const id = nextId++;
+        const message: TaskMessage = extractOptions === undefined ? { id, image: payload } : { id, image: payload, options: extractOptions };
+        queue.push({ id, message, transfer, resolve, reject });
+        dispatch();
       });
     },
     stats() {
       return {
         size,
-        workers: piscina.threads.length,
-        // piscina hands a task to the first free worker, so the first `size` tasks run and the rest wait
-        busy: Math.min(tasks.size, size),
-        queued: Math.max(0, tasks.size - size),
+        workers: slots.length,
+        busy: busyCount(),
+        queued: queue.length,
         peakBusy: counters.peakBusy,
         completed: counters.completed,
         failed: counters.failed,
@@ -256,8 +281,9 @@ export function createExtractionPool(options: ExtractionPoolOptions = {}): Extra
     async close() {
       if (closed) return;
       closed = true;
-      for (const task of [...tasks]) settle(task, { error: closedError() });
-      await piscina.destroy();
+      const err = new FeatureCacheError(ErrorCodes.CLOSED, 'the extraction pool was closed');
+      for (const task of queue.splice(0)) task.reject(err);
+      await Promise.all(slots.slice().map((s) => s.worker.terminate()));
     },
   };
 }

@@ -93,19 +93,18 @@ describe('extraction pool', () => {
 });
 
 describe('extraction pool faults (with a scripted worker)', () => {
-  // A handler with the pool's protocol (src/features/pool-worker.ts): 'crash' exits the thread, 'hang' never answers, anything else echoes.
+  // Speaks the pool's protocol: 'crash' exits the thread, 'hang' never answers, anything else echoes.
   let workerUrl: URL;
   beforeAll(() => {
     const file = join(dir, 'scripted-worker.mjs');
     writeFileSync(
       file,
-      `export default async function (t) {
-  t.started.postMessage(null);
-  t.started.close();
+      `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (t) => {
   if (t.image === 'crash') process.exit(7);
-  if (t.image === 'hang') await new Promise(() => {});
-  return { ok: true, value: { echo: t.image } };
-}
+  if (t.image === 'hang') return;
+  parentPort.postMessage({ id: t.id, ok: true, value: { echo: t.image } });
+});
 `,
     );
     workerUrl = pathToFileURL(file);
