@@ -4,19 +4,14 @@
  * and across a worker killed and replaced. Real processes, real HTTP, the
  * embedded redis-server the primary starts.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../src/redis/redis-process.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
+import { spawnService } from './service-process.js';
 const IMAGE_ROUTE = 'route="/analysis/cache/image/{image_id}"';
 
 /** Every sample of the counters and histograms of a Prometheus text answer: series -> value. */
-export function cumulativeSamples(text: string): Map<string, number> {
+function cumulativeSamples(text: string): Map<string, number> {
   const cumulative = new Set<string>();
   for (const m of text.matchAll(/^# TYPE (\S+) (counter|histogram)$/gm)) cumulative.add(m[1]!);
   const out = new Map<string, number>();
@@ -49,28 +44,11 @@ function workerPids(pid: number): number[] {
 
 describe('metrics across FEATCACHE_WORKERS=2', () => {
   it('every scrape shows the whole service, counters are monotonic, totals add up — also after a worker is replaced', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'featcache-cluster-metrics-'));
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: '', PORT: String(port), FEATCACHE_WORKERS: '2', FEATCACHE_DATA_DIR: dir, FEATCACHE_EMBEDDED_PORT: String(await freePort()), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true,
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    const url = `http://127.0.0.1:${port}`;
+    const svc = await spawnService({ FEATCACHE_WORKERS: '2' });
     // fresh connections: node:cluster hands them to the workers in turn
-    const get = (path: string) => fetch(`${url}${path}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) });
-    const waitReady = async () => {
-      const by = Date.now() + 40_000;
-      while ((await get('/readyz').then((r) => r.ok, () => false)) !== true) {
-        if (Date.now() > by) throw new Error(`service did not become ready; stderr: ${stderr.slice(-2000)}`);
-        await delay(100);
-      }
-    };
+    const get = (path: string) => fetch(`${svc.url}${path}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) });
     try {
-      await waitReady();
+      await svc.waitReady();
       let sent = 0;
       let previous = new Map<string, number>();
       const scrape = async (label: string) => {
@@ -97,26 +75,19 @@ describe('metrics across FEATCACHE_WORKERS=2', () => {
         }
       }
       // a worker dies right after a scrape: its counts stay in the totals, its replacement adds to them
-      const [victim] = workerPids(child.pid!);
+      const [victim] = workerPids(svc.child.pid!);
       expect(victim).toBeGreaterThan(0);
       process.kill(victim!, 'SIGKILL');
       await delay(500);
-      await waitReady();
+      await svc.waitReady();
       for (let round = 7; round <= 9; round++) {
         for (let i = 0; i < 4; i++, sent++) expect((await get(`/analysis/cache/image/m-${round}-${i}`)).status).toBe(404);
         for (const which of ['a', 'b']) expect(imageRequests(await scrape(`after restart, round ${round}${which}`))).toBe(sent);
       }
-      child.kill('SIGTERM');
-      expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+      svc.child.kill('SIGTERM');
+      expect(await svc.exited).toBe(0);
     } finally {
-      if (child.exitCode === null && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
+      svc.stop();
     }
   }, 90_000);
 });

@@ -3,16 +3,10 @@
  * processes on one port, on the embedded redis-server started once by the
  * primary. Real processes, real HTTP.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { freePort, pingRaw } from '../../src/redis/redis-process.js';
+import { pingRaw } from '../../src/redis/redis-process.js';
 import { workerCount } from '../../src/server-cluster.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
+import { spawnService } from './service-process.js';
 
 describe('FEATCACHE_WORKERS', () => {
   it('parses 1..64 and names the variable otherwise', () => {
@@ -22,27 +16,10 @@ describe('FEATCACHE_WORKERS', () => {
   });
 
   it('two workers serve one port on one embedded Redis, and SIGTERM stops workers and Redis', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'featcache-workers-'));
-    const port = await freePort();
-    const redisPort = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: '', PORT: String(port), FEATCACHE_WORKERS: '2', FEATCACHE_DATA_DIR: dir, FEATCACHE_EMBEDDED_PORT: String(redisPort), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true, // its own process group: a failed test kills the workers and redis-server too
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    const svc = await spawnService({ FEATCACHE_WORKERS: '2' });
+    const { url, redisPort } = svc;
     try {
-      const url = `http://127.0.0.1:${port}`;
-      const readyBy = Date.now() + 40_000;
-      for (;;) {
-        // bounded: a worker stuck in start-up would hold the connection forever
-        if ((await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)) === true) break;
-        if (Date.now() > readyBy) throw new Error(`service did not become ready; stderr: ${stderr.slice(-2000)}`);
-        await delay(100);
-      }
+      await svc.waitReady();
       const put = await fetch(`${url}/analysis/cache/image/w-1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: { n: 7 } }) });
       expect(put.status).toBe(200);
       // several fresh connections, so both workers answer some; every one sees the write
@@ -52,18 +29,11 @@ describe('FEATCACHE_WORKERS', () => {
         expect(((await got.json()) as { features: unknown }).features).toEqual({ n: 7 });
       }
       expect(await pingRaw('127.0.0.1', redisPort)).toBe(true);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      svc.child.kill('SIGTERM');
+      expect(await svc.exited).toBe(0);
       expect(await pingRaw('127.0.0.1', redisPort)).toBe(false);
     } finally {
-      if (child.exitCode === null && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
+      svc.stop();
     }
   }, 60_000);
 });
