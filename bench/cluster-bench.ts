@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { createFeatureCache, type FeatureCache, type Features, type SetManyItem } from '../src/index.js';
+import { createFeatureCache, type FeatureCache, type SetManyItem } from '../src/index.js';
 import { startRedisProcess } from '../src/redis/redis-process.js';
 import { startCluster } from '../test/helpers/topology.js';
 import { seedPayload } from './lib/payloads.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     // the same pre-built batches for both topologies
     const readBatches = Array.from({ length: 200 }, (_, b) => Array.from({ length: BATCH }, (_, k) => id(b * 97 + k * 193)));
     const writeBatches: SetManyItem[][] = Array.from({ length: 200 }, (_, b) =>
-      Array.from({ length: BATCH }, (_, k): SetManyItem => ({ imageId: id(b * 89 + k * 211), features: seedPayload() as Features })),
+      Array.from({ length: BATCH }, (_, k): SetManyItem => ({ imageId: id(b * 89 + k * 211), features: seedPayload() })),
     );
     const series: Series[] = [];
     for (const w of WORKERS) {
