@@ -6,9 +6,9 @@
  *      variants (resize 50%, JPEG q70, brightness x1.08) vs unrelated image pairs;
  *  (c) agreement with the Python imagehash reference hashes of imagehash.png;
  *  (d) the same with sharp's lanczos3 resize instead of our Pillow port (the alternative).
- * Run: npx tsx bench/features-bench.ts [--json bench/results/features.json]
+ * Run: npx tsx bench/features-bench.ts [--save]  (--save: bench/results/features.json + history.jsonl)
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import sharp from 'sharp';
 import { extractFeatures, hammingDistance, extractorVersion, type ExtractedFeatures } from '../src/features/index.js';
@@ -18,6 +18,7 @@ import { rgbToGrey, type GreyImage } from '../src/features/grey.js';
 import { bitsToHex } from '../src/features/hex.js';
 import { perceptualHashBits } from '../src/features/phash.js';
 import { baseImages, megapixelJpeg, transformed, IMAGEHASH_PNG, IMAGEHASH_REFERENCE } from '../test/features/fixtures.js';
+import { writeResult } from './lib/report.js';
 
 /** Images whose pHash is unstable by construction (see docs/FEATURES.md). */
 const PHASH_DEGENERATE = new Set(['gradient-h', 'gradient-v', 'gradient-radial', 'checkerboard']);
@@ -68,7 +69,7 @@ async function decodeOnly(b: Buffer): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const jsonOut = process.argv.indexOf('--json');
+  const save = process.argv.includes('--save');
   console.log(`featcache features bench — ${new Date().toISOString()} — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, sharp ${sharp.versions.sharp}/libvips ${sharp.versions.vips}`);
   console.log(`extractor version: ${extractorVersion()}\n`);
 
@@ -161,10 +162,9 @@ async function main(): Promise<void> {
   console.log("\n(d) same, resizing with sharp's lanczos3 instead of the Pillow port");
   for (const h of HASHES) console.log(`    ${h}: ${alt[h]}  distance to reference ${hammingDistance(alt[h], ref[h])}`);
 
-  if (jsonOut > 0 && process.argv[jsonOut + 1]) {
-    const file = process.argv[jsonOut + 1]!;
-    await writeFile(file, JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, throughput: thr, distances: dist, agreement }, null, 2));
-    console.log(`\nwrote ${file}`);
+  if (save) {
+    const file = writeResult('features', { date: new Date().toISOString(), cpus: os.cpus().length, throughput: thr, distances: dist, agreement });
+    console.log(`\nwrote ${file} (and a line of bench/results/history.jsonl)`);
   }
 }
 

@@ -12,7 +12,7 @@ import { createFeatureCache } from './cache/create.js';
 import { extractionFeatureVersion } from './features/extractors.js';
 import type { ExtractOptions } from './features/options.js';
 import { createExtractionPool, type ExtractionPool } from './features/pool.js';
-import type { FeatureCache, Logger } from './types.js';
+import type { FeatureCache, FeatureCacheOptions, Logger } from './types.js';
 
 /** The caches and the extraction pool behind an entry point. */
 export interface Backend {
@@ -30,6 +30,8 @@ export interface Backend {
 
 export interface BackendOptions {
   logger?: Logger;
+  /** Told the latency of every Redis command (the service's metrics). */
+  onRedisCommand?: FeatureCacheOptions['onRedisCommand'];
   /** Extraction tasks that may wait for a worker (ingest keeps its whole window in flight). @default the pool's */
   maxQueue?: number;
 }
@@ -64,6 +66,7 @@ export async function openBackend(config: BackendConfig, opts: BackendOptions = 
   const { images } = config;
   const similarity = toSimilarityOptions(images);
   const options = toFeatureCacheOptions(config, opts.logger);
+  if (opts.onRedisCommand) options.onRedisCommand = opts.onRedisCommand;
   if (images.similarityStored) options.similarity = similarity;
   const cache = await createFeatureCache(options);
   let pool: ExtractionPool | undefined;

@@ -10,6 +10,9 @@
  * waits for them, then stops the embedded redis-server. A worker that dies
  * unexpectedly is replaced, unless they keep dying (then the primary stops).
  *
+ * A /metrics scrape reaches one worker, which asks the primary: the primary
+ * sums every worker's registry (src/http/cluster-metrics.ts).
+ *
  * Each worker has its own extraction pool; unless FEATCACHE_EXTRACT_WORKERS is
  * set, its size is the cores divided by FEATCACHE_WORKERS (at least 1), so N
  * processes do not start N x cores hashing threads (src/config.ts).
@@ -17,6 +20,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { pino } from 'pino';
 import type { ServiceConfig } from './config.js';
+import { aggregateClusterMetrics } from './http/cluster-metrics.js';
 import { startEmbeddedRedis } from './redis/embedded.js';
 import type { RedisProcess } from './redis/redis-process.js';
 
@@ -99,6 +103,7 @@ export async function runPrimary(config: ServiceConfig, workers: number, logger:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  aggregateClusterMetrics(); // one /metrics scrape answers for every worker
   for (let i = 0; i < workers; i++) fork();
   logger.info({ workers, port: config.port }, 'featcache primary started its workers');
 }

@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, toSimilarityOptions, type ServiceConfig } from
 import type { Env } from './env.js';
 import { createApp, type App } from './http/app.js';
 import { createImageService } from './http/images.js';
+import { joinClusterMetrics } from './http/cluster-metrics.js';
 import { createMetrics } from './http/metrics.js';
 import { resolveSimilarityOptions } from './search/options.js';
 import { runPrimary, SHUTDOWN_MESSAGE } from './server-cluster.js';
@@ -60,9 +61,12 @@ export interface ServiceApp {
  */
 export async function createServiceApp(config: ServiceConfig = loadConfig(), opts: StartOptions = {}): Promise<ServiceApp> {
   const logger = opts.logger ?? serviceLogger(config);
-  const backend = await openBackend(config, { logger });
-  const { cache, extracted, pool } = backend;
   const metrics = createMetrics();
+  // with FEATCACHE_WORKERS > 1 a scrape answers for every worker (src/http/cluster-metrics.ts)
+  if (cluster.isWorker) joinClusterMetrics(metrics);
+  const backend = await openBackend(config, { logger, onRedisCommand: (name, seconds, failed) => metrics.redisCommand(name, seconds, failed) });
+  const { cache, extracted, pool } = backend;
+  metrics.watchPool(() => pool.stats());
   try {
     const images = createImageService({
       stored: cache,

@@ -98,6 +98,12 @@ export interface FeatureCacheOptions extends CacheSettings {
   embedded?: EmbeddedRedisOptions;
   /** A pino-compatible logger; silent when absent. */
   logger?: Logger;
+  /**
+   * Told the client-side latency of every Redis command (name in lower case,
+   * seconds, whether it failed); the service feeds its latency histogram with it.
+   * Keep it cheap: it runs once per command.
+   */
+  onRedisCommand?: (name: string, seconds: number, failed: boolean) => void;
 }
 
 export interface EmbeddedRedisOptions {

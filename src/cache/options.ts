@@ -56,6 +56,7 @@ export type ResolvedOptions = ResolvedCacheSettings & {
   redis: FeatureCacheOptions['redis'];
   embedded: FeatureCacheOptions['embedded'];
   logger: Logger;
+  onRedisCommand: FeatureCacheOptions['onRedisCommand'];
 };
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -63,10 +64,10 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export function resolveOptions(
   options: FeatureCacheOptions & { extensions?: Array<(ctx: ExtensionContext) => CacheExtension> },
 ): ResolvedOptions {
-  const { redis, embedded, logger, extensions, ...rest } = options;
+  const { redis, embedded, logger, extensions, onRedisCommand, ...rest } = options;
   const parsed = cacheOptionsSchema.safeParse(rest);
   if (!parsed.success) throw invalidOptions(parsed.error);
-  const resolved = { ...parsed.data, redis, embedded, extensions, logger: logger ?? silent };
+  const resolved = { ...parsed.data, redis, embedded, extensions, onRedisCommand, logger: logger ?? silent };
   if (resolved.ttlStrategy === 'none') resolved.ttlSeconds = 0;
   return resolved;
 }

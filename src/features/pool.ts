@@ -23,7 +23,7 @@ import type { ResultMessage, TaskMessage, WireError } from './pool-worker.js';
 export interface ExtractionPoolOptions {
   /** Worker threads. @default os.availableParallelism() */
   size?: number;
-  /** Tasks that may wait for a free worker; more are rejected (COMPUTE_FAILED, details.reason 'QUEUE_FULL'). @default 1000 */
+  /** Tasks that may wait for a free worker; more are rejected (COMPUTE_FAILED, details.reason 'QUEUE_FULL'). @default 32 */
   maxQueue?: number;
   /** A task running longer is abandoned: its worker is terminated and replaced. @default 60000 */
   taskTimeoutMs?: number;

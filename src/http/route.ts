@@ -94,10 +94,10 @@ export interface RouteDeps {
   logger: pino.Logger;
   metrics: HttpMetrics;
   schemas: Schemas;
-  /** Runs cache.health() but answers "unhealthy" after healthTimeoutMs instead of hanging. */
-  guardedHealth(): Promise<import('../types.js').HealthReport>;
+  /** Runs cache.health() but answers "unhealthy" after healthTimeoutMs instead of hanging. (A function property: routes destructure it.) */
+  guardedHealth: () => Promise<import('../types.js').HealthReport>;
   /** True once shutdown began. */
-  isShuttingDown(): boolean;
+  isShuttingDown: () => boolean;
   /** Extraction and similarity (src/http/images.ts); absent: those routes are not served. */
   images?: ImageService;
 }

@@ -140,7 +140,7 @@ describe('operator routes', () => {
     expect(await call(s.url, '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
   });
 
-  it('metrics expose request counts by route pattern, cache hits/misses and Redis gauges', async () => {
+  it('metrics expose request counts by route pattern, cache hits/misses by source, Redis latency and Node defaults', async () => {
     await call(s.url, '/analysis/cache/image/metrics-miss');
     const r = await call(s.url, '/metrics');
     expect(r.status).toBe(200);
@@ -148,10 +148,17 @@ describe('operator routes', () => {
     expect(text).toMatch(/featcache_http_requests_total\{method="GET",route="\/analysis\/cache\/image\/\{image_id\}",status="404"\} \d+/);
     expect(text).toContain('featcache_http_request_duration_seconds_bucket');
     expect(text).not.toContain('metrics-miss'); // raw paths never become labels
-    expect(text).toMatch(/featcache_cache_hits_total [1-9]/);
-    expect(text).toMatch(/featcache_cache_misses_total [1-9]/);
+    expect(text).toMatch(/featcache_cache_hits_total\{source="stored"\} [1-9]/);
+    expect(text).toMatch(/featcache_cache_misses_total\{source="stored"\} [1-9]/);
     expect(text).toContain('featcache_redis_up 1');
     expect(text).toMatch(/featcache_redis_latency_seconds \d/);
+    // every command the cache sent is timed by name (the reads above were GET/MGET)
+    expect(text).toMatch(/featcache_redis_command_duration_seconds_count\{command="(get|mget)"\} [1-9]/);
+    expect(text).toMatch(/^featcache_extraction_queue_depth 0$/m);
+    // Node's default metrics under their standard names, for stock dashboards
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(text).not.toContain('featcache_process_');
   });
 
   it('openapi.json documents every route and /docs serves a self-contained page', async () => {

@@ -41,6 +41,13 @@ async function call(path: string, init: RequestInit): Promise<Answer> {
   return { status: res.status, body: (await res.json()) as Answer['body'], headers: res.headers };
 }
 
+/** A sample of the service's /metrics (0 when absent). */
+async function sample(series: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
 /** Successful and failed extractions so far, from the service's /metrics. */
 async function extractions(): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -121,6 +128,11 @@ afterAll(async () => {
 describe('POST /analysis/features', () => {
   it('extracts a multipart upload, caches it, and answers a second call from the cache', async () => {
     const before = await extractions();
+    const [hits, misses, timed] = await Promise.all([
+      sample('featcache_cache_hits_total{source="extracted"}'),
+      sample('featcache_cache_misses_total{source="extracted"}'),
+      sample('featcache_image_extraction_duration_seconds_count'),
+    ]);
     const first = await call('/analysis/features', multipart('img-multipart', jpeg));
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ success: true, image_id: 'img-multipart', cached: false });
@@ -130,6 +142,10 @@ describe('POST /analysis/features', () => {
     const second = await call('/analysis/features', multipart('img-multipart', jpeg));
     expect(second.body).toMatchObject({ success: true, cached: true, features: first.body.features });
     expect((await extractions()) - before).toBe(1);
+    // the first upload was a miss of the extracted records (and one timed extraction), the second a hit
+    expect((await sample('featcache_cache_misses_total{source="extracted"}')) - misses).toBe(1);
+    expect((await sample('featcache_cache_hits_total{source="extracted"}')) - hits).toBe(1);
+    expect((await sample('featcache_image_extraction_duration_seconds_count')) - timed).toBe(1);
     expect((await cache.get('img-multipart'))?.features).toEqual(first.body.features);
     // the operator's stats count extracted records beside the stored ones
     const stats = (await (await fetch(`${base}/analysis/cache/stats`)).json()) as { stats: Record<string, unknown> };

@@ -36,7 +36,7 @@ export function batchRoutes(deps: RouteDeps): AnyRoute[] {
         if (r) found.set(id, recordOut(r, mp));
         else missing.push(id);
       }
-      metrics.cacheReads(ids.length - missing.length, missing.length);
+      metrics.cacheReads(ids.length - missing.length, missing.length, 'stored');
       return send(c, mp, { success: true, found: mp ? found : nullProtoObject(found), missing });
     },
   });

@@ -30,10 +30,10 @@ export function imageRoutes(deps: RouteDeps): AnyRoute[] {
     async handle(c, { params, query }) {
       const record = await getFrom(sourcesOf(deps, query.source), params.image_id, query.source, query.types ? { types: query.types } : undefined);
       if (record === null) {
-        metrics.cacheReads(0, 1);
+        metrics.cacheReads(0, 1, 'stored');
         throw new ApiError(404, HttpErrorCodes.NOT_FOUND, 'No cached features for this image ID');
       }
-      metrics.cacheReads(1, 0);
+      metrics.cacheReads(1, 0, 'stored');
       const mp = wantsMsgpack(c);
       const out = recordOut(record, mp);
       return send(c, mp, { success: true, ...out });
