@@ -5,7 +5,7 @@
  * Shared by bench/provenance and the provenance tests. Seeded: the same inputs
  * give the same edits.
  */
-import sharp from 'sharp';
+import sharp, { type Region, type Sharp } from 'sharp';
 import { mulberry32 } from '../lib/prng.js';
 
 export const EDITS = ['crop70', 'crop50', 'rotate10', 'rotate90', 'mirror', 'overlay', 'splice', 'scale50', 'jpeg50'] as const;
@@ -21,7 +21,7 @@ export interface EditOptions {
   seed?: number;
 }
 
-async function encode(img: sharp.Sharp, format: 'jpeg' | 'png'): Promise<Buffer> {
+async function encode(img: Sharp, format: 'jpeg' | 'png'): Promise<Buffer> {
   return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: 90 }).toBuffer();
 }
 
@@ -31,7 +31,7 @@ async function sizeOf(image: Buffer): Promise<{ width: number; height: number }>
 }
 
 /** A window keeping `area` of the image, at a seeded position. */
-function window(width: number, height: number, area: number, rand: () => number): sharp.Region {
+function window(width: number, height: number, area: number, rand: () => number): Region {
   const f = Math.sqrt(area);
   const w = Math.max(1, Math.round(width * f));
   const h = Math.max(1, Math.round(height * f));
