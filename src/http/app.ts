@@ -172,12 +172,12 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
       fields = up.fields ? parse(up.fields, query, 'query') : undefined;
       checkScope(fields);
     }
-    const upload = await readUpload(c, config.images.maxImageBytes, query);
+    const upload = await readUpload(c, config.images.maxImageBytes, query, up.files);
     if (!raw) {
       fields = up.fields ? parse(up.fields, upload.fields, 'form') : undefined;
       checkScope(fields);
     }
-    return up.handle(c, { params, fields, image: upload.bytes });
+    return up.handle(c, { params, fields, image: upload.bytes, files: upload.files });
   }
 
   return {

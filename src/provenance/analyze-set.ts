@@ -6,10 +6,9 @@
  * server stays responsive while a large set is analysed.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
 import type { FeatureRecord, Features } from '../types.js';
-import { proposeCandidates, type Candidate, type CandidateInput, type CandidateOptions } from './candidates.js';
-import { orientationReasons } from './orientation-reasons.js';
+import { proposeCandidates, type CandidateInput, type CandidateOptions } from './candidates.js';
 
 /** How two images relate (the verification's verdict). */
 export type SetVerdict = 'identical' | 'near_duplicate' | 'derived' | 'unrelated';
@@ -35,12 +34,6 @@ export interface SetEdge {
 export interface AnalyzeSetOptions extends CandidateOptions {
   /** Most distinct image IDs per call. @default 10000 */
   maxIds?: number;
-  /**
-   * A pair that the keypoints cannot confirm (one image has no `orb` features,
-   * or verification finds nothing) is still related when its pHash, in some
-   * orientation, is within this many bits: at 32x32 the two look the same. -1 turns this off. @default 4
-   */
-  hashOnlyDistance?: number;
   /** Pairs verified between two yields to the event loop. @default 16 */
   verifyBatch?: number;
   /** Stops between verification batches (rejects with the signal's reason). */
@@ -56,13 +49,13 @@ export interface AnalyzeSetResult {
   edges: SetEdge[];
   /** IDs without a cached record. */
   missing: string[];
-  /** IDs whose record has no `orb` features (judged by hashes alone). */
+  /** IDs whose record has no `orb` features (judged by their hashes alone). */
   without_orb: string[];
   /** What the analysis cost. */
   stats: { images: number; candidates: number; verified: number; ms: number };
 }
 
-export const ANALYZE_SET_DEFAULTS = Object.freeze({ maxIds: 10_000, hashOnlyDistance: 4, verifyBatch: 16 });
+export const ANALYZE_SET_DEFAULTS = Object.freeze({ maxIds: 10_000, verifyBatch: 16 });
 
 export interface AnalyzeSetDeps {
   /** Records aligned with the IDs, null when absent (no hit/miss counting needed). */
@@ -90,22 +83,21 @@ function inputOf(f: Features): CandidateInput {
   return { descriptors: descriptorsOf(f), hashes: hashesOf(f), contentHash: typeof f.content_hash === 'string' ? f.content_hash : null };
 }
 
-/** The edge one candidate pair gives, or null when the evidence says unrelated. */
-function judge(c: Candidate, fa: Features, fb: Features, hasOrb: boolean, deps: AnalyzeSetDeps, hashOnly: number): Omit<SetEdge, 'a' | 'b'> | null {
-  if (c.identical) return { verdict: 'identical', reasons: ['identical file'], inliers: 0 };
-  if (hasOrb) {
-    const r = deps.verify(fa, fb);
-    if (r.verdict !== 'unrelated') return { verdict: r.verdict, reasons: r.reasons, inliers: r.inliers };
+/**
+ * The edge one candidate pair gives, or null when the evidence says unrelated.
+ * The verification fuses the content hash, the keypoints and the hashes
+ * (dihedral pHash included); a pair it cannot judge (a record with neither `orb`
+ * nor a pHash) is no edge.
+ */
+function judge(fa: Features, fb: Features, deps: AnalyzeSetDeps): Omit<SetEdge, 'a' | 'b'> | null {
+  let r: PairEvidence;
+  try {
+    r = deps.verify(fa, fb);
+  } catch (err) {
+    if (isFeatureCacheError(err, ErrorCodes.INVALID_FEATURES)) return null;
+    throw err;
   }
-  if (c.hashDistance !== null && c.hashDistance <= hashOnly) {
-    const why = hasOrb ? 'keypoints do not confirm it' : 'no keypoints to verify';
-    return {
-      verdict: 'near_duplicate',
-      reasons: [`perceptual hash within ${c.hashDistance} bits (${why})`, ...orientationReasons(c.orientation ?? 0)],
-      inliers: 0,
-    };
-  }
-  return null;
+  return r.verdict === 'unrelated' ? null : { verdict: r.verdict, reasons: r.reasons, inliers: r.inliers };
 }
 
 /** Union-find over indexes, smallest index as root (so groups come out in input order). */
@@ -142,7 +134,6 @@ export async function analyzeSet(deps: AnalyzeSetDeps, imageIds: string[], optio
   const started = performance.now();
   if (!Array.isArray(imageIds)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'imageIds must be an array');
   const maxIds = options.maxIds ?? ANALYZE_SET_DEFAULTS.maxIds;
-  const hashOnly = options.hashOnlyDistance ?? ANALYZE_SET_DEFAULTS.hashOnlyDistance;
   const batch = options.verifyBatch ?? ANALYZE_SET_DEFAULTS.verifyBatch;
   const ids = [...new Set(imageIds)];
   if (ids.length > maxIds) {
@@ -172,8 +163,7 @@ export async function analyzeSet(deps: AnalyzeSetDeps, imageIds: string[], optio
   for (let at = 0; at < candidates.length; at += batch) {
     options.signal?.throwIfAborted();
     for (const c of candidates.slice(at, at + batch)) {
-      const hasOrb = inputs[c.a]!.descriptors !== null && inputs[c.b]!.descriptors !== null;
-      const edge = judge(c, present[c.a]!.features, present[c.b]!.features, hasOrb, deps, hashOnly);
+      const edge = judge(present[c.a]!.features, present[c.b]!.features, deps);
       verified++;
       if (!edge) continue;
       edges.push({ a: present[c.a]!.id, b: present[c.b]!.id, ...edge });
