@@ -3,3 +3,4 @@ export { createFeatureCache } from './cache/create.js';
 export { FeatureCacheError, ErrorCodes, isFeatureCacheError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type * from './types.js';
+export { verifyFeatures } from './provenance/verify.js';

@@ -3,8 +3,10 @@ import type { RedisOptions, ClusterNode, ClusterOptions } from 'ioredis';
 import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } from './search/options.js';
 import type { CompareResult } from './search/compare-set.js';
 import type { SimilarResult } from './search/query.js';
+import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
 
 export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
 export type TypedArray =
