@@ -3,9 +3,10 @@ import type { RedisOptions, ClusterNode, ClusterOptions } from 'ioredis';
 import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } from './search/options.js';
 import type { CompareResult } from './search/compare-set.js';
 import type { SimilarResult } from './search/query.js';
+import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/analyze-set.js';
 import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
 
-export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
 export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
@@ -274,6 +275,11 @@ export interface FeatureCache {
   searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult>;
   /** All pairs among `imageIds` whose hashes are within `maxDistance` bits: one batch lookup, popcount in process. */
   compareSet(imageIds: string[], opts: CompareOptions): Promise<CompareResult>;
+  /**
+   * Groups of related images among `imageIds` (the one-call duplicate check):
+   * one batch read, cheap candidate pairs, verification of those only. See docs/PROVENANCE.md.
+   */
+  analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
   stats(): Promise<CacheStats>;
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;

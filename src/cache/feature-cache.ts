@@ -23,6 +23,8 @@ import type {
   SetOptions,
 } from '../types.js';
 import { compareSet } from '../search/compare-set.js';
+import { analyzeSet, type AnalyzeSetOptions, type AnalyzeSetResult } from '../provenance/analyze-set.js';
+import { verifyFeatures } from '../provenance/verify.js';
 import { SimilarityIndex } from '../search/similarity-index.js';
 import type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult } from '../types.js';
 import { chunk, mapChunks } from './batch.js';
@@ -339,6 +341,12 @@ export class RedisFeatureCache implements FeatureCache {
     this.assertOpen();
     if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
     return compareSet((ids) => this.peekMany(ids), imageIds, opts);
+  }
+
+  async analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult> {
+    this.assertOpen();
+    if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
+    return analyzeSet({ read: (ids) => this.peekMany(ids), verify: verifyFeatures }, imageIds, opts);
   }
 
   /** Records without counting hits or misses (for derived computations). */

@@ -8,23 +8,15 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
 import type { FeatureRecord, Features } from '../types.js';
+import type { Verdict, VerifyOptions, VerifyResult } from './types.js';
 import { proposeCandidates, type CandidateInput, type CandidateOptions } from './candidates.js';
 
-/** How two images relate (the verification's verdict). */
-export type SetVerdict = 'identical' | 'near_duplicate' | 'derived' | 'unrelated';
-
-/** What analyzeSet needs of a verification (verifyFeatures' result has it). */
-export interface PairEvidence {
-  verdict: SetVerdict;
-  inliers: number;
-  reasons: string[];
-}
 
 /** One related pair: `a` comes before `b` in the input. */
 export interface SetEdge {
   a: string;
   b: string;
-  verdict: Exclude<SetVerdict, 'unrelated'>;
+  verdict: Exclude<Verdict, 'unrelated'>;
   /** Plain words: "identical file", "cropped: B is 52% of A", "rotated 90°", ... */
   reasons: string[];
   /** RANSAC inliers (0 when the edge rests on hashes alone). */
@@ -32,6 +24,8 @@ export interface SetEdge {
 }
 
 export interface AnalyzeSetOptions extends CandidateOptions {
+  /** Options of each pair's verification (verifyFeatures). */
+  verify?: VerifyOptions;
   /** Most distinct image IDs per call. @default 10000 */
   maxIds?: number;
   /** Pairs verified between two yields to the event loop. @default 16 */
@@ -61,7 +55,7 @@ export interface AnalyzeSetDeps {
   /** Records aligned with the IDs, null when absent (no hit/miss counting needed). */
   read(imageIds: string[]): Promise<Array<FeatureRecord | null>>;
   /** Geometric verification of two records' features (verifyFeatures). */
-  verify(a: Features, b: Features): PairEvidence;
+  verify(a: Features, b: Features, opts?: VerifyOptions): VerifyResult;
 }
 
 /** The ORB descriptors of a record, when present and well formed. */
@@ -89,10 +83,10 @@ function inputOf(f: Features): CandidateInput {
  * (dihedral pHash included); a pair it cannot judge (a record with neither `orb`
  * nor a pHash) is no edge.
  */
-function judge(fa: Features, fb: Features, deps: AnalyzeSetDeps): Omit<SetEdge, 'a' | 'b'> | null {
-  let r: PairEvidence;
+function judge(fa: Features, fb: Features, deps: AnalyzeSetDeps, opts: VerifyOptions | undefined): Omit<SetEdge, 'a' | 'b'> | null {
+  let r: VerifyResult;
   try {
-    r = deps.verify(fa, fb);
+    r = deps.verify(fa, fb, opts);
   } catch (err) {
     if (isFeatureCacheError(err, ErrorCodes.INVALID_FEATURES)) return null;
     throw err;
@@ -163,7 +157,7 @@ export async function analyzeSet(deps: AnalyzeSetDeps, imageIds: string[], optio
   for (let at = 0; at < candidates.length; at += batch) {
     options.signal?.throwIfAborted();
     for (const c of candidates.slice(at, at + batch)) {
-      const edge = judge(present[c.a]!.features, present[c.b]!.features, deps);
+      const edge = judge(present[c.a]!.features, present[c.b]!.features, deps, options.verify);
       verified++;
       if (!edge) continue;
       edges.push({ a: present[c.a]!.id, b: present[c.b]!.id, ...edge });
