@@ -27,7 +27,7 @@ export interface CandidateInput {
 }
 
 export interface CandidateOptions {
-  /** A pair is proposed when it shares at least this many distinct descriptor chunks. @default 4 */
+  /** A pair is proposed when it shares at least this many distinct descriptor chunks. @default 10 */
   minVotes?: number;
   /** A chunk shared by more images than this is ignored (stop list). @default max(16, 1% of the images) */
   maxChunkImages?: number;
@@ -53,7 +53,7 @@ export interface Candidate {
 
 /** The defaults above, written once. */
 export const CANDIDATE_DEFAULTS = Object.freeze({
-  minVotes: 4,
+  minVotes: 10,
   minMaxChunkImages: 16,
   maxChunkImagesFraction: 0.01,
   maxHashDistance: 10,
