@@ -10,7 +10,9 @@ import { histogramFromLevels } from './histogram.js';
 import { channelLevels } from './levels.js';
 import { resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions } from './options.js';
 import { orbFromGrey, type OrbFeatures } from './orb.js';
-import { perceptualHash } from './phash.js';
+import { dihedralHashes } from './dihedral.js';
+import { bitsToHex } from './hex.js';
+import { bitsOfBlock, perceptualHashBlock } from './phash.js';
 
 /**
  * Everything extractFeatures can write (all of it with the default selection). A type
@@ -34,6 +36,8 @@ export type ExtractedFeatures = {
   format: string;
   /** Grid-spread ORB keypoints and descriptors of the analysed frame (docs/FEATURES.md). */
   orb: OrbFeatures;
+  /** pHash of the image under the 8 rotations/mirrorings, DIHEDRAL_ORIENTATIONS order; [0] equals `phash`. */
+  phash_dihedral: string[];
   /** SHA-256 of the input bytes, 64 lowercase hex digits. */
   content_hash: string;
 };
@@ -48,6 +52,7 @@ export type SelectedFeatures<N extends ExtractorName> = Pick<ExtractedFeatures, 
 class Pixels {
   private greyImage: GreyImage | undefined;
   private levelCounts: Uint32Array | undefined;
+  private phashDct: Float64Array | undefined;
 
   constructor(
     readonly decoded: DecodedImage,
@@ -65,6 +70,12 @@ class Pixels {
     this.levelCounts ??= channelLevels(this.decoded.rgb);
     return this.levelCounts;
   }
+
+  /** pHash's 8x8 low-frequency DCT block (shared by phash and phash_dihedral). */
+  phashBlock(): Float64Array {
+    this.phashDct ??= perceptualHashBlock(this.grey());
+    return this.phashDct;
+  }
 }
 
 type Writer = (p: Pixels, out: Partial<ExtractedFeatures>) => void | Promise<void>;
@@ -81,7 +92,7 @@ const WRITERS: { readonly [N in ExtractorName]: Writer } = {
     out.dhash = differenceHash(p.grey());
   },
   phash: (p, out) => {
-    out.phash = perceptualHash(p.grey());
+    out.phash = bitsToHex(bitsOfBlock(p.phashBlock()));
   },
   histogram: (p, out) => {
     out.histogram = histogramFromLevels(p.levels(), p.opts.histogramBins);
@@ -93,6 +104,9 @@ const WRITERS: { readonly [N in ExtractorName]: Writer } = {
   },
   orb: async (p, out) => {
     out.orb = await orbFromGrey(p.grey(), { maxKeypoints: p.opts.orbKeypoints, mirror: false });
+  },
+  phash_dihedral: (p, out) => {
+    out.phash_dihedral = dihedralHashes(p.phashBlock());
   },
   content_hash: (p, out) => {
     out.content_hash = contentHash(p.decoded.bytes);

@@ -22,6 +22,7 @@ export const EXTRACTORS = Object.freeze([
   Object.freeze({ name: 'histogram', version: '1' }),
   Object.freeze({ name: 'meta', version: '1' }),
   Object.freeze({ name: 'orb', version: '1' }),
+  Object.freeze({ name: 'phash_dihedral', version: '1' }),
   Object.freeze({ name: 'content_hash', version: '1' }),
 ] as const) satisfies ReadonlyArray<ExtractorInfo>;
 

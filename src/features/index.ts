@@ -8,3 +8,5 @@ export { DEFAULT_ALLOWED_FORMATS, DEFAULT_HISTOGRAM_BINS, DEFAULT_MAX_BYTES, DEF
 export { DEFAULT_EXTRACTORS, EXTRACTORS, extractionFeatureVersion, extractorVersion } from './extractors.js';
 export type { ExtractorInfo, ExtractorName } from './extractors.js';
 export { hammingDistance } from './hamming.js';
+export { DIHEDRAL_ORIENTATIONS } from './dihedral.js';
+export type { DihedralOrientation } from './dihedral.js';
