@@ -39,6 +39,7 @@ describe('analyzeSet', () => {
     expect(edge('a-source', 'a-crop70')?.verdict).toBe('derived');
     expect(edge('a-source', 'a-crop70')?.reasons.some((x) => /^cropped: B is \d+% of A$/.test(x))).toBe(true);
     expect(edge('a-source', 'a-rotate90')?.reasons).toContain('rotated 90°');
+    expect(edge('a-source', 'a-mirror')?.reasons).toContain('mirrored');
     expect(edge('a-source', 'a-rotate10')?.reasons.some((x) => /rotated/.test(x))).toBe(true);
     for (const [a, b] of [['b-source', 'b-c-splice'], ['c-source', 'b-c-splice']] as const) {
       expect(edge(a, b)?.verdict).toBe('derived');

@@ -1,7 +1,7 @@
 /**
  * A set of generated textured images and edited copies with known relations,
  * shared by the analyzeSet, HTTP and CLI tests (no photographs in `npm test`):
- * - a-source and its crop (70%), free rotation (10°) and quarter turn (90°);
+ * - a-source and its crop (70%), free rotation (10°), quarter turn (90°) and mirror image;
  * - b-source, c-source and a splice of their halves (b-c-splice);
  * - d-source with an overlay of a patch of e-source (d-overlay): d, e and the overlay;
  * - f-source and a byte-identical copy (f-copy);
@@ -17,7 +17,7 @@ export interface SetImage {
 
 /** The related groups, each in the order of SET_ORDER. */
 export const EXPECTED_GROUPS: readonly string[][] = [
-  ['a-source', 'a-crop70', 'a-rotate10', 'a-rotate90'],
+  ['a-source', 'a-crop70', 'a-rotate10', 'a-rotate90', 'a-mirror'],
   ['b-source', 'c-source', 'b-c-splice'],
   ['d-source', 'e-source', 'd-overlay'],
   ['f-source', 'f-copy'],
@@ -26,7 +26,7 @@ export const EXPECTED_GROUPS: readonly string[][] = [
 /** IDs in the order the tests pass them. */
 export const SET_ORDER = [
   'a-source', 'b-source', 'c-source', 'd-source', 'e-source', 'f-source', 'g-source', 'h-source',
-  'a-crop70', 'a-rotate10', 'a-rotate90', 'b-c-splice', 'd-overlay', 'f-copy',
+  'a-crop70', 'a-rotate10', 'a-rotate90', 'a-mirror', 'b-c-splice', 'd-overlay', 'f-copy',
 ] as const;
 
 const SIZE = { width: 480, height: 360 };
@@ -42,6 +42,7 @@ export async function buildSet(): Promise<SetImage[]> {
     'a-crop70': await edit('crop70', 'a'),
     'a-rotate10': await edit('rotate10', 'a'),
     'a-rotate90': await edit('rotate90', 'a'),
+    'a-mirror': await edit('mirror', 'a'),
     'b-c-splice': await edit('splice', 'b', 'c'),
     'd-overlay': await edit('overlay', 'd', 'e'),
     'f-copy': Buffer.from(src.f!),
