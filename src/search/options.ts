@@ -122,6 +122,11 @@ export const searchOptionsSchema = z.object({
   withFeatures: z.boolean().default(false),
   /** Include the query image itself (imageId queries). @default false */
   includeSelf: z.boolean().default(false),
+  /**
+   * `all`: search the query's 8 rotations/mirrorings (its `phash_dihedral`) against the
+   * `phash` index; each neighbour then says which orientation matched. @default 'identity'
+   */
+  orientations: z.enum(['identity', 'all']).default('identity'),
 });
 
 export type SearchOptions = z.input<typeof searchOptionsSchema>;
@@ -132,13 +137,16 @@ export const similarQuerySchema = z.union([
   z.object({ hash: z.string().regex(/^[0-9a-fA-F]{16}$/), field: z.string().optional() }),
   z.object({ phash: z.string().regex(/^[0-9a-fA-F]{16}$/) }),
   z.object({ dhash: z.string().regex(/^[0-9a-fA-F]{16}$/) }),
+  z.object({ phash_dihedral: z.array(z.string().regex(/^[0-9a-fA-F]{16}$/)).length(8) }),
 ]);
 
 export type SimilarQuery =
   | { imageId: string; field?: string }
   | { hash: string; field?: string }
   | { phash: string }
-  | { dhash: string };
+  | { dhash: string }
+  /** The 8 dihedral pHashes of an image (extractor `phash_dihedral`), searched on the `phash` index. */
+  | { phash_dihedral: readonly string[] };
 
 /** Inputs of compareSet. */
 export const compareOptionsSchema = z.object({

@@ -133,3 +133,28 @@ export async function megapixelJpeg(index: number): Promise<Buffer> {
   }
   return sharp(png).jpeg({ quality: 85 }).toBuffer();
 }
+
+/**
+ * A textured, asymmetric image (smooth colour noise, random shapes, text): plenty of
+ * ORB keypoints everywhere, and no rotation or mirror symmetry. PNG, `width` x `height`.
+ */
+export async function texturedPng(seed: number, width: number, height: number): Promise<Buffer> {
+  const rnd = prng(seed);
+  const colour = () => `rgb(${Math.floor(rnd() * 256)},${Math.floor(rnd() * 256)},${Math.floor(rnd() * 256)})`;
+  const shapes: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const x = rnd() * width;
+    const y = rnd() * height;
+    const r = 4 + rnd() * Math.min(width, height) * 0.08;
+    shapes.push(
+      i % 3 === 0
+        ? `<circle cx="${x}" cy="${y}" r="${r}" fill="${colour()}"/>`
+        : i % 3 === 1
+          ? `<rect x="${x}" y="${y}" width="${r * 1.7}" height="${r}" fill="${colour()}" transform="rotate(${rnd() * 90} ${x} ${y})"/>`
+          : `<text x="${x}" y="${y}" font-family="sans-serif" font-size="${r}" fill="${colour()}">F${i}q</text>`,
+    );
+  }
+  const base = await smoothNoisePng(seed, width, height, 10);
+  const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`);
+  return sharp(base).composite([{ input: overlay }]).png().toBuffer();
+}
