@@ -10,13 +10,38 @@
  * Run: npx tsx bench/verify-matchers.ts [--images] [--rounds 5]
  */
 import os from 'node:os';
-import cvModule from '@techstark/opencv-js';
+import { loadOpenCv, type CvMat, type OpenCv } from '../src/features/opencv.js';
 import { matchForward } from '../src/provenance/geometric.js';
 import type { OrbFeatures } from '../src/provenance/orb-input.js';
 import { RANSAC_MAX_ITERATIONS, RANSAC_SEED, RANSAC_THRESHOLD_PX, RATIO } from '../src/provenance/thresholds.js';
 import { randomScene, toOrb, viewOf } from '../test/provenance/synthetic.js';
 
-type Cv = typeof cvModule;
+/** The OpenCV classes the comparison needs beyond src/features/opencv.ts (typings of the package lack them). */
+type Cv = OpenCv & {
+  BFMatcher: new (norm: number, crossCheck: boolean) => unknown;
+  DMatchVectorVector: new () => unknown;
+  NORM_HAMMING: number;
+  CV_8U: number;
+  CV_32FC2: number;
+  RANSAC: number;
+  findHomography(src: CvMat, dst: CvMat, method: number, threshold: number, mask: CvMat): CvMat & { empty(): boolean };
+  countNonZero(m: CvMat): number;
+};
+
+interface DMatch {
+  queryIdx: number;
+  trainIdx: number;
+  distance: number;
+}
+interface Vec<T> {
+  size(): number;
+  get(i: number): T;
+  delete(): void;
+}
+interface KnnMatcher {
+  knnMatch(query: unknown, train: unknown, out: Vec<Vec<DMatch>>, k: number): void;
+  delete(): void;
+}
 
 interface Pair {
   name: string;
@@ -24,19 +49,6 @@ interface Pair {
   b: OrbFeatures;
 }
 
-/**
- * opencv-js: the module object has a `.then`, so `await cv` hangs — and so
- * does returning it from an async function (the promise adopts the thenable):
- * it is handed back wrapped. Its runtime is ready when its classes exist.
- */
-async function loadOpenCv(): Promise<{ cv: Cv }> {
-  const cv = cvModule as Cv & { Mat?: unknown };
-  for (let waited = 0; !cv.Mat; waited += 10) {
-    if (waited > 30_000) throw new Error('opencv-js did not initialise within 30 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return { cv };
-}
 
 function opencvVerify(cv: Cv, a: OrbFeatures, b: OrbFeatures): { matches: number; inliers: number } {
   const na = a.descriptors.length / 32;
@@ -45,8 +57,9 @@ function opencvVerify(cv: Cv, a: OrbFeatures, b: OrbFeatures): { matches: number
   const db = new cv.Mat(nb, 32, cv.CV_8U);
   da.data.set(a.descriptors);
   db.data.set(b.descriptors);
-  const matcher = new cv.BFMatcher(cv.NORM_HAMMING, false);
-  const knn = new cv.DMatchVectorVector();
+  // the package's typings lack knnMatch, size() and delete() on these classes
+  const matcher = new cv.BFMatcher(cv.NORM_HAMMING, false) as unknown as KnnMatcher;
+  const knn = new cv.DMatchVectorVector() as unknown as Vec<Vec<DMatch>>;
   const src: number[] = [];
   const dst: number[] = [];
   try {
@@ -110,7 +123,7 @@ async function main(): Promise<void> {
   const rounds = Number(args[args.indexOf('--rounds') + 1]) || 5;
   const pairs = args.includes('--images') ? await imagePairs() : syntheticPairs();
   const t0 = performance.now();
-  const { cv } = await loadOpenCv();
+  const cv = (await loadOpenCv()).cv as Cv;
   const loadMs = performance.now() - t0;
   const params = { ratio: RATIO, thresholdPx: RANSAC_THRESHOLD_PX, maxIterations: RANSAC_MAX_ITERATIONS, seed: RANSAC_SEED };
   const times = { js: [] as number[], opencv: [] as number[] };
