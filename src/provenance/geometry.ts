@@ -30,44 +30,52 @@ export function convexHull(points: ArrayLike<number>): Polygon {
   return [...lower, ...upper].flatMap((i) => [x(i), y(i)]);
 }
 
-/** Area of a simple polygon (shoelace formula), always >= 0. */
-export function polygonArea(poly: Polygon): number {
+/** Signed area (shoelace): positive when the vertices turn clockwise on screen (y down). */
+export function signedArea(poly: Polygon): number {
   const n = poly.length >> 1;
   let s = 0;
   for (let i = 0; i < n; i++) {
     const j = (i + 1) % n;
     s += poly[2 * i]! * poly[2 * j + 1]! - poly[2 * j]! * poly[2 * i + 1]!;
   }
-  return Math.abs(s) / 2;
+  return s / 2;
 }
 
-/** Clips a convex or simple polygon to the rectangle [0, width] x [0, height] (Sutherland-Hodgman). */
+/** Area of a simple polygon, always >= 0. */
+export function polygonArea(poly: Polygon): number {
+  return Math.abs(signedArea(poly));
+}
+
+/** Clips a polygon to the rectangle [0, width] x [0, height]. */
 export function clipToFrame(poly: Polygon, width: number, height: number): Polygon {
-  // each edge: inside test and intersection along one axis
-  const edges: Array<{ axis: 0 | 1; bound: number; keepBelow: boolean }> = [
-    { axis: 0, bound: 0, keepBelow: false },
-    { axis: 0, bound: width, keepBelow: true },
-    { axis: 1, bound: 0, keepBelow: false },
-    { axis: 1, bound: height, keepBelow: true },
-  ];
+  return clipToConvex(poly, [0, 0, width, 0, width, height, 0, height]);
+}
+
+/** Clips a polygon to a convex polygon of either winding (Sutherland-Hodgman); [] when they do not meet. */
+export function clipToConvex(poly: Polygon, clip: Polygon): Polygon {
+  const m = clip.length >> 1;
+  if (m < 3) return [];
+  const orientation = Math.sign(signedArea(clip));
   let out = poly;
-  for (const { axis, bound, keepBelow } of edges) {
+  for (let e = 0; e < m && out.length > 0; e++) {
+    const px = clip[2 * e]!;
+    const py = clip[2 * e + 1]!;
+    const qx = clip[2 * ((e + 1) % m)]!;
+    const qy = clip[2 * ((e + 1) % m) + 1]!;
+    // signed distance-like value: >= 0 on the inner side of edge p -> q
+    const side = (x: number, y: number) => orientation * ((qx - px) * (y - py) - (qy - py) * (x - px));
     const input = out;
     out = [];
     const n = input.length >> 1;
-    if (n === 0) break;
-    const inside = (i: number) => (keepBelow ? input[2 * i + axis]! <= bound : input[2 * i + axis]! >= bound);
     for (let i = 0; i < n; i++) {
       const j = (i + n - 1) % n; // previous vertex
-      const curIn = inside(i);
-      const prevIn = inside(j);
-      if (curIn !== prevIn) {
-        const a = input[2 * j + axis]!;
-        const b = input[2 * i + axis]!;
-        const t = (bound - a) / (b - a);
+      const sc = side(input[2 * i]!, input[2 * i + 1]!);
+      const sp = side(input[2 * j]!, input[2 * j + 1]!);
+      if (sc >= 0 !== sp >= 0) {
+        const t = sp / (sp - sc);
         out.push(input[2 * j]! + t * (input[2 * i]! - input[2 * j]!), input[2 * j + 1]! + t * (input[2 * i + 1]! - input[2 * j + 1]!));
       }
-      if (curIn) out.push(input[2 * i]!, input[2 * i + 1]!);
+      if (sc >= 0) out.push(input[2 * i]!, input[2 * i + 1]!);
     }
   }
   return out;

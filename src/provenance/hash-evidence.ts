@@ -4,24 +4,21 @@
  * (dihedral pHash: B equals one of A's eight orientations).
  */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { DIHEDRAL_ORIENTATIONS } from '../features/dihedral.js';
 import { hammingDistance } from '../features/hamming.js';
 import type { VerifyInput } from './types.js';
 
 /**
- * The eight orientations of `phash_dihedral`, in the contract's order: the
- * transform that turns the image into that variant (mirror = horizontal flip,
- * applied before the clockwise rotation).
+ * What each `phash_dihedral` orientation (DIHEDRAL_ORIENTATIONS: `rot90`,
+ * `mirror_rot270`, ...) does to the image: the mirror (horizontal flip) first,
+ * then the clockwise rotation, in (-180, 180].
  */
-export const DIHEDRAL_TRANSFORMS: ReadonlyArray<{ rotationDeg: number; mirrored: boolean }> = Object.freeze([
-  { rotationDeg: 0, mirrored: false },
-  { rotationDeg: 90, mirrored: false },
-  { rotationDeg: 180, mirrored: false },
-  { rotationDeg: -90, mirrored: false },
-  { rotationDeg: 0, mirrored: true },
-  { rotationDeg: 90, mirrored: true },
-  { rotationDeg: 180, mirrored: true },
-  { rotationDeg: -90, mirrored: true },
-]);
+export const DIHEDRAL_TRANSFORMS: ReadonlyArray<{ rotationDeg: number; mirrored: boolean }> = Object.freeze(
+  DIHEDRAL_ORIENTATIONS.map((name) => {
+    const deg = Number(/rot(\d+)/.exec(name)?.[1] ?? 0);
+    return { rotationDeg: deg > 180 ? deg - 360 : deg, mirrored: name.startsWith('mirror') };
+  }),
+);
 
 const HASH64 = /^[0-9a-f]{16}$/;
 

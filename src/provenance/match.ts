@@ -6,10 +6,9 @@
  * Descriptors are compared as eight 32-bit words, XOR and popcount.
  */
 import { popcount32 } from '../features/hamming.js';
+import { ORB_DESCRIPTOR_BYTES } from '../features/orb.js';
 
-/** Bytes per descriptor (256 bits). */
-export const DESCRIPTOR_BYTES = 32;
-const WORDS = DESCRIPTOR_BYTES / 4;
+const WORDS = ORB_DESCRIPTOR_BYTES / 4;
 
 export interface Matches {
   /** Keypoint index in A of each match. */
@@ -35,8 +34,8 @@ function words(d: Uint8Array): Uint32Array {
 export function matchDescriptors(a: Uint8Array, b: Uint8Array, ratio: number): Matches {
   const wa = words(a);
   const wb = words(b);
-  const na = Math.floor(a.length / DESCRIPTOR_BYTES);
-  const nb = Math.floor(b.length / DESCRIPTOR_BYTES);
+  const na = Math.floor(a.length / ORB_DESCRIPTOR_BYTES);
+  const nb = Math.floor(b.length / ORB_DESCRIPTOR_BYTES);
   const outA: number[] = [];
   const outB: number[] = [];
   const outD: number[] = [];

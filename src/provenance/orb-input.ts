@@ -4,18 +4,10 @@
  * crash or an out-of-bounds read.
  */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
-import { DESCRIPTOR_BYTES } from './match.js';
+import { ORB_DESCRIPTOR_BYTES, type OrbFeatures } from '../features/orb.js';
 
-/** The `orb` feature type (docs/FEATURES.md): keypoints in the analysed frame and their rBRIEF descriptors. */
-export interface OrbFeatures {
-  /** Analysed frame, px. */
-  width: number;
-  height: number;
-  /** 2n: x0, y0, x1, y1, ... in analysed-frame px. */
-  keypoints: Uint16Array;
-  /** 32n bytes; row i describes keypoint i. */
-  descriptors: Uint8Array;
-}
+export type { OrbFeatures };
+
 
 function invalid(what: string, message: string): FeatureCacheError {
   return new FeatureCacheError(ErrorCodes.INVALID_FEATURES, `${what}: ${message}`, { details: { field: what } });
@@ -32,8 +24,8 @@ export function readOrb(value: unknown, what = 'orb'): OrbFeatures | null {
   if (!(keypoints instanceof Uint16Array)) throw invalid(what, 'keypoints must be a Uint16Array');
   if (!(descriptors instanceof Uint8Array)) throw invalid(what, 'descriptors must be a Uint8Array');
   const n = keypoints.length / 2;
-  if (!Number.isInteger(n) || descriptors.length !== n * DESCRIPTOR_BYTES) {
-    throw invalid(what, `needs 2 coordinates and ${DESCRIPTOR_BYTES} descriptor bytes per keypoint`);
+  if (!Number.isInteger(n) || descriptors.length !== n * ORB_DESCRIPTOR_BYTES) {
+    throw invalid(what, `needs 2 coordinates and ${ORB_DESCRIPTOR_BYTES} descriptor bytes per keypoint`);
   }
   return { width: width as number, height: height as number, keypoints, descriptors };
 }

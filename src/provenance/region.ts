@@ -3,7 +3,7 @@
  * (clipped), the convex hull of the inliers in each, the local transform and
  * cells with keypoints but no inliers (a replaced region).
  */
-import { clipToFrame, convexHull, polygonArea, type Polygon } from './geometry.js';
+import { clipToConvex, clipToFrame, convexHull, polygonArea, type Polygon } from './geometry.js';
 import { decompose, frameCorners, invert, jacobianAt, projectPoints, type Homography, type LocalTransform } from './homography.js';
 
 export interface Frame {
@@ -19,6 +19,13 @@ export interface Side {
   /** Convex hull of this image's inliers. */
   hull: Polygon;
   hullFraction: number;
+  /**
+   * How much of the area where both images have keypoints (each one's keypoint
+   * hull, the other's projected here) the inliers' hull fills: near 1 when all
+   * of the common content matches, low when only a region does. Keypoint hulls,
+   * not frames, because ORB finds no keypoints near a frame's border.
+   */
+  support: number;
 }
 
 export interface Correspondence {
@@ -30,15 +37,24 @@ export interface Correspondence {
   perspective: number;
 }
 
-function side(projectedOther: number[], inlierPts: number[], f: Frame): Side {
+const finite = (poly: number[]) => poly.every((v) => Number.isFinite(v));
+
+/**
+ * @param projectedFrame the other image's frame projected into this one
+ * @param projectedKeypoints the other image's keypoint hull projected into this one
+ */
+function side(projectedFrame: number[], projectedKeypoints: number[], keypoints: ArrayLike<number>, inlierPts: number[], f: Frame): Side {
   const area = f.width * f.height;
-  const covered = projectedOther.some((v) => !Number.isFinite(v)) ? [] : clipToFrame(projectedOther, f.width, f.height);
+  const covered = finite(projectedFrame) ? clipToFrame(projectedFrame, f.width, f.height) : [];
   const hull = convexHull(inlierPts);
+  const hullArea = polygonArea(hull);
+  const common = finite(projectedKeypoints) ? polygonArea(clipToConvex(projectedKeypoints, convexHull(keypoints))) : 0;
   return {
     covered,
     coveredFraction: Math.min(1, polygonArea(covered) / area),
     hull,
-    hullFraction: Math.min(1, polygonArea(hull) / area),
+    hullFraction: Math.min(1, hullArea / area),
+    support: common > 0 ? Math.min(1, hullArea / common) : 0,
   };
 }
 
@@ -52,12 +68,20 @@ export function pointsAt(keypoints: ArrayLike<number>, idx: readonly number[]): 
   return out;
 }
 
-export function correspondence(h: Homography, fa: Frame, fb: Frame, inlierPtsA: number[], inlierPtsB: number[]): Correspondence {
+export interface Matched {
+  frame: Frame;
+  /** All keypoints of the image, x, y each. */
+  keypoints: ArrayLike<number>;
+  /** The inliers' positions, x, y each. */
+  inliers: number[];
+}
+
+export function correspondence(h: Homography, A: Matched, B: Matched): Correspondence {
   const hInv = invert(h);
-  const bInA = hInv ? projectPoints(hInv, frameCorners(fb.width, fb.height)) : [NaN];
-  const aInB = projectPoints(h, frameCorners(fa.width, fa.height));
-  const a = side(bInA, inlierPtsA, fa);
-  const b = side(aInB, inlierPtsB, fb);
+  const toA = (pts: number[]) => (hInv ? projectPoints(hInv, pts) : [NaN]);
+  const a = side(toA(frameCorners(B.frame.width, B.frame.height)), toA(convexHull(B.keypoints)), A.keypoints, A.inliers, A.frame);
+  const b = side(projectPoints(h, frameCorners(A.frame.width, A.frame.height)), projectPoints(h, convexHull(A.keypoints)), B.keypoints, B.inliers, B.frame);
+  const inlierPtsA = A.inliers;
   let cx = 0;
   let cy = 0;
   const n = inlierPtsA.length / 2;
@@ -77,9 +101,11 @@ export function correspondence(h: Homography, fa: Frame, fb: Frame, inlierPtsA: 
 }
 
 /**
- * Cells of a `grid` x `grid` partition of the frame that hold at least
- * `minKeypoints` keypoints, lie inside `region` (cell centre) and hold no
- * inlier: content that is present in the other image's frame but does not match.
+ * Cells of a `grid` x `grid` partition of the frame that lie inside `region`
+ * (cell centre), where the image's overall inlier rate predicts at least
+ * `minExpected` inliers, and that hold none: content inside the other image's
+ * frame that does not match it (a pasted patch). Meaningful only at similar
+ * scales: a downscaled copy lacks the fine keypoints of the larger image.
  */
 export function unmatchedCells(
   keypoints: ArrayLike<number>,
@@ -87,7 +113,7 @@ export function unmatchedCells(
   region: Polygon,
   f: Frame,
   grid: number,
-  minKeypoints: number,
+  minExpected: number,
 ): number {
   const cells = grid * grid;
   const total = new Uint32Array(cells);
@@ -96,11 +122,12 @@ export function unmatchedCells(
     Math.min(grid - 1, Math.floor((x / f.width) * grid)) * grid + Math.min(grid - 1, Math.floor((y / f.height) * grid));
   for (let i = 0; i < keypoints.length; i += 2) total[cell(keypoints[i]!, keypoints[i + 1]!)]!++;
   for (const i of inliers) hit[cell(keypoints[2 * i]!, keypoints[2 * i + 1]!)]!++;
+  const rate = inliers.length / Math.max(1, keypoints.length / 2);
   let count = 0;
   for (let cxi = 0; cxi < grid; cxi++) {
     for (let cyi = 0; cyi < grid; cyi++) {
       const c = cxi * grid + cyi;
-      if (total[c]! < minKeypoints || hit[c]! > 0) continue;
+      if (rate * total[c]! < minExpected || hit[c]! > 0) continue;
       if (insideConvex(region, ((cxi + 0.5) / grid) * f.width, ((cyi + 0.5) / grid) * f.height)) count++;
     }
   }

@@ -4,7 +4,7 @@
  * RANSAC sometimes fits to chance matches (a frame folded over itself,
  * flipped, squashed to a sliver or blown up 20 times).
  */
-import { isConvex, polygonArea } from './geometry.js';
+import { isConvex, polygonArea, signedArea } from './geometry.js';
 import { decompose, frameCorners, jacobianAt, projectPoints, type Homography } from './homography.js';
 
 export interface SanityBounds {
@@ -43,15 +43,4 @@ export function isPlausible(h: Homography, width: number, height: number, bounds
   if (!(scale >= bounds.minScale && scale <= bounds.maxScale)) return false;
   const local = decompose(jacobianAt(h, width / 2, height / 2));
   return !local.mirrored && local.anisotropy <= bounds.maxAnisotropy;
-}
-
-/** Signed shoelace area: positive for the corner order of frameCorners (clockwise on screen). */
-function signedArea(poly: number[]): number {
-  let s = 0;
-  const n = poly.length >> 1;
-  for (let i = 0; i < n; i++) {
-    const j = (i + 1) % n;
-    s += poly[2 * i]! * poly[2 * j + 1]! - poly[2 * j]! * poly[2 * i + 1]!;
-  }
-  return s / 2;
 }

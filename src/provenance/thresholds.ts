@@ -21,9 +21,11 @@ export const WHOLE_FRAME = 0.85;
 export const MIN_SUPPORT = 0.5;
 /** A rotation within this many degrees of a multiple of 90° is that multiple. */
 export const AXIS_TOLERANCE_DEG = 3;
-/** Unmatched cells: grid size and the keypoints a cell needs to count. */
+/** Unmatched cells: grid size, and the inliers a cell must be expected to hold to count when it holds none. */
 export const CELL_GRID = 4;
-export const CELL_MIN_KEYPOINTS = 8;
+export const CELL_MIN_EXPECTED_INLIERS = 4;
+/** Unmatched cells are looked for only between this scale and its inverse (keypoints differ across scales). */
+export const CELL_MAX_SCALE_CHANGE = 1.25;
 /** Beyond these, the homography is not a similarity: it could be another viewpoint. */
 export const SIMILARITY_MAX_ANISOTROPY = 1.15;
 export const SIMILARITY_MAX_PERSPECTIVE = 1.1;

@@ -111,18 +111,19 @@ function fromGeometry(a: VerifyInput, b: VerifyInput, orbA: OrbFeatures, orbB: O
   const frameB = { width: orbB.width, height: orbB.height };
   const ptsA = pointsAt(orbA.keypoints, geo.inliersA);
   const ptsB = pointsAt(geo.keypointsB, geo.inliersB);
-  const c = correspondence(h, frameA, frameB, ptsA, ptsB);
-  const support = Math.min(c.a.hullFraction / Math.max(c.a.coveredFraction, 1e-9), c.b.hullFraction / Math.max(c.b.coveredFraction, 1e-9));
-  const shared = support < T.MIN_SUPPORT;
+  const c = correspondence(h, { frame: frameA, keypoints: orbA.keypoints, inliers: ptsA }, { frame: frameB, keypoints: geo.keypointsB, inliers: ptsB });
+  const shared = Math.min(c.a.support, c.b.support) < T.MIN_SUPPORT;
   const whole = c.a.coveredFraction >= T.WHOLE_FRAME && c.b.coveredFraction >= T.WHOLE_FRAME;
+  const sameScale = c.local.scale <= T.CELL_MAX_SCALE_CHANGE && c.local.scale >= 1 / T.CELL_MAX_SCALE_CHANGE;
   const unmatched =
-    whole && !shared
-      ? unmatchedCells(orbA.keypoints, geo.inliersA, c.a.covered, frameA, T.CELL_GRID, T.CELL_MIN_KEYPOINTS) +
-        unmatchedCells(geo.keypointsB, geo.inliersB, c.b.covered, frameB, T.CELL_GRID, T.CELL_MIN_KEYPOINTS)
+    whole && !shared && sameScale
+      ? unmatchedCells(orbA.keypoints, geo.inliersA, c.a.covered, frameA, T.CELL_GRID, T.CELL_MIN_EXPECTED_INLIERS) +
+        unmatchedCells(geo.keypointsB, geo.inliersB, c.b.covered, frameB, T.CELL_GRID, T.CELL_MIN_EXPECTED_INLIERS)
       : 0;
   const snapped = Math.round(c.local.rotationDeg / 90) * 90;
   const axis = Math.abs(c.local.rotationDeg - snapped) <= T.AXIS_TOLERANCE_DEG;
-  const rotation = axis ? (snapped === -180 ? 180 : snapped) : Math.round(c.local.rotationDeg * 10) / 10;
+  // `+ 0` turns -0 into 0
+  const rotation = (axis ? (snapped === -180 ? 180 : snapped) : Math.round(c.local.rotationDeg * 10) / 10) + 0;
   const mirrored = geo.mirrored;
   const reasons: string[] = [];
   let verdict: VerifyResult['verdict'];
