@@ -4,9 +4,10 @@ import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } f
 import type { CompareResult } from './search/compare-set.js';
 import type { SimilarResult } from './search/query.js';
 import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
+import type { VerifyPairOptions } from './provenance/pair-cache.js';
 
 export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
-export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform };
+export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
 export type TypedArray =
@@ -274,6 +275,12 @@ export interface FeatureCache {
   searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult>;
   /** All pairs among `imageIds` whose hashes are within `maxDistance` bits: one batch lookup, popcount in process. */
   compareSet(imageIds: string[], opts: CompareOptions): Promise<CompareResult>;
+  /**
+   * Geometric verification of two cached records (verifyFeatures on both), with
+   * the verdict cached in Redis for the ordered pair and served only while both
+   * records are unchanged (`cached: true`). NOT_FOUND when a record is missing.
+   */
+  verifyPair(idA: string, idB: string, opts?: VerifyPairOptions): Promise<VerifyResult & { cached: boolean }>;
   stats(): Promise<CacheStats>;
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;
