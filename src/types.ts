@@ -8,6 +8,7 @@ import type { VerifyPairOptions } from './provenance/pair-cache.js';
 
 export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
 export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
+export type { RenderOptions } from './provenance/render.js';
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
 export type TypedArray =
