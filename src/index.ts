@@ -4,3 +4,4 @@ export { FeatureCacheError, ErrorCodes, isFeatureCacheError } from './errors.js'
 export type { ErrorCode } from './errors.js';
 export type * from './types.js';
 export { verifyFeatures } from './provenance/verify.js';
+export { renderMatches } from './provenance/render.js';

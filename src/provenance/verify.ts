@@ -34,7 +34,8 @@ export interface Verification {
   } | null;
 }
 
-interface Resolved {
+/** The options with their defaults, checked: what a verdict depends on besides the features. */
+export interface ResolvedVerifyOptions {
   ratio: number;
   thresholdPx: number;
   minInliers: number;
@@ -42,7 +43,8 @@ interface Resolved {
   mirroredB: OrbFeatures | null;
 }
 
-function resolve(opts: VerifyOptions): Resolved {
+/** Throws INVALID_ARGUMENT naming the option that is out of range. */
+export function resolveVerifyOptions(opts: VerifyOptions): ResolvedVerifyOptions {
   const num = (name: keyof VerifyOptions, value: unknown, fallback: number, ok: (v: number) => boolean): number => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !ok(value)) {
@@ -71,7 +73,7 @@ export function verifyFeatures(a: VerifyInput, b: VerifyInput, opts: VerifyOptio
 }
 
 export function verifyDetailed(a: VerifyInput, b: VerifyInput, opts: VerifyOptions = {}): Verification {
-  const o = resolve(opts);
+  const o = resolveVerifyOptions(opts);
   const hashes = hashEvidence(a, b);
   if (hashes.identicalFile) {
     return {
