@@ -345,12 +345,12 @@ export class RedisFeatureCache implements FeatureCache {
     return compareSet((ids) => this.peekMany(ids), imageIds, opts);
   }
 
-<<<<<<< HEAD
   async analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult> {
     this.assertOpen();
     if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
     return analyzeSet({ read: (ids) => this.peekMany(ids), verify: verifyFeatures }, imageIds, opts);
-=======
+  }
+
   async verifyPair(idA: string, idB: string, opts?: VerifyPairOptions): Promise<VerifyResult & { cached: boolean }> {
     this.assertOpen();
     assertImageId(idA, this.o.maxImageIdBytes);
