@@ -186,12 +186,14 @@ async function main(): Promise<void> {
   const redis = await startRedisProcess({ dir, config: { appendonly: 'no', save: '' } });
   const raw = new Redis(redis.port, '127.0.0.1');
   const version = extractionFeatureVersion('bench');
-  const cache = await createFeatureCache({ redis: redis.url, prefix: 'pb', featureVersion: version, similarity: { fields: ['phash'] } });
+  // generous timeouts: the bench also runs on busy machines
+  const common = { redis: redis.url, prefix: 'pb', commandTimeoutMs: 60_000, batchSize: 50 };
+  const cache = await createFeatureCache({ ...common, featureVersion: version, similarity: { fields: ['phash'] } });
   try {
     await cache.setMany(all.map((it) => ({ imageId: it.id, features: it.features! })));
     const bytes: number[] = [];
     for (const p of items) bytes.push(Number(await raw.call('MEMORY', 'USAGE', `pb:${version}:${p.id}`, 'SAMPLES', '0')));
-    const noOrb = await createFeatureCache({ redis: redis.url, prefix: 'pb', featureVersion: 'bench-noorb' });
+    const noOrb = await createFeatureCache({ ...common, featureVersion: 'bench-noorb' });
     await noOrb.setMany(items.map((it) => {
       const { orb: _orb, ...rest } = it.features!;
       return { imageId: it.id, features: rest };
