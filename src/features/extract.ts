@@ -1,6 +1,7 @@
 /** extractFeatures: decode once, then run the selected extractors on the same pixels. */
 import { averageHash } from './ahash.js';
 import { averageColorFromLevels } from './avg-color.js';
+import { colorHash } from './colorhash.js';
 import { contentHash } from './content-hash.js';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { differenceHash } from './dhash.js';
@@ -13,6 +14,7 @@ import { orbFromGrey, type OrbFeatures } from './orb.js';
 import { dihedralHashes } from './dihedral.js';
 import { bitsToHex } from './hex.js';
 import { bitsOfBlock, perceptualHashBlock } from './phash.js';
+import { waveletHash } from './whash.js';
 
 /**
  * Everything extractFeatures can write (all of it with the default selection). A type
@@ -38,6 +40,10 @@ export type ExtractedFeatures = {
   orb: OrbFeatures;
   /** pHash of the image under the 8 rotations/mirrorings, DIHEDRAL_ORIENTATIONS order; [0] equals `phash`. */
   phash_dihedral: string[];
+  /** imagehash-compatible wavelet hash (haar, hash_size 8), 16 lowercase hex digits. */
+  whash: string;
+  /** imagehash-compatible colour hash (binbits 3), 11 lowercase hex digits (42 bits). */
+  colorhash: string;
   /** SHA-256 of the input bytes, 64 lowercase hex digits. */
   content_hash: string;
 };
@@ -107,6 +113,12 @@ const WRITERS: { readonly [N in ExtractorName]: Writer } = {
   },
   phash_dihedral: (p, out) => {
     out.phash_dihedral = dihedralHashes(p.phashBlock());
+  },
+  whash: (p, out) => {
+    out.whash = waveletHash(p.grey());
+  },
+  colorhash: (p, out) => {
+    out.colorhash = colorHash(p.decoded.rgb, p.grey().data);
   },
   content_hash: (p, out) => {
     out.content_hash = contentHash(p.decoded.bytes);
