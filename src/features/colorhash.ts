@@ -25,16 +25,21 @@ const HUE_EDGES = [42.5, 85, 127.5, 170, 212.5] as const;
 
 const f32 = Math.fround;
 
-/**
- * Pillow's RGB -> HSV for one pixel (8-bit H, S, V), with its mix of float and double
- * arithmetic: `s`, `rc`, `gc`, `bc` and `h` are C floats, the constants doubles.
- */
-export function pillowHsv(r: number, g: number, b: number): [number, number, number] {
-  const maxc = Math.max(r, g, b);
-  const minc = Math.min(r, g, b);
-  if (minc === maxc) return [0, 0, maxc];
+// imagehash's thresholds: 256 // 8, 256 // 3, 256 * 2 // 3
+const BLACK_BELOW = 32;
+const GREY_BELOW = 85;
+const FAINT_BELOW = 170;
+
+/** Pillow's 8-bit HSV saturation of a pixel with these max and min channels (`s` is a C float). */
+function pillowSaturation(maxc: number, minc: number): number {
+  if (minc === maxc) return 0;
+  return clip8(Math.trunc(f32(f32(maxc - minc) / maxc) * 255.0));
+}
+
+/** Pillow's 8-bit HSV hue (`rc`, `gc`, `bc`, `h` are C floats, the constants doubles). */
+function pillowHue(r: number, g: number, b: number, maxc: number, minc: number): number {
+  if (minc === maxc) return 0;
   const cr = f32(maxc - minc);
-  const s = f32(cr / maxc);
   const rc = f32((maxc - r) / cr);
   const gc = f32((maxc - g) / cr);
   const bc = f32((maxc - b) / cr);
@@ -43,7 +48,14 @@ export function pillowHsv(r: number, g: number, b: number): [number, number, num
   else if (g === maxc) h = f32(2.0 + rc - bc);
   else h = f32(4.0 + gc - rc);
   h = f32((h / 6.0 + 1.0) % 1.0);
-  return [clip8(Math.trunc(h * 255.0)), clip8(Math.trunc(s * 255.0)), maxc];
+  return clip8(Math.trunc(h * 255.0));
+}
+
+/** Pillow's RGB -> HSV (`Image.convert('HSV')`, libImaging `rgb2hsv`) of one pixel, 8 bits each. */
+export function pillowHsv(r: number, g: number, b: number): [number, number, number] {
+  const maxc = Math.max(r, g, b);
+  const minc = Math.min(r, g, b);
+  return [pillowHue(r, g, b, maxc, minc), pillowSaturation(maxc, minc), maxc];
 }
 
 function clip8(v: number): number {
@@ -66,18 +78,23 @@ export function colorHashBits(rgb: Uint8Array, luma: Uint8Array, binbits = COLOR
   const faint = new Array<number>(6).fill(0);
   const bright = new Array<number>(6).fill(0);
   for (let i = 0, j = 0; i < n; i++, j += 3) {
-    if (luma[i]! < 256 / 8) {
+    if (luma[i]! < BLACK_BELOW) {
       black++;
       continue;
     }
-    const [h, s] = pillowHsv(rgb[j]!, rgb[j + 1]!, rgb[j + 2]!);
-    if (s < Math.floor(256 / 3)) {
+    const r = rgb[j]!;
+    const g = rgb[j + 1]!;
+    const b = rgb[j + 2]!;
+    const maxc = Math.max(r, g, b);
+    const minc = Math.min(r, g, b);
+    const s = pillowSaturation(maxc, minc);
+    if (s < GREY_BELOW) {
       grey++;
       continue;
     }
     colours++;
-    if (s < Math.floor((256 * 2) / 3)) faint[hueBin(h)]! += 1;
-    else if (s > Math.floor((256 * 2) / 3)) bright[hueBin(h)]! += 1;
+    if (s < FAINT_BELOW) faint[hueBin(pillowHue(r, g, b, maxc, minc))]! += 1;
+    else if (s > FAINT_BELOW) bright[hueBin(pillowHue(r, g, b, maxc, minc))]! += 1;
   }
   const max = 2 ** binbits;
   const quantise = (fraction: number) => Math.min(max - 1, Math.trunc(fraction * max));
