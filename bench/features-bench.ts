@@ -7,7 +7,8 @@
  *  (c) agreement with the Python imagehash reference hashes of imagehash.png;
  *  (d) the same with sharp's lanczos3 resize instead of our Pillow port (the alternative);
  *  (e) the cost of each extractor alone, ms per megapixel on one thread (its selection
- *      minus decoding: `extractors: [name]` minus `extractors: ['meta']`), ORB included.
+ *      minus decoding: `extractors: [name]` minus `extractors: ['meta']`), ORB included,
+ *      and ORB's CPU time per megapixel (orb_cpu).
  * Run: npx tsx bench/features-bench.ts [--json bench/results/features.json] [--costs-only]
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -90,6 +91,14 @@ async function extractorCosts(jpegs: Buffer[]): Promise<Record<string, number>> 
   const costs: Record<string, number> = { decode_and_meta: round1(decode) };
   for (const { name } of EXTRACTORS) if (name !== 'meta') costs[name] = round1((await run([name])) - decode);
   costs.all_default = round1(await run());
+  // CPU time (all threads of the process) is steadier than wall time on a shared machine
+  const cpu = async (names: ExtractorName[]) => {
+    const c0 = process.cpuUsage();
+    for (const b of images) await extractFeatures(b, { extractors: names });
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000 / images.length;
+  };
+  costs.orb_cpu = round1((await cpu(['orb'])) - (await cpu(['meta'])));
   const [l1, l5] = os.loadavg();
   console.log(`(e) ms per megapixel on one thread, ${images.length} x 1000x1000 JPEGs, median of 3 (load average ${l1!.toFixed(1)} / ${l5!.toFixed(1)})`);
   for (const [k, v] of Object.entries(costs)) console.log(`    ${k.padEnd(16)} ${v}`);
