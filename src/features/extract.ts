@@ -9,8 +9,8 @@ import { EXTRACTORS, type ExtractorName } from './extractors.js';
 import { rgbToGrey, type GreyImage } from './grey.js';
 import { histogramFromLevels } from './histogram.js';
 import { channelLevels } from './levels.js';
-import { resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions } from './options.js';
-import { orbFromGrey, type OrbFeatures } from './orb.js';
+import { positiveInteger, resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions } from './options.js';
+import { DEFAULT_ORB_KEYPOINTS, MAX_ORB_KEYPOINTS, orbFromGrey, type OrbFeatures } from './orb.js';
 import { dihedralHashes } from './dihedral.js';
 import { bitsToHex } from './hex.js';
 import { bitsOfBlock, perceptualHashBlock } from './phash.js';
@@ -165,7 +165,8 @@ export interface ExtractOrbOptions extends Pick<ExtractOptions, 'maxPixels' | 'm
  */
 export async function extractOrb(image: Buffer | string, options: ExtractOrbOptions = {}): Promise<OrbFeatures> {
   const { maxKeypoints, mirror, ...limits } = options;
-  const opts = resolveExtractOptions({ ...limits, extractors: ['orb'], ...(maxKeypoints === undefined ? {} : { orbKeypoints: maxKeypoints }) });
+  const budget = positiveInteger('maxKeypoints', maxKeypoints, DEFAULT_ORB_KEYPOINTS, MAX_ORB_KEYPOINTS);
+  const opts = resolveExtractOptions({ ...limits, extractors: ['orb'] });
   const { rgb, width, height } = await decodeImage(image, opts);
-  return orbFromGrey(rgbToGrey(rgb, width, height), { maxKeypoints: opts.orbKeypoints, mirror: mirror === true });
+  return orbFromGrey(rgbToGrey(rgb, width, height), { maxKeypoints: budget, mirror: mirror === true });
 }

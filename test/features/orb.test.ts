@@ -87,7 +87,7 @@ describe('extractOrb', () => {
   });
 
   it('refuses a bad keypoint budget with INVALID_OPTIONS', async () => {
-    await expect(extractOrb(textured, { maxKeypoints: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(extractOrb(textured, { maxKeypoints: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', details: { option: 'maxKeypoints' } });
     await expect(extractOrb(textured, { maxKeypoints: 1.5 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
   });
 });
