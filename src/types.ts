@@ -3,10 +3,11 @@ import type { RedisOptions, ClusterNode, ClusterOptions } from 'ioredis';
 import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } from './search/options.js';
 import type { CompareResult } from './search/compare-set.js';
 import type { SimilarResult } from './search/query.js';
+import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/analyze-set.js';
 import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
 import type { VerifyPairOptions } from './provenance/pair-cache.js';
 
-export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
 export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
 export type { RenderOptions } from './provenance/render.js';
 
@@ -282,6 +283,11 @@ export interface FeatureCache {
    * records are unchanged (`cached: true`). NOT_FOUND when a record is missing.
    */
   verifyPair(idA: string, idB: string, opts?: VerifyPairOptions): Promise<VerifyResult & { cached: boolean }>;
+  /**
+   * Groups of related images among `imageIds` (the one-call duplicate check):
+   * one batch read, cheap candidate pairs, verification of those only. See docs/PROVENANCE.md.
+   */
+  analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
   stats(): Promise<CacheStats>;
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;

@@ -41,14 +41,13 @@ function requestBody(route: AnyRoute): unknown {
   }
   if (route.upload) {
     const fields = route.upload.fields ? (toSchema(route.upload.fields as z.ZodType, 'input') as ObjectSchema) : {};
+    const files = route.upload.files ?? ['image'];
+    const fileProps = Object.fromEntries(files.map((f) => [f, { type: 'string', format: 'binary', description: 'an image file' }]));
     content['multipart/form-data'] = {
-      schema: {
-        type: 'object',
-        required: ['image', ...(fields.required ?? [])],
-        properties: { image: { type: 'string', format: 'binary', description: 'the image file' }, ...(fields.properties ?? {}) },
-      },
+      schema: { type: 'object', required: [...files, ...(fields.required ?? [])], properties: { ...fileProps, ...(fields.properties ?? {}) } },
     };
-    content['image/*'] = { schema: { type: 'string', format: 'binary' } };
+    // a raw body carries one image
+    if (files.length === 1) content['image/*'] = { schema: { type: 'string', format: 'binary' } };
   }
   const out: Record<string, unknown> = { required: true, content };
   if (route.upload) out['description'] = route.upload.description;
