@@ -7,10 +7,9 @@ import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/
 import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
 import type { VerifyPairOptions } from './provenance/pair-cache.js';
 
-export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
 export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
 export type { RenderOptions } from './provenance/render.js';
-export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
 export type TypedArray =
