@@ -33,7 +33,8 @@ async function features(data: Buffer): Promise<Img> {
 }
 
 function inliers(a: Img, b: Img, ratio: number, thresholdPx: number): number {
-  const p = { ratio, thresholdPx, maxIterations: RANSAC_MAX_ITERATIONS, seed: RANSAC_SEED };
+  // minInliers 4: the full search, to see how many inliers chance can reach
+  const p = { ratio, thresholdPx, minInliers: 4, maxIterations: RANSAC_MAX_ITERATIONS, seed: RANSAC_SEED };
   return Math.max(matchForward(a.f.orb, b.f.orb, p).inliersA.length, matchMirrored(a.f.orb, b.mirror, p).inliersA.length);
 }
 
