@@ -1,6 +1,7 @@
 /** extractFeatures: decode once, then run the selected extractors on the same pixels. */
 import { averageHash } from './ahash.js';
 import { averageColorFromLevels } from './avg-color.js';
+import { colorHash } from './colorhash.js';
 import { contentHash } from './content-hash.js';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { differenceHash } from './dhash.js';
@@ -8,11 +9,12 @@ import { EXTRACTORS, type ExtractorName } from './extractors.js';
 import { rgbToGrey, type GreyImage } from './grey.js';
 import { histogramFromLevels } from './histogram.js';
 import { channelLevels } from './levels.js';
-import { resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions } from './options.js';
-import { orbFromGrey, type OrbFeatures } from './orb.js';
+import { positiveInteger, resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions } from './options.js';
+import { DEFAULT_ORB_KEYPOINTS, MAX_ORB_KEYPOINTS, orbFromGrey, type OrbFeatures } from './orb.js';
 import { dihedralHashes } from './dihedral.js';
 import { bitsToHex } from './hex.js';
 import { bitsOfBlock, perceptualHashBlock } from './phash.js';
+import { waveletHash } from './whash.js';
 
 /**
  * Everything extractFeatures can write (all of it with the default selection). A type
@@ -38,6 +40,10 @@ export type ExtractedFeatures = {
   orb: OrbFeatures;
   /** pHash of the image under the 8 rotations/mirrorings, DIHEDRAL_ORIENTATIONS order; [0] equals `phash`. */
   phash_dihedral: string[];
+  /** imagehash-compatible wavelet hash (haar, hash_size 8), 16 lowercase hex digits. */
+  whash: string;
+  /** imagehash-compatible colour hash (binbits 3), 11 lowercase hex digits (42 bits). */
+  colorhash: string;
   /** SHA-256 of the input bytes, 64 lowercase hex digits. */
   content_hash: string;
 };
@@ -108,6 +114,12 @@ const WRITERS: { readonly [N in ExtractorName]: Writer } = {
   phash_dihedral: (p, out) => {
     out.phash_dihedral = dihedralHashes(p.phashBlock());
   },
+  whash: (p, out) => {
+    out.whash = waveletHash(p.grey());
+  },
+  colorhash: (p, out) => {
+    out.colorhash = colorHash(p.decoded.rgb, p.grey().data);
+  },
   content_hash: (p, out) => {
     out.content_hash = contentHash(p.decoded.bytes);
   },
@@ -153,7 +165,8 @@ export interface ExtractOrbOptions extends Pick<ExtractOptions, 'maxPixels' | 'm
  */
 export async function extractOrb(image: Buffer | string, options: ExtractOrbOptions = {}): Promise<OrbFeatures> {
   const { maxKeypoints, mirror, ...limits } = options;
-  const opts = resolveExtractOptions({ ...limits, extractors: ['orb'], ...(maxKeypoints === undefined ? {} : { orbKeypoints: maxKeypoints }) });
+  const budget = positiveInteger('maxKeypoints', maxKeypoints, DEFAULT_ORB_KEYPOINTS, MAX_ORB_KEYPOINTS);
+  const opts = resolveExtractOptions({ ...limits, extractors: ['orb'] });
   const { rgb, width, height } = await decodeImage(image, opts);
-  return orbFromGrey(rgbToGrey(rgb, width, height), { maxKeypoints: opts.orbKeypoints, mirror: mirror === true });
+  return orbFromGrey(rgbToGrey(rgb, width, height), { maxKeypoints: budget, mirror: mirror === true });
 }

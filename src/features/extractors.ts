@@ -23,6 +23,8 @@ export const EXTRACTORS = Object.freeze([
   Object.freeze({ name: 'meta', version: '1' }),
   Object.freeze({ name: 'orb', version: '1' }),
   Object.freeze({ name: 'phash_dihedral', version: '1' }),
+  Object.freeze({ name: 'whash', version: '1' }),
+  Object.freeze({ name: 'colorhash', version: '1' }),
   Object.freeze({ name: 'content_hash', version: '1' }),
 ] as const) satisfies ReadonlyArray<ExtractorInfo>;
 

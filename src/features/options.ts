@@ -68,7 +68,8 @@ function resolvedDefaults(): ResolvedExtractOptions {
   return defaults;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+/** `value` if an integer in 1..max, `fallback` if undefined; else INVALID_OPTIONS naming `name`. */
+export function positiveInteger(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, `${name} must be an integer in 1..${max}, got ${String(value)}`, {

@@ -13,11 +13,13 @@ const reasons = z.array(z.string()).describe('plain words: "identical file", "cr
 
 /** Builds the schemas for the configured batch limit. */
 export function buildProvenanceSchemas(base: Schemas, limits: { maxBatch: number }) {
+  const render = z.enum(['png']).optional().describe('png: answer with a PNG picture of the matches instead of JSON (uploads only)');
+  const verifyQuery = z.object({ render });
   const verifyBody = z.strictObject({
     image_id_a: base.imageId.describe('a cached image (extracted records)'),
     image_id_b: base.imageId.describe('another cached image'),
   });
-  const verifyUpload = z.object({});
+  const verifyUpload = z.object({ render });
   const groupsBody = z.strictObject({
     image_ids: z
       .array(base.imageId)
@@ -25,7 +27,7 @@ export function buildProvenanceSchemas(base: Schemas, limits: { maxBatch: number
       .max(limits.maxBatch, `at most ${limits.maxBatch} image_ids per request`)
       .describe('cached images (extracted records); duplicates are analysed once'),
   });
-  return { verifyBody, verifyUpload, groupsBody };
+  return { verifyQuery, verifyBody, verifyUpload, groupsBody };
 }
 
 export type ProvenanceSchemas = ReturnType<typeof buildProvenanceSchemas>;
@@ -45,6 +47,7 @@ export const provenanceResponses = {
       .describe('how B relates to A: B pixels per A pixel, clockwise degrees, horizontal mirror'),
     overlap: z.object({ a: z.number(), b: z.number() }).nullable().describe("fraction of each image's area covered by the matched region"),
     reasons,
+    cached: z.boolean().optional().describe('by ID only: true when the verdict came from the pairwise-verdict cache'),
   }),
   groups: z.object({
     success: z.literal(true),

@@ -65,11 +65,14 @@ describe('featcache dedup', () => {
     expect(html).toContain('identical file');
     expect(html).toContain('rotated 90°');
     expect(html).not.toMatch(/src="(?!data:)/); // self-contained
+    // a match picture per related pair
+    expect(html.match(/<img src="data:image\/png;base64,/g)?.length).toBe(report.edges.length);
   }, 180_000);
 
   it('prints a table of the groups and the reasons, with progress on stderr', async () => {
     const out = join(dir, 'out2');
-    const r = await dedup('--out', out);
+    const r = await dedup('--out', out, '--pictures', '0');
+    expect(readFileSync(join(out, 'dedup.html'), 'utf8')).not.toContain('data:image/png');
     expect(r.stdout).toMatch(/15 images, 4 groups of related images \(13 images\)/);
     expect(r.stdout).toContain('Group 1 (');
     expect(r.stdout).toMatch(/f-copy\.png\s+f-source\.png\s+identical/);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeatureCache } from '../../src/index.js';
 import { ORB_MAX_SIDE, extractFeatures, extractOrb } from '../../src/features/index.js';
 import { selectGridSpread } from '../../src/features/grid-select.js';
+import { loadOpenCv, opencvError } from '../../src/features/opencv.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { texturedPng } from './fixtures.js';
 
@@ -86,8 +87,31 @@ describe('extractOrb', () => {
   });
 
   it('refuses a bad keypoint budget with INVALID_OPTIONS', async () => {
-    await expect(extractOrb(textured, { maxKeypoints: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(extractOrb(textured, { maxKeypoints: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', details: { option: 'maxKeypoints' } });
     await expect(extractOrb(textured, { maxKeypoints: 1.5 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+  });
+});
+
+describe('OpenCV errors', () => {
+  it('become short COMPUTE_FAILED errors: C++ exception pointers are resolved, long texts cut', async () => {
+    const { cv } = await loadOpenCv();
+    let thrown: unknown;
+    const a = new cv.Mat();
+    const b = new cv.Mat();
+    try {
+      cv.resize(a, b, new cv.Size(0, 0), 0, 0, cv.INTER_AREA); // an empty source: OpenCV asserts
+    } catch (err) {
+      thrown = err;
+    } finally {
+      a.delete();
+      b.delete();
+    }
+    const err = opencvError('resizing', thrown, cv);
+    expect(err).toMatchObject({ code: 'COMPUTE_FAILED', details: { reason: 'OPENCV' } });
+    expect(err.message).toMatch(/^OpenCV failed resizing: .*Assertion failed/);
+    expect(err.cause).toBeUndefined();
+    const long = opencvError('x', new Error('y'.repeat(7_000_000)));
+    expect(long.message.length).toBeLessThan(250);
   });
 });
 

@@ -3,6 +3,7 @@
  * redis-server, worker pool and HTTP), with generated textured images and their
  * edits stored through POST /analysis/features (the extracted records).
  */
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSet, EXPECTED_GROUPS, SET_ORDER, type SetImage } from '../provenance/set-fixture.js';
 import { call, startStack, type Stack } from './stack.js';
@@ -76,6 +77,9 @@ describe('POST /analysis/verify', () => {
     expect(r.body).toMatchObject({ success: true, image_id_a: 'a-source', image_id_b: 'a-crop70', verdict: 'derived' });
     expect(r.body.inliers).toBeGreaterThan(20);
     expect(r.body.reasons.some((x: string) => x.startsWith('cropped: B is'))).toBe(true);
+    expect(r.body.cached).toBe(false);
+    const again = await call(s.url, '/analysis/verify', { json: { image_id_a: 'a-source', image_id_b: 'a-crop70' } });
+    expect(again.body).toMatchObject({ verdict: 'derived', cached: true });
     const unrelated = await call(s.url, '/analysis/verify', { msgpack: { image_id_a: 'g-source', image_id_b: 'h-source' }, accept: 'msgpack' });
     expect(unrelated.status).toBe(200);
     expect(unrelated.body.verdict).toBe('unrelated');
@@ -86,6 +90,21 @@ describe('POST /analysis/verify', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ success: true, image_id_a: null, image_id_b: null, verdict: 'near_duplicate' });
     expect(r.body.reasons).toContain('rotated 90°');
+  });
+
+  it('answers an upload with render=png with a picture of the matches', async () => {
+    const res = await fetch(`${s.url}/analysis/verify?render=png`, { method: 'POST', body: form({ image_a: bytesOf('d-source'), image_b: bytesOf('d-overlay') }) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBeGreaterThan(meta.height!);
+    const byId = await call(s.url, '/analysis/verify?render=png', { json: { image_id_a: 'a-source', image_id_b: 'a-crop70' } });
+    expect(byId.status).toBe(400);
+    expect(byId.body.error.message).toContain('upload');
+    const bad = await call(s.url, '/analysis/verify?render=svg', { json: { image_id_a: 'a-source', image_id_b: 'a-crop70' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('render');
   });
 
   it('refuses bad requests with a named 4xx', async () => {

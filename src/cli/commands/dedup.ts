@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createFeatureCache } from '../../index.js';
+import { renderMatches } from '../../provenance/render.js';
 import { extractionFeatureVersion } from '../../features/extractors.js';
 import { createExtractionPool } from '../../features/pool.js';
 import type { FeatureCache, FeatureCacheOptions } from '../../types.js';
@@ -23,6 +24,9 @@ import { ExitCode, UsageError, intOption, parse, type Command } from '../usage.j
 /** Most images one run groups (analyzeSet's default limit). */
 const MAX_IMAGES = 10_000;
 const THUMBNAIL_PX = 160;
+/** Height of both images in a match picture of the HTML report. */
+const PICTURE_HEIGHT = 220;
+const DEFAULT_PICTURES = 100;
 
 const HELP = `Usage: featcache dedup <dir|glob|file> [options]
 
@@ -33,10 +37,12 @@ extracted again), proposes candidate pairs cheaply, verifies them
 geometrically, and writes:
   - a table of the groups and the reasons to the terminal,
   - <out>/dedup.json (groups, related pairs, verdicts, reasons, figures),
-  - <out>/dedup.html (self-contained: thumbnails, reasons).
+  - <out>/dedup.html (self-contained: thumbnails, reasons, match pictures).
 
 Options:
   --out <dir>               where dedup.json and dedup.html go  [./featcache-dedup]
+  --pictures <n>            match pictures in the HTML report, for the first
+                            <n> related pairs; 0 = none               [${DEFAULT_PICTURES}]
   --workers <n>             extraction worker threads     [CPU cores: ${availableParallelism()}]
   --redis <url>             redis:// or rediss:// URL  [REDIS_URL, else an
                             embedded redis-server with data in --data-dir]
@@ -59,6 +65,7 @@ image was found, or the cache failed; 2 usage error.
 
 const OPTIONS = {
   out: { type: 'string' },
+  pictures: { type: 'string' },
   workers: { type: 'string' },
   redis: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -79,6 +86,23 @@ async function thumbnail(path: string): Promise<Buffer | undefined> {
   }
 }
 
+/** renderMatches for each edge (its index -> PNG), from the cached features; a pair that cannot be drawn is left out. */
+async function matchPictures(cache: FeatureCache, edges: Array<{ a: string; b: string }>, pathOf: ReadonlyMap<string, string>): Promise<Map<number, Buffer>> {
+  const out = new Map<number, Buffer>();
+  if (edges.length === 0) return out;
+  const ids = [...new Set(edges.flatMap((e) => [e.a, e.b]))];
+  const records = new Map((await cache.getMany(ids)).map((r, i) => [ids[i]!, r?.features]));
+  for (const [i, e] of edges.entries()) {
+    try {
+      const features = { a: records.get(e.a), b: records.get(e.b) };
+      out.set(i, await renderMatches(pathOf.get(e.a)!, pathOf.get(e.b)!, { height: PICTURE_HEIGHT, features }));
+    } catch {
+      // the table still lists the pair; only its picture is missing
+    }
+  }
+  return out;
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse(argv, OPTIONS);
   if (v.help) {
@@ -88,6 +112,7 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('dedup takes exactly one <dir|glob|file>');
   const source = positionals[0]!;
   const workers = intOption('workers', v.workers, 1, 256) ?? availableParallelism();
+  const maxPictures = intOption('pictures', v.pictures, 0, 100_000) ?? DEFAULT_PICTURES;
   const extensions = v.ext !== undefined ? v.ext.split(',').map((e) => e.trim()).filter(Boolean) : DEFAULT_EXTENSIONS;
   if (extensions.length === 0) throw new UsageError('--ext needs at least one extension');
   const redisUrl = v.redis ?? process.env.REDIS_URL;
@@ -134,9 +159,10 @@ async function run(argv: string[]): Promise<number> {
       const t = await thumbnail(pathOf.get(id)!);
       if (t) thumbnails.set(id, t);
     }
+    const pictures = await matchPictures(cache, report.edges.slice(0, maxPictures), pathOf);
     await mkdir(out, { recursive: true });
     await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(files.html, reportHtml(report, { thumbnails, pictures: new Map() }));
+    await writeFile(files.html, reportHtml(report, { thumbnails, pictures }));
     process.stdout.write(v.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
     return report.success ? ExitCode.OK : ExitCode.FAILURE;
   } finally {

@@ -7,15 +7,15 @@
  * Both read the extracted records, where the ORB keypoints live.
  */
 import type { Context } from 'hono';
-import { ErrorCodes } from '../../errors.js';
+import { renderMatches } from '../../provenance/render.js';
 import { verifyFeatures } from '../../provenance/verify.js';
 import type { VerifyResult } from '../../provenance/types.js';
-import { ApiError } from '../errors.js';
+import { ApiError, HttpErrorCodes } from '../errors.js';
 import { send, wantsMsgpack } from '../negotiate.js';
 import { buildProvenanceSchemas, provenanceResponses, VERIFY_FILES } from '../provenance-schemas.js';
 import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
 
-function verifyAnswer(c: Context, r: VerifyResult, ids: { a: string | null; b: string | null }): Response {
+function verifyAnswer(c: Context, r: VerifyResult & { cached?: boolean }, ids: { a: string | null; b: string | null }): Response {
   return send(c, wantsMsgpack(c), {
     success: true,
     image_id_a: ids.a,
@@ -26,6 +26,7 @@ function verifyAnswer(c: Context, r: VerifyResult, ids: { a: string | null; b: s
     transform: r.transform,
     overlap: r.overlap,
     reasons: r.reasons,
+    ...(r.cached === undefined ? {} : { cached: r.cached }),
   });
 }
 
@@ -41,29 +42,33 @@ export function provenanceRoutes({ images, schemas: base, config }: RouteDeps): 
     summary: 'Are two images related, and how? (geometric verification of ORB keypoints, fused with the hashes)',
     description:
       'JSON/msgpack body {image_id_a, image_id_b}: two cached images (extracted records). Or upload both images as multipart/form-data ' +
-      '(file fields image_a and image_b; nothing is stored). ' +
+      '(file fields image_a and image_b; nothing is stored); with render=png (query or form field) an upload is answered with a PNG picture of the matches. ' +
       'Verdicts and reasons: docs/PROVENANCE.md.',
+    query: schemas.verifyQuery,
     body: schemas.verifyBody,
-    async handle(c, { body }) {
-      const [a, b] = await images.extracted.getMany([body.image_id_a, body.image_id_b]);
-      const absent = [a ? null : body.image_id_a, b ? null : body.image_id_b].filter((id): id is string => id !== null);
-      if (absent.length > 0) {
-        throw new ApiError(404, ErrorCodes.NOT_FOUND, `no extracted record for ${absent.map((id) => JSON.stringify(id)).join(' and ')}`);
+    async handle(c, { query, body }) {
+      if (query.render !== undefined) {
+        throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, 'render=png needs the images themselves: upload them (multipart file fields image_a and image_b)');
       }
-      return verifyAnswer(c, verifyFeatures(a!.features, b!.features), { a: body.image_id_a, b: body.image_id_b });
+      // the pairwise-verdict cache answers a pair verified before (cached: true)
+      const r = await images.extracted.verifyPair(body.image_id_a, body.image_id_b);
+      return verifyAnswer(c, r, { a: body.image_id_a, b: body.image_id_b });
     },
     upload: {
-      description: 'Two images to compare: multipart/form-data with the file fields image_a and image_b.',
+      description: 'Two images to compare: multipart/form-data with the file fields image_a and image_b (and optionally the field render=png).',
       files: VERIFY_FILES,
       fields: schemas.verifyUpload,
-      async handle(c, { files }) {
+      async handle(c, { fields, files }) {
         const [fa, fb] = await Promise.all([images.extractOnly(c, files.image_a!), images.extractOnly(c, files.image_b!)]);
-        const result = verifyFeatures(fa, fb);
-        return verifyAnswer(c, result, { a: null, b: null });
+        if (fields.render === 'png') {
+          const png = await renderMatches(Buffer.from(files.image_a!), Buffer.from(files.image_b!), { features: { a: fa, b: fb } });
+          return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png' });
+        }
+        return verifyAnswer(c, verifyFeatures(fa, fb), { a: null, b: null });
       },
     },
     responses: {
-      200: { description: 'The verdict, the transform, the overlap and the reasons', schema: provenanceResponses.verify },
+      200: { description: 'The verdict, the transform, the overlap and the reasons (a PNG with render=png)', schema: provenanceResponses.verify },
       404: errorDoc('NOT_FOUND: an image_id has no extracted record'),
       413: errorDoc('IMAGE_TOO_LARGE'),
       415: errorDoc('UNSUPPORTED_MEDIA_TYPE (a raw image body carries one image: use multipart) or UNSUPPORTED_IMAGE_FORMAT'),
