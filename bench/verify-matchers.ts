@@ -125,7 +125,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const cv = (await loadOpenCv()).cv as Cv;
   const loadMs = performance.now() - t0;
-  const params = { ratio: RATIO, thresholdPx: RANSAC_THRESHOLD_PX, maxIterations: RANSAC_MAX_ITERATIONS, seed: RANSAC_SEED };
+  // minInliers 4: a full search, as findHomography does (verifyFeatures stops earlier on hopeless pairs)
+  const params = { ratio: RATIO, thresholdPx: RANSAC_THRESHOLD_PX, minInliers: 4, maxIterations: RANSAC_MAX_ITERATIONS, seed: RANSAC_SEED };
   const times = { js: [] as number[], opencv: [] as number[] };
   const agree: string[] = [];
   for (let r = 0; r < rounds; r++) {

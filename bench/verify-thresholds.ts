@@ -33,7 +33,8 @@ async function features(data: Buffer): Promise<Img> {
 }
 
 function inliers(a: Img, b: Img, ratio: number, thresholdPx: number): number {
-  const p = { ratio, thresholdPx, maxIterations: RANSAC_MAX_ITERATIONS, seed: RANSAC_SEED };
+  // minInliers 4: the full search, to see how many inliers chance can reach
+  const p = { ratio, thresholdPx, minInliers: 4, maxIterations: RANSAC_MAX_ITERATIONS, seed: RANSAC_SEED };
   return Math.max(matchForward(a.f.orb, b.f.orb, p).inliersA.length, matchMirrored(a.f.orb, b.mirror, p).inliersA.length);
 }
 
@@ -80,12 +81,14 @@ for (const { ratio, px } of settings) {
 log('verdicts and time...');
 const verdicts = new Map<string, Map<string, number>>();
 const ms: number[] = [];
+const scales: string[] = [];
 for (const e of edited) {
   const t = performance.now();
   const r = verifyFeatures(sources[e.source]!.f, e.img.f, { mirroredB: e.img.mirror });
   ms.push(performance.now() - t);
   const m = verdicts.get(e.edit) ?? new Map<string, number>();
   const key = `${r.verdict}: ${r.reasons.join('; ').replace(/\d+%/g, 'N%')}`;
+  if (e.edit === 'scale50' || e.edit === 'crop50') scales.push(`${e.edit} scale ${r.transform?.scale} overlap ${JSON.stringify(r.overlap)}`);
   m.set(key, (m.get(key) ?? 0) + 1);
   verdicts.set(e.edit, m);
 }
@@ -99,5 +102,6 @@ for (let i = 0; i < sources.length; i++) {
 }
 console.log('\nverdicts per edit (with the mirror pass):');
 for (const [e, m] of verdicts) console.log(`  ${e}: ${[...m].map(([k, n]) => `${n}x ${k}`).join(' | ')}`);
+console.log(`\ntransform and overlap (true scale 0.5; crop keeps 50%):\n  ${scales.join('\n  ')}`);
 console.log(`\nverifyFeatures ms per pair: related p50 ${quantile(ms, 0.5).toFixed(2)} p95 ${quantile(ms, 0.95).toFixed(2)}; unrelated (records, no mirror pass) p50 ${quantile(unrelMs, 0.5).toFixed(2)} p95 ${quantile(unrelMs, 0.95).toFixed(2)}`);
 console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -13,6 +13,8 @@ import { isPlausible } from './sanity.js';
 export interface GeometricParams {
   ratio: number;
   thresholdPx: number;
+  /** Fewest inliers that count (RANSAC spends no samples on smaller models). */
+  minInliers: number;
   maxIterations: number;
   seed: number;
 }
@@ -47,6 +49,7 @@ export function matchForward(a: OrbFeatures, b: OrbFeatures, p: GeometricParams)
     thresholdPx: p.thresholdPx,
     maxIterations: p.maxIterations,
     confidence: 0.995,
+    minInliers: p.minInliers,
     plausible: (h) => isPlausible(h, a.width, a.height),
     seed: p.seed,
   });

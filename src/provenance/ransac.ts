@@ -15,6 +15,13 @@ export interface RansacOptions {
   maxIterations: number;
   /** Stop when a better model is this unlikely to exist (adaptive iteration count). */
   confidence: number;
+  /**
+   * Only models with at least this many inliers matter: the iteration count
+   * starts from the samples needed to find such a model, not from
+   * `maxIterations` (an unrelated pair with 20 chance matches then costs ~15
+   * samples instead of 2,000). @default 4
+   */
+  minInliers?: number;
   /** A sample's homography is considered only if this accepts it. */
   plausible: (h: Homography) => boolean;
   seed: number;
@@ -68,7 +75,15 @@ export function ransacHomography(src: ArrayLike<number>, dst: ArrayLike<number>,
   const t2 = opts.thresholdPx * opts.thresholdPx;
   let best: Homography | null = null;
   let bestCount = 0;
-  let needed = opts.maxIterations;
+  // samples for `confidence` that one of them was all inliers of a model with `count` inliers
+  const iterationsFor = (count: number) => {
+    const w = count / n;
+    const p4 = w * w * w * w;
+    return p4 >= 1 ? 0 : Math.min(opts.maxIterations, Math.ceil(Math.log(1 - opts.confidence) / Math.log(1 - p4)));
+  };
+  const floor = Math.max(4, opts.minInliers ?? 4);
+  if (n < floor) return null;
+  let needed = iterationsFor(floor);
   const sample = [0, 0, 0, 0];
   for (let it = 0; it < needed; it++) {
     for (let k = 0; k < 4; k++) {
@@ -84,10 +99,7 @@ export function ransacHomography(src: ArrayLike<number>, dst: ArrayLike<number>,
     if (count > bestCount) {
       bestCount = count;
       best = h;
-      // adaptive: iterations for `confidence` that some sample was all inliers
-      const w = count / n;
-      const p4 = w * w * w * w;
-      needed = p4 >= 1 ? 0 : Math.min(opts.maxIterations, Math.ceil(Math.log(1 - opts.confidence) / Math.log(1 - p4)));
+      needed = iterationsFor(Math.max(count, floor));
     }
   }
   if (!best || bestCount < 4) return null;

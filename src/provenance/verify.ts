@@ -90,7 +90,7 @@ export function verifyDetailed(a: VerifyInput, b: VerifyInput, opts: VerifyOptio
   }
   let geo: GeometricMatch | null = null;
   if (orbA && orbB) {
-    const params = { ratio: o.ratio, thresholdPx: o.thresholdPx, maxIterations: T.RANSAC_MAX_ITERATIONS, seed: T.RANSAC_SEED };
+    const params = { ratio: o.ratio, thresholdPx: o.thresholdPx, minInliers: o.minInliers, maxIterations: T.RANSAC_MAX_ITERATIONS, seed: T.RANSAC_SEED };
     geo = matchForward(orbA, orbB, params);
     if (geo.inliersA.length < o.minInliers && o.mirroredB) {
       const mirrored = matchMirrored(orbA, o.mirroredB, params);

@@ -123,6 +123,20 @@ describe('matching and RANSAC', () => {
     expect(t.rotationDeg).toBeCloseTo(25, 0);
   });
 
+  it('spends no samples on models smaller than minInliers (a hopeless pair is cheap)', () => {
+    const rnd = mulberry32(21);
+    const src = Array.from({ length: 40 }, () => rnd() * 500);
+    const dst = Array.from({ length: 40 }, () => rnd() * 500);
+    const samples = (minInliers: number) => {
+      let calls = 0;
+      ransacHomography(src, dst, 20, { thresholdPx: 5, maxIterations: 2000, confidence: 0.995, plausible: () => (calls++, true), seed: 1, minInliers });
+      return calls;
+    };
+    expect(samples(15)).toBeLessThan(40); // 20 chance matches, 15 needed: ~15 samples suffice
+    expect(samples(4)).toBeGreaterThan(500);
+    expect(ransacHomography(src, dst, 20, { thresholdPx: 5, maxIterations: 2000, confidence: 0.995, plausible: () => true, seed: 1, minInliers: 21 })).toBeNull();
+  });
+
   it('is deterministic for the same input', () => {
     const rnd = mulberry32(9);
     const src = Array.from({ length: 100 }, () => rnd() * 500);
