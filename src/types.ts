@@ -6,8 +6,13 @@ import type { CodecOptions } from './codec/options.js';
 import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } from './search/options.js';
 import type { CompareResult } from './search/compare-set.js';
 import type { SimilarResult } from './search/query.js';
+import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/analyze-set.js';
+import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
+import type { VerifyPairOptions } from './provenance/pair-cache.js';
 
-export type { CodecOptions, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CodecOptions, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
+export type { RenderOptions } from './provenance/render.js';
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
 export type TypedArray =
@@ -246,6 +251,17 @@ export interface FeatureCache {
   searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult>;
   /** All pairs among `imageIds` whose hashes are within `maxDistance` bits: one batch lookup, popcount in process. */
   compareSet(imageIds: string[], opts: CompareOptions): Promise<CompareResult>;
+  /**
+   * Geometric verification of two cached records (verifyFeatures on both), with
+   * the verdict cached in Redis for the ordered pair and served only while both
+   * records are unchanged (`cached: true`). NOT_FOUND when a record is missing.
+   */
+  verifyPair(idA: string, idB: string, opts?: VerifyPairOptions): Promise<VerifyResult & { cached: boolean }>;
+  /**
+   * Groups of related images among `imageIds` (the one-call duplicate check):
+   * one batch read, cheap candidate pairs, verification of those only. See docs/PROVENANCE.md.
+   */
+  analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
   stats(): Promise<CacheStats>;
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;

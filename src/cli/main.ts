@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `featcache` command: serve | ingest | get | export | import | search | compare | redis.
+ * The `featcache` command: serve | ingest | dedup | get | export | import | search | compare | redis.
  * Exit codes: 0 ok, 1 failure, 2 usage error (see each command's --help).
  */
 import { isFeatureCacheError } from '../errors.js';
@@ -8,6 +8,7 @@ import { compareCommand } from './commands/compare.js';
 import { exportCommand } from './commands/export.js';
 import { getCommand } from './commands/get.js';
 import { importCommand } from './commands/import.js';
+import { dedupCommand } from './commands/dedup.js';
 import { ingestCommand } from './commands/ingest.js';
 import { searchCommand } from './commands/search.js';
 import { redisCommand } from './commands/redis.js';
@@ -18,6 +19,7 @@ import { isEntryPoint } from '../entry-point.js';
 const COMMANDS: readonly Command[] = [
   serveCommand,
   ingestCommand,
+  dedupCommand,
   getCommand,
   exportCommand,
   importCommand,

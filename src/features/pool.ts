@@ -53,8 +53,11 @@ export interface ExtractionPoolStats {
 
 export interface ExtractionPool {
   readonly size: number;
-  /** extractFeatures(image, options) in a worker; a Buffer/Uint8Array is copied, a path is read by the worker. */
-  extract(image: Buffer | Uint8Array | string, options?: ExtractOptions): Promise<ExtractedFeatures>;
+  /**
+   * extractFeatures(image, options) in a worker; a Buffer/Uint8Array is copied, a path is
+   * read by the worker. With `options.extractors` only the selected features are present.
+   */
+  extract(image: Buffer | Uint8Array | string, options?: ExtractOptions): Promise<Partial<ExtractedFeatures>>;
   stats(): ExtractionPoolStats;
   /** Rejects waiting and running tasks with CLOSED and terminates the workers. Idempotent. */
   close(): Promise<void>;
@@ -64,7 +67,7 @@ interface Task {
   id: number;
   message: TaskMessage;
   transfer: ArrayBuffer[];
-  resolve(value: ExtractedFeatures): void;
+  resolve(value: Partial<ExtractedFeatures>): void;
   reject(err: unknown): void;
 }
 
@@ -258,7 +261,7 @@ export function createExtractionPool(options: ExtractionPoolOptions = {}): Extra
           }),
         );
       }
-      return new Promise<ExtractedFeatures>((resolve, reject) => {
+      return new Promise<Partial<ExtractedFeatures>>((resolve, reject) => {
         const id = nextId++;
         const message: TaskMessage = extractOptions === undefined ? { id, image: payload } : { id, image: payload, options: extractOptions };
         queue.push({ id, message, transfer, resolve, reject });

@@ -104,10 +104,14 @@ function requestBody(route: AnyRoute, comps: Components): Json {
     content['application/msgpack'] = { schema };
   }
   if (route.upload) {
+    // text fields are declared once, as query parameters; the form carries only the files
+    const files = route.upload.files ?? ['image'];
+    const fileProps = Object.fromEntries(files.map((f) => [f, { type: 'string', format: 'binary', description: 'an image file' }]));
     content['multipart/form-data'] = {
-      schema: { type: 'object', required: ['image'], properties: { image: { type: 'string', format: 'binary', description: 'the image file' } } },
+      schema: { type: 'object', required: files, properties: fileProps },
     };
-    content['image/*'] = { schema: { type: 'string', format: 'binary' } };
+    // a raw body carries one image
+    if (files.length === 1) content['image/*'] = { schema: { type: 'string', format: 'binary' } };
   }
   const out: Json = { required: true, content };
   if (route.upload) out['description'] = route.upload.description;

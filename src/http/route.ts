@@ -46,7 +46,10 @@ export interface UploadSpec<P extends z.ZodType | undefined = undefined, F exten
    * @default the route's access
    */
   access?(fields: Out<F>): RouteAccess;
-  handle(c: Context<AppEnv>, input: { params: Out<P>; fields: Out<F>; image: Uint8Array }): Response | Promise<Response>;
+  /** The multipart file fields, all required; with more than one, a raw image body is refused (415). @default ['image'] */
+  files?: readonly string[];
+  /** `image` is the first file; `files` holds each by field name. */
+  handle(c: Context<AppEnv>, input: { params: Out<P>; fields: Out<F>; image: Uint8Array; files: Record<string, Uint8Array> }): Response | Promise<Response>;
 }
 
 export interface RouteSpec<

@@ -126,6 +126,11 @@ export const searchOptionsSchema = z.object({
   withFeatures: z.boolean().default(false),
   /** Include the query image itself (imageId queries). @default false */
   includeSelf: z.boolean().default(false),
+  /**
+   * `all`: search the query's 8 rotations/mirrorings (its `phash_dihedral`) against the
+   * `phash` index; each neighbour then says which orientation matched. @default 'identity'
+   */
+  orientations: z.enum(['identity', 'all']).default('identity'),
 });
 
 export type SearchOptions = z.input<typeof searchOptionsSchema>;
@@ -136,13 +141,16 @@ export const similarQuerySchema = z.union([
   z.object({ hash: hash64Rule, field: z.string().optional() }),
   z.object({ phash: hash64Rule }),
   z.object({ dhash: hash64Rule }),
+  z.object({ phash_dihedral: z.array(hash64Rule).length(8) }),
 ]);
 
 export type SimilarQuery =
   | { imageId: string; field?: string }
   | { hash: string; field?: string }
   | { phash: string }
-  | { dhash: string };
+  | { dhash: string }
+  /** The 8 dihedral pHashes of an image (extractor `phash_dihedral`), searched on the `phash` index. */
+  | { phash_dihedral: readonly string[] };
 
 /** Inputs of compareSet. */
 export const compareOptionsSchema = z.object({

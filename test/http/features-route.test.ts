@@ -97,6 +97,14 @@ function postOnOwnSocket(path: string, type: string, chunks: Buffer[], withLengt
   });
 }
 
+/** A feature value as the JSON response carries it: typed arrays become arrays. */
+function asJson(v: unknown): unknown {
+  if (ArrayBuffer.isView(v)) return Array.from(v as Uint8Array);
+  if (Array.isArray(v)) return v.map(asJson);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, asJson(e)]));
+  return v;
+}
+
 function raw(bytes: Uint8Array, type: string): RequestInit {
   return { method: 'POST', body: new Uint8Array(bytes), headers: { 'content-type': type } };
 }
@@ -137,7 +145,7 @@ describe('POST /analysis/features', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ success: true, image_id: 'img-multipart', cached: false });
     expect(first.body.version).toBe(`1.0+${extractorVersion()}`);
-    expect(first.body.features).toEqual(await extractFeatures(jpeg));
+    expect(first.body.features).toEqual(asJson(await extractFeatures(jpeg)));
 
     const second = await call('/analysis/features', multipart('img-multipart', jpeg));
     expect(second.body).toMatchObject({ success: true, cached: true, features: first.body.features });
@@ -146,7 +154,7 @@ describe('POST /analysis/features', () => {
     expect((await sample('featcache_cache_misses_total{source="extracted"}')) - misses).toBe(1);
     expect((await sample('featcache_cache_hits_total{source="extracted"}')) - hits).toBe(1);
     expect((await sample('featcache_image_extraction_duration_seconds_count')) - timed).toBe(1);
-    expect((await cache.get('img-multipart'))?.features).toEqual(first.body.features);
+    expect(asJson((await cache.get('img-multipart'))?.features)).toEqual(first.body.features);
     // the operator's stats count extracted records beside the stored ones
     const stats = (await (await fetch(`${base}/analysis/cache/stats`)).json()) as { stats: Record<string, unknown> };
     expect(stats.stats).toMatchObject({ extracted_feature_version: `1.0+${extractorVersion()}`, feature_version: '1.0' });

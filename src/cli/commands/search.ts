@@ -56,8 +56,10 @@ async function run(argv: string[]): Promise<number> {
     const cache = cacheOfSource(backend, source);
     let query: SimilarQuery;
     if (file !== undefined) {
-      const features = await backend.pool.extract(file, backend.extractOptions);
-      query = { hash: features[field], field };
+      const features = await backend.pool.extract(file, { ...backend.extractOptions, extractors: [field] });
+      const hash = features[field];
+      if (hash === undefined) throw new Error(`extraction gave no ${field}`);
+      query = { hash, field };
     } else if (v.id !== undefined) query = { imageId: v.id, field };
     else if (v.phash !== undefined) query = { phash: v.phash };
     else query = { dhash: v.dhash! };
