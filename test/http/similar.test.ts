@@ -237,7 +237,7 @@ describe('OpenAPI', () => {
     expect(features.requestBody.content['multipart/form-data'].schema).toEqual({
       type: 'object',
       required: ['image'],
-      properties: { image: { type: 'string', format: 'binary', description: 'the image file' } },
+      properties: { image: { type: 'string', format: 'binary', description: 'an image file' } },
     });
     expect(features.parameters).toEqual([expect.objectContaining({ name: 'image_id', in: 'query', required: true })]);
     expect(features['x-scope']).toBe('write');

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EXTRACTORS } from '../../src/features/extractors.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'featcache-pack-'));
@@ -32,6 +33,11 @@ const ROOT_VALUES = [
   'DEFAULT_MAX_PIXELS',
   'KEY_SEGMENT',
   'MAX_TTL_SECONDS',
+  'DEFAULT_EXTRACTORS',
+  'extractOrb',
+  'DIHEDRAL_ORIENTATIONS',
+  'verifyFeatures',
+  'renderMatches',
 ] as const;
 const SERVER_VALUES = ['createServiceApp', 'startServer', 'runService', 'loadConfig', 'loadBackendConfig', 'openBackend', 'ConfigError'] as const;
 
@@ -97,7 +103,7 @@ describe('the published package', () => {
     run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project);
 
     const out = JSON.parse(run(process.execPath, ['consumer.js'], project)) as Record<string, unknown>;
-    expect(out).toEqual({ missing: [], same: true, version: true, extractors: 6, prefix: 'app', port: 0 });
+    expect(out).toEqual({ missing: [], same: true, version: true, extractors: EXTRACTORS.length, prefix: 'app', port: 0 });
   }, 300_000); // ~15 s of CPU with an up-to-date build; a loaded 2-core machine stretches the wall time
 
   it('the CLI of the package has no bench command', () => {
