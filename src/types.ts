@@ -3,8 +3,10 @@ import type { RedisOptions, ClusterNode, ClusterOptions } from 'ioredis';
 import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } from './search/options.js';
 import type { CompareResult } from './search/compare-set.js';
 import type { SimilarResult } from './search/query.js';
+import type { CacheEventMap, CacheEventName, CacheListener } from './cache/events.js';
 
 export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { CacheEventMap, CacheEventName, CacheListener };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
 export type TypedArray =
@@ -134,6 +136,12 @@ export interface FeatureCacheOptions extends CodecOptions {
   /** Track TTL expiry and eviction through keyspace notifications. @default true */
   trackExpiry?: boolean;
   /**
+   * Keep decoded records in process, kept exact by Redis's invalidation
+   * messages (CLIENT TRACKING); see docs/ARCHITECTURE.md "Near tier". Absent: off.
+   * One Redis or Sentinel (master reads) only.
+   */
+  nearCache?: NearCacheOptions;
+  /**
    * Keep a near-duplicate index of 64-bit hash fields (phash, dhash) for
    * searchSimilar(); absent: no index (compareSet still works). See docs/SEARCH.md.
    */
@@ -142,6 +150,13 @@ export interface FeatureCacheOptions extends CodecOptions {
   embedded?: EmbeddedRedisOptions;
   /** A pino-compatible logger; silent when absent. */
   logger?: Logger;
+}
+
+export interface NearCacheOptions {
+  /** Bytes of encoded records kept (least recently used dropped first). */
+  maxBytes: number;
+  /** An entry is dropped this long after it was filled, whatever happens. @default 60000 */
+  maxAgeMs?: number;
 }
 
 export interface EmbeddedRedisOptions {
@@ -276,4 +291,7 @@ export interface FeatureCache {
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;
   close(): Promise<void>;
+  /** Listens to the cache's events (hit, miss, set, invalidate, evict, expire, error). */
+  on<K extends CacheEventName>(name: K, listener: CacheListener<K>): void;
+  off<K extends CacheEventName>(name: K, listener: CacheListener<K>): void;
 }

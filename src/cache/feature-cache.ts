@@ -30,6 +30,8 @@ import { runCleanup } from './cleanup.js';
 import { Coalescer } from './coalescer.js';
 import { collectGroups, GroupIndex } from './groups.js';
 import { ExpiryTracker } from './expiry-tracker.js';
+import { CacheEvents, type CacheEventName, type CacheListener } from './events.js';
+import { NearCache } from './near-cache.js';
 import { checkHealth } from './health.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
@@ -61,6 +63,9 @@ export class RedisFeatureCache implements FeatureCache {
   private readonly sliding: (() => number) | undefined;
   private readonly readThrough: ReadThrough;
   readonly extensions: CacheExtension[];
+  /** Shared with views: one near tier (keyed by Redis key, so per version) and one set of listeners. */
+  private readonly events: CacheEvents;
+  readonly near: NearCache | null;
   private closed: Promise<void> | null = null;
   /** Open views made by withVersion() (expiry events are routed to those of the removed key's version). */
   private readonly views = new Set<RedisFeatureCache>();
@@ -82,11 +87,18 @@ export class RedisFeatureCache implements FeatureCache {
     this.store = new RecordStore(conn.client, conn.reader, this.router, this.keys, o);
     this.groups = new GroupIndex(conn.client, this.store, this.keys, o.batchSize * 10);
     this.counters = new StatsCounters(conn.client, this.keys.stats);
+    this.events = parent ? parent.events : new CacheEvents();
+    this.near = parent
+      ? parent.near
+      : o.nearCache
+        ? new NearCache(conn, `${o.prefix}:`, o.nearCache, this.events, o.logger, Math.max(250, o.commandTimeoutMs))
+        : null;
     this.tracker = parent
       ? parent.tracker
       : o.trackExpiry
       ? new ExpiryTracker(conn.client, this.keys, o.logger, {
           onRemoved: async (version, ids) => {
+            this.events.emit('expire', { imageIds: ids, version });
             for (const target of [this, ...this.views]) {
               if (target.featureVersion === version) await target.notify('afterRemove', ids);
             }
@@ -146,7 +158,15 @@ export class RedisFeatureCache implements FeatureCache {
     this.counters.start(this.o.statsFlushIntervalMs, (err) =>
       this.o.logger.debug({ err: (err as Error).message }, 'stats flush failed; will retry'),
     );
-    if (!this.parent) await this.tracker?.start();
+    if (!this.parent) await Promise.all([this.tracker?.start(), this.near?.start()]);
+  }
+
+  on<K extends CacheEventName>(name: K, listener: CacheListener<K>): void {
+    this.events.on(name, listener);
+  }
+
+  off<K extends CacheEventName>(name: K, listener: CacheListener<K>): void {
+    this.events.off(name, listener);
   }
 
   /**
@@ -197,6 +217,12 @@ export class RedisFeatureCache implements FeatureCache {
     }
     this.assertOpen();
     assertImageId(imageId, this.o.maxImageIdBytes);
+    const near = this.near?.tier.get(this.keys.record(imageId));
+    if (near) {
+      this.counters.reads(1, 0);
+      if (this.events.wants('hit')) this.events.emit('hit', { imageId, version: this.featureVersion, source: 'near' });
+      return near;
+    }
     this.singleWrites?.flush(); // writes issued before this read go first
     return this.singleReads.push(imageId);
   }
@@ -232,8 +258,12 @@ export class RedisFeatureCache implements FeatureCache {
         await this.store.write(part.map((p) => p.entry), groups);
       } catch (err) {
         if (countErrors) this.counters.add('cache_errors');
+        this.events.emit('error', { operation: 'write', error: err as Error });
         throw err;
       }
+      // again once acknowledged: drops what a read racing the write put back
+      this.near?.tier.invalidate(part.map((p) => p.entry.key));
+      if (this.events.wants('set')) this.events.emit('set', { imageIds: part.map((p) => p.imageId), version: this.featureVersion });
       this.counters.add('cache_writes', part.length);
       this.counters.add('cache_operations', part.length);
       if (this.extensions.length > 0) await this.notify('afterWrite', part.map((p) => ({ imageId: p.imageId, features: p.features })));
@@ -255,20 +285,31 @@ export class RedisFeatureCache implements FeatureCache {
    * @param countErrors false when the caller counts failures itself (coalesced calls)
    */
   private async readValidated(imageIds: string[], types: string[] | undefined, countErrors = true): Promise<Array<FeatureRecord | null>> {
-    const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
-      let values: Array<Buffer | null>;
+    const fetch = async (keys: string[]) => {
       try {
-        values = await this.store.read(ids.map((id) => this.keys.record(id)), this.sliding);
+        return await this.store.read(keys, this.sliding);
       } catch (err) {
         if (countErrors) this.counters.add('cache_errors');
+        this.events.emit('error', { operation: 'read', error: err as Error });
         throw err;
       }
-      return values.map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
+    };
+    const near = this.near;
+    const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
+      const keys = ids.map((id) => this.keys.record(id));
+      if (!near) return (await fetch(keys)).map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
+      // the tier keeps whole records: `types` is applied to what it returns
+      const { records, fromNear } = await near.read(keys, fetch, (i, value) => this.decode(ids[i]!, value, undefined));
+      if (this.events.wants('hit')) {
+        records.forEach((r, i) => r && this.events.emit('hit', { imageId: ids[i]!, version: this.featureVersion, source: fromNear[i] ? 'near' : 'redis' }));
+      }
+      return types ? records.map((r) => r && { ...r, features: pick(r.features, types) }) : records;
     });
     const out = parts.length === 1 ? parts[0]! : parts.flat();
     let hits = 0;
     for (const r of out) if (r !== null) hits++;
     this.counters.reads(hits, out.length - hits);
+    if (this.events.wants('hit') || this.events.wants('miss')) this.emitReads(imageIds, out, near !== null);
     return out;
   }
 
@@ -289,7 +330,9 @@ export class RedisFeatureCache implements FeatureCache {
       const createdAt = Date.now();
       const value = this.codec.encode(features, createdAt);
       const ttlMs = jitteredTtlMs(opts.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
+      this.near?.tier.invalidate([key]);
       const written = await this.store.compareAndSet(key, current ?? null, value, ttlMs, opts.ttlSeconds === undefined);
+      this.near?.tier.invalidate([key]);
       if (written) {
         if (opts.groups?.length) await this.addToGroups(imageId, opts.groups, ttlMs);
         this.counters.add('cache_writes');
@@ -359,14 +402,20 @@ export class RedisFeatureCache implements FeatureCache {
     for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
     const unique = [...new Set(imageIds)];
     this.flushSingles();
+    this.near?.tier.invalidate(unique.map((id) => this.keys.record(id)));
     const counts = await mapChunks(chunk(unique, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
+      const keys = ids.map((id) => this.keys.record(id));
       try {
-        return await this.store.remove(ids.map((id) => this.keys.record(id)));
+        return await this.store.remove(keys);
       } catch (err) {
         this.counters.add('cache_errors');
+        this.events.emit('error', { operation: 'invalidate', error: err as Error });
         throw err;
+      } finally {
+        this.near?.tier.invalidate(keys);
       }
     });
+    if (this.events.wants('invalidate')) this.events.emit('invalidate', { source: 'call', imageIds: unique, version: this.featureVersion });
     const removed = counts.reduce((a, b) => a + b, 0);
     if (this.extensions.length > 0) await this.notify('afterRemove', unique);
     this.counters.add('cache_invalidations', removed);
@@ -452,7 +501,7 @@ export class RedisFeatureCache implements FeatureCache {
       await Promise.all([this.singleReads?.drain(), this.singleWrites?.drain()]).catch(() => {});
       for (const view of [...this.views]) await view.close();
       this.counters.stop();
-      if (!this.parent) await this.tracker?.stop().catch(() => {});
+      if (!this.parent) await Promise.all([this.tracker?.stop().catch(() => {}), this.near?.stop().catch(() => {})]);
       for (const ext of this.extensions) await ext.close?.().catch(() => {});
       await this.counters.flush().catch(() => {});
       if (this.parent) this.parent.views.delete(this);
@@ -478,7 +527,20 @@ export class RedisFeatureCache implements FeatureCache {
     }
     const value = this.codec.encode(item.features, now);
     const ttlMs = jitteredTtlMs(item.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
-    return { entry: { key: this.keys.record(item.imageId), value, ttlMs }, imageId: item.imageId, features: item.features, groups: item.groups };
+    const key = this.keys.record(item.imageId);
+    // dropped when the write is issued: a read issued after it, even before it is sent, misses the tier
+    this.near?.tier.invalidate([key]);
+    return { entry: { key, value, ttlMs }, imageId: item.imageId, features: item.features, groups: item.groups };
+  }
+
+  /** hit/miss events of one read, only built when someone listens (with a near tier, hits were told per chunk). */
+  private emitReads(imageIds: string[], out: Array<FeatureRecord | null>, near: boolean): void {
+    const version = this.featureVersion;
+    out.forEach((r, i) => {
+      const imageId = imageIds[i]!;
+      if (r === null) this.events.emit('miss', { imageId, version });
+      else if (!near) this.events.emit('hit', { imageId, version, source: 'redis' });
+    });
   }
 
   private async addToGroups(imageId: string, groups: string[], ttlMs: number): Promise<void> {

@@ -34,6 +34,13 @@ const schema = z.object({
   maxRecordBytes: z.number().int().min(64).max(512 * 1024 * 1024).default(16 * 1024 * 1024),
   packFloats: z.boolean().default(true),
   mergeRetries: z.number().int().min(1).max(1000).default(50),
+  nearCache: z
+    .object({
+      maxBytes: z.number().int().min(1024).max(Number.MAX_SAFE_INTEGER),
+      maxAgeMs: z.number().int().min(1).max(24 * 3600 * 1000).default(60_000),
+    })
+    .strict()
+    .optional(),
 });
 
 export type ResolvedOptions = z.infer<typeof schema> & {
@@ -58,5 +65,9 @@ export function resolveOptions(
   }
   const resolved = { ...parsed.data, redis, embedded, extensions, logger: logger ?? silent };
   if (resolved.ttlStrategy === 'none') resolved.ttlSeconds = 0;
+  if (resolved.nearCache && resolved.ttlStrategy === 'sliding') {
+    // a read answered in process cannot restart the record's TTL in Redis
+    throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'invalid option nearCache: not available with ttlStrategy "sliding"');
+  }
   return resolved;
 }

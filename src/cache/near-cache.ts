@@ -1,0 +1,108 @@
+/**
+ * The near tier wired to its invalidation connection and to the cache's
+ * events: what feature-cache.ts calls on its read and write paths.
+ *
+ * Guarantee (one Redis, or Sentinel's master): once Redis's invalidation
+ * message for a write has reached this process, no read returns the value the
+ * write replaced; a read never returns a value older than `maxAgeMs` from the
+ * tier; while the invalidation connection is down nothing is served from the
+ * tier, and it comes back empty. This process's own writes and invalidations
+ * drop their keys when they are issued and again when Redis acknowledges them,
+ * so a read issued after a write (awaited or not) sees it.
+ */
+import type { Redis } from 'ioredis';
+import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import type { RedisConnection } from '../redis/connection.js';
+import type { FeatureRecord, Logger } from '../types.js';
+import type { CacheEvents } from './events.js';
+import { InvalidationListener } from './invalidation.js';
+import { NearTier } from './near-tier.js';
+
+export interface NearCacheOptions {
+  maxBytes: number;
+  maxAgeMs: number;
+}
+
+export class NearCache {
+  readonly tier: NearTier;
+  private readonly listener: InvalidationListener;
+
+  constructor(conn: RedisConnection, prefix: string, o: NearCacheOptions, events: CacheEvents, logger: Logger, heartbeatMs: number) {
+    if (conn.mode === 'cluster') {
+      throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'nearCache is not supported on a Redis Cluster yet (tracking on every master is not implemented)');
+    }
+    if (conn.reader !== conn.client) {
+      // invalidations come from the master; a replica may answer a later read with the old value
+      throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'nearCache cannot be combined with reads from replicas');
+    }
+    this.tier = new NearTier({
+      ...o,
+      onEvict: (key, reason) => events.emit('evict', { key, reason }),
+    });
+    this.listener = new InvalidationListener(
+      conn.client as Redis,
+      prefix,
+      {
+        onInvalidate: (keys) => {
+          if (keys === null) this.tier.flush();
+          else this.tier.invalidate(keys);
+          events.emit('invalidate', { source: 'redis', keys });
+        },
+        onUp: () => this.tier.up(),
+        onDown: (reason) => {
+          if (this.tier.isLive) logger.warn({ reason }, 'near tier: invalidation connection lost; tier flushed and bypassed until it is back');
+          this.tier.down();
+        },
+      },
+      logger,
+      heartbeatMs,
+    );
+  }
+
+  start(): Promise<void> {
+    return this.listener.start();
+  }
+
+  stop(): Promise<void> {
+    return this.listener.stop();
+  }
+
+  /** The invalidation connection's client id (tests kill it with CLIENT KILL ID). */
+  get invalidationClientId(): number | null {
+    return this.listener.clientId;
+  }
+
+  /**
+   * Reads `keys`: from the tier where it holds them, the rest with `fetch` (one
+   * call), filling the tier with what `decode` accepts. `fromNear[i]` tells
+   * which answers came from the tier.
+   */
+  async read(
+    keys: string[],
+    fetch: (keys: string[]) => Promise<Array<Buffer | null>>,
+    decode: (index: number, value: Buffer) => FeatureRecord | null,
+  ): Promise<{ records: Array<FeatureRecord | null>; fromNear: boolean[] }> {
+    const records: Array<FeatureRecord | null> = new Array(keys.length).fill(null);
+    const fromNear: boolean[] = new Array(keys.length).fill(false);
+    const missing: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const r = this.tier.get(keys[i]!);
+      if (r === undefined) missing.push(i);
+      else {
+        records[i] = r;
+        fromNear[i] = true;
+      }
+    }
+    if (missing.length === 0) return { records, fromNear };
+    const ticket = this.tier.ticket();
+    const values = await fetch(missing.length === keys.length ? keys : missing.map((i) => keys[i]!));
+    missing.forEach((i, j) => {
+      const value = values[j];
+      if (!value) return;
+      const record = decode(i, value);
+      records[i] = record;
+      if (record) this.tier.fill(keys[i]!, record, value.length, ticket);
+    });
+    return { records, fromNear };
+  }
+}
