@@ -216,13 +216,14 @@ export class RedisFeatureCache implements FeatureCache {
       return record ?? null;
     }
     this.assertOpen();
-    assertImageId(imageId, this.o.maxImageIdBytes);
-    const near = this.near?.tier.get(this.keys.record(imageId));
+    // only valid IDs enter the tier: a hit needs no validation
+    const near = this.near?.tier.get(this.keys.recordPrefix, imageId);
     if (near) {
       this.counters.reads(1, 0);
       if (this.events.wants('hit')) this.events.emit('hit', { imageId, version: this.featureVersion, source: 'near' });
       return near;
     }
+    assertImageId(imageId, this.o.maxImageIdBytes);
     this.singleWrites?.flush(); // writes issued before this read go first
     return this.singleReads.push(imageId);
   }
@@ -296,10 +297,9 @@ export class RedisFeatureCache implements FeatureCache {
     };
     const near = this.near;
     const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
-      const keys = ids.map((id) => this.keys.record(id));
-      if (!near) return (await fetch(keys)).map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
+      if (!near) return (await fetch(ids.map((id) => this.keys.record(id)))).map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
       // the tier keeps whole records: `types` is applied to what it returns
-      const { records, fromNear } = await near.read(keys, fetch, (i, value) => this.decode(ids[i]!, value, undefined));
+      const { records, fromNear } = await near.read(this.keys.recordPrefix, ids, fetch, (i, value) => this.decode(ids[i]!, value, undefined));
       if (this.events.wants('hit')) {
         records.forEach((r, i) => r && this.events.emit('hit', { imageId: ids[i]!, version: this.featureVersion, source: fromNear[i] ? 'near' : 'redis' }));
       }

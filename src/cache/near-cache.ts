@@ -35,7 +35,7 @@ export class NearCache {
       // invalidations come from the master; a replica may answer a later read with the old value
       throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'nearCache cannot be combined with reads from replicas');
     }
-    this.tier = new NearTier({
+    this.tier = new NearTier(prefix, {
       ...o,
       onEvict: (key, reason) => events.emit('evict', { key, reason }),
     });
@@ -73,20 +73,21 @@ export class NearCache {
   }
 
   /**
-   * Reads `keys`: from the tier where it holds them, the rest with `fetch` (one
-   * call), filling the tier with what `decode` accepts. `fromNear[i]` tells
-   * which answers came from the tier.
+   * Reads the records of `ids` (record keys `recordPrefix` + ID): from the tier
+   * where it holds them, the rest with `fetch` (one call), filling the tier
+   * with what `decode` accepts. `fromNear[i]` tells which answers came from the tier.
    */
   async read(
-    keys: string[],
+    recordPrefix: string,
+    ids: string[],
     fetch: (keys: string[]) => Promise<Array<Buffer | null>>,
     decode: (index: number, value: Buffer) => FeatureRecord | null,
   ): Promise<{ records: Array<FeatureRecord | null>; fromNear: boolean[] }> {
-    const records: Array<FeatureRecord | null> = new Array(keys.length).fill(null);
-    const fromNear: boolean[] = new Array(keys.length).fill(false);
+    const records: Array<FeatureRecord | null> = new Array(ids.length).fill(null);
+    const fromNear: boolean[] = new Array(ids.length).fill(false);
     const missing: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const r = this.tier.get(keys[i]!);
+    for (let i = 0; i < ids.length; i++) {
+      const r = this.tier.get(recordPrefix, ids[i]!);
       if (r === undefined) missing.push(i);
       else {
         records[i] = r;
@@ -95,13 +96,13 @@ export class NearCache {
     }
     if (missing.length === 0) return { records, fromNear };
     const ticket = this.tier.ticket();
-    const values = await fetch(missing.length === keys.length ? keys : missing.map((i) => keys[i]!));
+    const values = await fetch(missing.map((i) => recordPrefix + ids[i]!));
     missing.forEach((i, j) => {
       const value = values[j];
       if (!value) return;
       const record = decode(i, value);
       records[i] = record;
-      if (record) this.tier.fill(keys[i]!, record, value.length, ticket);
+      if (record) this.tier.fill(recordPrefix, ids[i]!, record, value.length, ticket);
     });
     return { records, fromNear };
   }

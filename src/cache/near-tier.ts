@@ -22,6 +22,14 @@ interface Entry {
   record: FeatureRecord;
   bytes: number;
   expiresAt: number;
+  /** Read since the clock hand last passed (second-chance LRU: a hit costs one store, no reordering). */
+  used: boolean;
+}
+
+/** The entries of one version, oldest first. */
+interface VersionMap {
+  entries: Map<string, Entry>;
+  bytes: number;
 }
 
 /** Per-entry bookkeeping beyond the encoded value (Map slot, record object, key). */
@@ -29,9 +37,15 @@ const ENTRY_OVERHEAD_BYTES = 96;
 /** Recent invalidations remembered for the fill check; beyond it every older ticket is refused. */
 const MAX_REMEMBERED = 65_536;
 
+/**
+ * Entries are looked up by (record prefix, image ID), the two strings the
+ * caller already has, so a hit builds no key string. Redis names keys in full;
+ * `split` turns one back into the pair.
+ */
 export class NearTier {
-  private readonly entries = new Map<string, Entry>();
+  private readonly versions = new Map<string, VersionMap>();
   private bytes = 0;
+  private count = 0;
   /** Incremented by every invalidation and flush; a read's ticket is its value at send time. */
   private seq = 0;
   /** Tickets below this are refused (set by flushes and by forgetting `invalidated`). */
@@ -40,10 +54,14 @@ export class NearTier {
   /** True while invalidations are being delivered; false: bypassed, nothing kept. */
   private live = false;
 
-  constructor(private readonly o: NearTierOptions) {}
+  /** @param prefix the cache's key prefix with its colon ("fc:"): a record key is prefix + version + ":" + image ID */
+  constructor(
+    private readonly prefix: string,
+    private readonly o: NearTierOptions,
+  ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   get usedBytes(): number {
@@ -54,19 +72,18 @@ export class NearTier {
     return this.live;
   }
 
-  /** The record under `key` when the tier is live and holds a fresh copy. */
-  get(key: string): FeatureRecord | undefined {
+  /** The record when the tier is live and holds a fresh copy. `recordPrefix` is "prefix:version:". */
+  get(recordPrefix: string, imageId: string): FeatureRecord | undefined {
     if (!this.live) return undefined;
-    const e = this.entries.get(key);
+    const v = this.versions.get(recordPrefix);
+    const e = v?.entries.get(imageId);
     if (e === undefined) return undefined;
     if (e.expiresAt <= Date.now()) {
-      this.drop(key, e);
-      this.o.onEvict?.(key, 'age');
+      this.drop(v!, imageId, e);
+      this.o.onEvict?.(recordPrefix + imageId, 'age');
       return undefined;
     }
-    // most recently used last
-    this.entries.delete(key);
-    this.entries.set(key, e);
+    e.used = true;
     return e.record;
   }
 
@@ -76,21 +93,21 @@ export class NearTier {
   }
 
   /** Keeps a record read from Redis, unless it may have been invalidated since `ticket`. */
-  fill(key: string, record: FeatureRecord, encodedBytes: number, ticket: number): void {
+  fill(recordPrefix: string, imageId: string, record: FeatureRecord, encodedBytes: number, ticket: number): void {
     if (!this.live || ticket < this.floor) return;
-    const inv = this.invalidated.get(key);
+    const inv = this.invalidated.get(recordPrefix + imageId);
     if (inv !== undefined && inv > ticket) return;
-    const bytes = encodedBytes + key.length * 2 + ENTRY_OVERHEAD_BYTES;
+    const bytes = encodedBytes + (recordPrefix.length + imageId.length) * 2 + ENTRY_OVERHEAD_BYTES;
     if (bytes > this.o.maxBytes) return;
-    const old = this.entries.get(key);
-    if (old) this.drop(key, old);
-    this.entries.set(key, { record, bytes, expiresAt: Date.now() + this.o.maxAgeMs });
+    let v = this.versions.get(recordPrefix);
+    if (!v) this.versions.set(recordPrefix, (v = { entries: new Map(), bytes: 0 }));
+    const old = v.entries.get(imageId);
+    if (old) this.drop(v, imageId, old);
+    v.entries.set(imageId, { record, bytes, expiresAt: Date.now() + this.o.maxAgeMs, used: false });
+    v.bytes += bytes;
     this.bytes += bytes;
-    for (const [k, e] of this.entries) {
-      if (this.bytes <= this.o.maxBytes) break;
-      this.drop(k, e);
-      this.o.onEvict?.(k, 'size');
-    }
+    this.count++;
+    while (this.bytes > this.o.maxBytes) this.evictOne();
   }
 
   /** Drops keys written or deleted (by Redis's message or by this process's own write). */
@@ -100,18 +117,22 @@ export class NearTier {
       this.invalidated.clear();
       this.floor = s;
     }
-    for (const k of keys) {
-      this.invalidated.set(k, s);
-      const e = this.entries.get(k);
-      if (e) this.drop(k, e);
+    for (const key of keys) {
+      this.invalidated.set(key, s);
+      const at = this.split(key);
+      if (!at) continue;
+      const v = this.versions.get(at[0]);
+      const e = v?.entries.get(at[1]);
+      if (e) this.drop(v!, at[1], e);
     }
   }
 
   /** Drops everything and refuses fills of reads sent before now. */
   flush(): void {
-    this.entries.clear();
+    this.versions.clear();
     this.invalidated.clear();
     this.bytes = 0;
+    this.count = 0;
     this.floor = ++this.seq;
   }
 
@@ -127,8 +148,39 @@ export class NearTier {
     this.flush();
   }
 
-  private drop(key: string, e: Entry): void {
-    this.entries.delete(key);
+  /** "prefix:version:id" -> ["prefix:version:", "id"]; null for keys that are not records. */
+  private split(key: string): [string, string] | null {
+    if (!key.startsWith(this.prefix)) return null;
+    const colon = key.indexOf(':', this.prefix.length);
+    return colon < 0 ? null : [key.slice(0, colon + 1), key.slice(colon + 1)];
+  }
+
+  /**
+   * Drops one entry of the version holding the most bytes: the oldest not read
+   * since the clock hand last passed it (read ones go to the back, once).
+   */
+  private evictOne(): void {
+    let victim: [string, VersionMap] | undefined;
+    for (const pair of this.versions) if (!victim || pair[1].bytes > victim[1].bytes) victim = pair;
+    if (!victim) return;
+    const [recordPrefix, v] = victim;
+    for (const [id, e] of v.entries) {
+      if (e.used) {
+        e.used = false;
+        v.entries.delete(id);
+        v.entries.set(id, e);
+        continue;
+      }
+      this.drop(v, id, e);
+      this.o.onEvict?.(recordPrefix + id, 'size');
+      return;
+    }
+  }
+
+  private drop(v: VersionMap, imageId: string, e: Entry): void {
+    v.entries.delete(imageId);
+    v.bytes -= e.bytes;
     this.bytes -= e.bytes;
+    this.count--;
   }
 }
