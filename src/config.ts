@@ -189,6 +189,7 @@ const VARS = {
   FEATCACHE_COALESCE: bool,
   FEATCACHE_NEAR_CACHE_BYTES: int(0),
   FEATCACHE_NEAR_CACHE_MAX_AGE_MS: int(1, 24 * 3600 * 1000),
+  FEATCACHE_NEAR_CACHE_SERVE_STALE_MS: int(0, 24 * 3600 * 1000),
   FEATCACHE_BATCH_CHUNK: int(1, 10_000),
   FEATCACHE_COMMAND_TIMEOUT_MS: int(10, 600_000),
   FEATCACHE_MAX_RECORD_BYTES: int(1024),
@@ -275,7 +276,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (v.FEATCACHE_PACK_FLOATS !== undefined) cache.packFloats = v.FEATCACHE_PACK_FLOATS;
   if (v.FEATCACHE_COALESCE !== undefined) cache.coalesce = v.FEATCACHE_COALESCE;
   // 0 or absent: no near tier
-  if (v.FEATCACHE_NEAR_CACHE_BYTES) cache.nearCache = { maxBytes: v.FEATCACHE_NEAR_CACHE_BYTES, maxAgeMs: v.FEATCACHE_NEAR_CACHE_MAX_AGE_MS };
+  if (v.FEATCACHE_NEAR_CACHE_BYTES) {
+    cache.nearCache = {
+      maxBytes: v.FEATCACHE_NEAR_CACHE_BYTES,
+      maxAgeMs: v.FEATCACHE_NEAR_CACHE_MAX_AGE_MS,
+      serveStaleMs: v.FEATCACHE_NEAR_CACHE_SERVE_STALE_MS,
+    };
+  }
   if (v.FEATCACHE_BATCH_CHUNK !== undefined) cache.batchSize = v.FEATCACHE_BATCH_CHUNK;
   if (v.FEATCACHE_COMMAND_TIMEOUT_MS !== undefined) cache.commandTimeoutMs = v.FEATCACHE_COMMAND_TIMEOUT_MS;
   if (v.FEATCACHE_MAX_RECORD_BYTES !== undefined) cache.maxRecordBytes = v.FEATCACHE_MAX_RECORD_BYTES;

@@ -44,6 +44,8 @@ export interface FeatureRecord {
   features: Features;
   /** When the record was written, ms since the epoch (second precision). */
   createdAt: number;
+  /** Set when Redis was unreachable and the near tier answered with its grace copy (`nearCache.serveStaleMs`). */
+  stale?: true;
 }
 
 export type Compression = 'lz4' | 'none';
@@ -157,6 +159,12 @@ export interface NearCacheOptions {
   maxBytes: number;
   /** An entry is dropped this long after it was filled, whatever happens. @default 60000 */
   maxAgeMs?: number;
+  /**
+   * When the invalidation connection drops, keep the tier's records this long as
+   * a grace copy, served (flagged `stale`) only to reads that Redis fails with
+   * REDIS_UNAVAILABLE. 0: off. @default 0
+   */
+  serveStaleMs?: number;
 }
 
 export interface EmbeddedRedisOptions {

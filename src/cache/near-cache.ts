@@ -11,7 +11,7 @@
  * so a read issued after a write (awaited or not) sees it.
  */
 import type { Redis } from 'ioredis';
-import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import type { FeatureRecord, Logger } from '../types.js';
 import type { CacheEvents } from './events.js';
@@ -21,6 +21,7 @@ import { NearTier } from './near-tier.js';
 export interface NearCacheOptions {
   maxBytes: number;
   maxAgeMs: number;
+  serveStaleMs: number;
 }
 
 export class NearCache {
@@ -96,7 +97,20 @@ export class NearCache {
     }
     if (missing.length === 0) return { records, fromNear };
     const ticket = this.tier.ticket();
-    const values = await fetch(missing.map((i) => recordPrefix + ids[i]!));
+    let values: Array<Buffer | null>;
+    try {
+      values = await fetch(missing.map((i) => recordPrefix + ids[i]!));
+    } catch (err) {
+      // Redis unreachable: the grace copy answers, if it holds every record asked for
+      const stale = isFeatureCacheError(err, ErrorCodes.REDIS_UNAVAILABLE) ? missing.map((i) => this.tier.stale(recordPrefix, ids[i]!)) : [];
+      if (stale.length === 0 || stale.some((r) => r === undefined)) throw err;
+      missing.forEach((i, j) => {
+        records[i] = { ...stale[j]!, stale: true };
+        fromNear[i] = true;
+      });
+      this.tier.staleServed += missing.length;
+      return { records, fromNear };
+    }
     missing.forEach((i, j) => {
       const value = values[j];
       if (!value) return;

@@ -14,6 +14,8 @@ import type { FeatureRecord } from '../types.js';
 export interface NearTierOptions {
   maxBytes: number;
   maxAgeMs: number;
+  /** How long down() keeps the entries as a grace copy for stale(). */
+  serveStaleMs: number;
   /** Told of entries dropped for room or age (not for invalidations). */
   onEvict?: (key: string, reason: 'size' | 'age') => void;
 }
@@ -53,6 +55,11 @@ export class NearTier {
   private readonly invalidated = new Map<string, number>();
   /** True while invalidations are being delivered; false: bypassed, nothing kept. */
   private live = false;
+  /** The entries held when invalidations were lost, for stale() until `graceUntil`. */
+  private grace = new Map<string, VersionMap>();
+  private graceUntil = 0;
+  /** Reads answered from the grace copy. */
+  staleServed = 0;
 
   /** @param prefix the cache's key prefix with its colon ("fc:"): a record key is prefix + version + ":" + image ID */
   constructor(
@@ -85,6 +92,12 @@ export class NearTier {
     }
     e.used = true;
     return e.record;
+  }
+
+  /** The grace copy of a record, while down and within serveStaleMs (only for reads Redis failed). */
+  stale(recordPrefix: string, imageId: string): FeatureRecord | undefined {
+    if (this.live || Date.now() >= this.graceUntil) return undefined;
+    return this.grace.get(recordPrefix)?.entries.get(imageId)?.record;
   }
 
   /** Taken before a read is sent to Redis; given back to fill(). */
@@ -124,11 +137,13 @@ export class NearTier {
       const v = this.versions.get(at[0]);
       const e = v?.entries.get(at[1]);
       if (e) this.drop(v!, at[1], e);
+      this.grace.get(at[0])?.entries.delete(at[1]);
     }
   }
 
-  /** Drops everything and refuses fills of reads sent before now. */
+  /** Drops everything (the grace copy too) and refuses fills of reads sent before now. */
   flush(): void {
+    this.grace = new Map();
     this.versions.clear();
     this.invalidated.clear();
     this.bytes = 0;
@@ -142,10 +157,17 @@ export class NearTier {
     this.live = true;
   }
 
-  /** Invalidations may be lost: flush, then bypass until up(). */
+  /** Invalidations may be lost: flush (keeping a grace copy when serveStaleMs > 0), then bypass until up(). */
   down(): void {
+    // already down: nothing was filled since, and the grace copy must survive failed reconnects
+    if (!this.live) return;
+    const held = new Map(this.versions);
     this.live = false;
     this.flush();
+    if (this.o.serveStaleMs > 0 && held.size > 0) {
+      this.grace = held;
+      this.graceUntil = Date.now() + this.o.serveStaleMs;
+    }
   }
 
   /** "prefix:version:id" -> ["prefix:version:", "id"]; null for keys that are not records. */

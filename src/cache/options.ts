@@ -38,6 +38,7 @@ const schema = z.object({
     .object({
       maxBytes: z.number().int().min(1024).max(Number.MAX_SAFE_INTEGER),
       maxAgeMs: z.number().int().min(1).max(24 * 3600 * 1000).default(60_000),
+      serveStaleMs: z.number().int().min(0).max(24 * 3600 * 1000).default(0),
     })
     .strict()
     .optional(),

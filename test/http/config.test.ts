@@ -70,10 +70,8 @@ describe('loadConfig', () => {
   it('enables the near tier only with FEATCACHE_NEAR_CACHE_BYTES above 0', () => {
     expect(loadConfig({}).cache.nearCache).toBeUndefined();
     expect(loadConfig({ FEATCACHE_NEAR_CACHE_BYTES: '0' }).cache.nearCache).toBeUndefined();
-    expect(loadConfig({ FEATCACHE_NEAR_CACHE_BYTES: '67108864', FEATCACHE_NEAR_CACHE_MAX_AGE_MS: '5000' }).cache.nearCache).toEqual({
-      maxBytes: 67108864,
-      maxAgeMs: 5000,
-    });
+    const env = { FEATCACHE_NEAR_CACHE_BYTES: '67108864', FEATCACHE_NEAR_CACHE_MAX_AGE_MS: '5000', FEATCACHE_NEAR_CACHE_SERVE_STALE_MS: '30000' };
+    expect(loadConfig(env).cache.nearCache).toEqual({ maxBytes: 67108864, maxAgeMs: 5000, serveStaleMs: 30000 });
     fails({ FEATCACHE_NEAR_CACHE_BYTES: 'lots' }, 'FEATCACHE_NEAR_CACHE_BYTES');
   });
 

@@ -228,3 +228,38 @@ describe('events', () => {
     reader.off('miss', bad);
   });
 });
+
+describe('serve stale', () => {
+  it('answers from the grace copy, flagged stale, while Redis is down and within serveStaleMs; never records it did not hold', async () => {
+    const down = await startTestRedis();
+    const cache = (await createFeatureCache({
+      redis: down.url,
+      prefix: 'st',
+      commandTimeoutMs: 200,
+      nearCache: { maxBytes: 1 << 20, serveStaleMs: 1500 },
+    })) as RedisFeatureCache;
+    try {
+      await cache.setMany([
+        { imageId: 'a', features: { n: [1] } },
+        { imageId: 'b', features: { n: [2] } },
+      ]);
+      await cache.get('a');
+      await cache.get('b');
+      await down.proc.stop();
+      expect(await eventually(async () => !cache.near!.tier.isLive, 5000, 5)).toBe(true);
+      const a = await cache.get('a');
+      expect(a).toMatchObject({ imageId: 'a', features: { n: [1] }, stale: true });
+      const both = await cache.getMany(['a', 'b']);
+      expect(both.map((r) => r?.stale)).toEqual([true, true]);
+      const missing = await cache.get('never-read').catch((e: unknown) => e);
+      expect(isFeatureCacheError(missing) && missing.code).toBe('REDIS_UNAVAILABLE');
+      expect(cache.near!.tier.staleServed).toBe(3);
+      await new Promise((r) => setTimeout(r, 1600));
+      const late = await cache.get('a').catch((e: unknown) => e);
+      expect(isFeatureCacheError(late) && late.code).toBe('REDIS_UNAVAILABLE');
+    } finally {
+      await cache.close();
+      await down.stop();
+    }
+  });
+});
