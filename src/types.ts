@@ -204,6 +204,14 @@ export interface GetOrComputeOptions extends SetOptions {
   lockTtlMs?: number;
   /** How long a caller waits for another process's result before computing itself. @default lockTtlMs */
   waitTimeoutMs?: number;
+  /**
+   * Past this many ms of waiting for the computation (the lock wait included),
+   * answer with the record's previous value, flagged `stale`, when the near tier
+   * kept one (`nearCache.serveStaleMs`); the computation goes on and stores its result.
+   */
+  softTimeoutMs?: number;
+  /** Past this many ms, fail with COMPUTE_FAILED; the computation goes on and stores its result. */
+  hardTimeoutMs?: number;
 }
 
 export interface SetManyItem extends SetOptions {

@@ -117,6 +117,7 @@ export class RedisFeatureCache implements FeatureCache {
         await this.set(id, features, opts);
         return { imageId: id, version: this.featureVersion, features, createdAt: Math.floor(Date.now() / 1000) * 1000 };
       },
+      previous: (id) => this.near?.tier.previous(this.keys.recordPrefix, id),
     });
     const ctx: ExtensionContext = {
       client: conn.client,

@@ -36,6 +36,8 @@ interface VersionMap {
 
 /** Per-entry bookkeeping beyond the encoded value (Map slot, record object, key). */
 const ENTRY_OVERHEAD_BYTES = 96;
+/** Previous values kept for getOrCompute's soft timeout (oldest dropped first). */
+const MAX_DROPPED = 4096;
 /** Recent invalidations remembered for the fill check; beyond it every older ticket is refused. */
 const MAX_REMEMBERED = 65_536;
 
@@ -58,6 +60,8 @@ export class NearTier {
   /** The entries held when invalidations were lost, for stale() until `graceUntil`. */
   private grace = new Map<string, VersionMap>();
   private graceUntil = 0;
+  /** Values dropped by invalidations (serveStaleMs > 0): answers of getOrCompute past its soft timeout. */
+  private readonly dropped = new Map<string, { record: FeatureRecord; until: number }>();
   /** Reads answered from the grace copy. */
   staleServed = 0;
 
@@ -100,6 +104,13 @@ export class NearTier {
     return this.grace.get(recordPrefix)?.entries.get(imageId)?.record;
   }
 
+  /** The value a record had before its last invalidation, within serveStaleMs (or its grace copy while down). */
+  previous(recordPrefix: string, imageId: string): FeatureRecord | undefined {
+    const d = this.dropped.get(recordPrefix + imageId);
+    if (d && d.until > Date.now()) return d.record;
+    return this.stale(recordPrefix, imageId);
+  }
+
   /** Taken before a read is sent to Redis; given back to fill(). */
   ticket(): number {
     return this.seq;
@@ -136,7 +147,10 @@ export class NearTier {
       if (!at) continue;
       const v = this.versions.get(at[0]);
       const e = v?.entries.get(at[1]);
-      if (e) this.drop(v!, at[1], e);
+      if (e) {
+        this.drop(v!, at[1], e);
+        this.keepDropped(key, e.record);
+      }
       this.grace.get(at[0])?.entries.delete(at[1]);
     }
   }
@@ -168,6 +182,13 @@ export class NearTier {
       this.grace = held;
       this.graceUntil = Date.now() + this.o.serveStaleMs;
     }
+  }
+
+  private keepDropped(key: string, record: FeatureRecord): void {
+    if (this.o.serveStaleMs <= 0) return;
+    this.dropped.delete(key);
+    this.dropped.set(key, { record, until: Date.now() + this.o.serveStaleMs });
+    if (this.dropped.size > MAX_DROPPED) this.dropped.delete(this.dropped.keys().next().value!);
   }
 
   /** "prefix:version:id" -> ["prefix:version:", "id"]; null for keys that are not records. */

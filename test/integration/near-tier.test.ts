@@ -263,3 +263,45 @@ describe('serve stale', () => {
     }
   });
 });
+
+describe('getOrCompute soft and hard timeouts', () => {
+  const slow = (ms: number, n: number) => async () => {
+    await new Promise((r) => setTimeout(r, ms));
+    return { n: [n] };
+  };
+
+  it('past the hard timeout fails with COMPUTE_FAILED; the computation goes on and stores its result', async () => {
+    const err = await reader.getOrCompute('hard', slow(300, 7), { hardTimeoutMs: 50 }).catch((e: unknown) => e);
+    expect(isFeatureCacheError(err) && err.code).toBe('COMPUTE_FAILED');
+    expect(await eventually(async () => (await reader.get('hard')) !== null, 3000, 20)).toBe(true);
+    expect((await reader.get('hard'))?.features).toEqual({ n: [7] });
+  });
+
+  it('past the soft timeout answers the previous value, flagged stale, while the computation goes on', async () => {
+    const cache = (await createFeatureCache({
+      redis: redis.url,
+      prefix: 'nt',
+      nearCache: { maxBytes: 1 << 20, serveStaleMs: 10_000 },
+    })) as RedisFeatureCache;
+    try {
+      await writer.set('soft', { n: [1] });
+      await cache.get('soft');
+      // removed by another client: the tier drops it and keeps the value it had
+      const gone = new Promise<void>((resolve) => cache.on('invalidate', (e) => e.source === 'redis' && e.keys?.includes('nt:1.0:soft') && resolve()));
+      await redis.raw.del('nt:1.0:soft');
+      await gone;
+      const started = performance.now();
+      const answer = await cache.getOrCompute('soft', slow(400, 2), { softTimeoutMs: 30, hardTimeoutMs: 5000 });
+      expect(performance.now() - started).toBeLessThan(300);
+      expect(answer).toMatchObject({ features: { n: [1] }, stale: true });
+      expect(await eventually(async () => (await cache.get('soft')) !== null, 3000, 20)).toBe(true);
+      expect((await cache.get('soft'))?.features).toEqual({ n: [2] });
+      // without a previous value the soft timeout waits for the computation
+      const fresh = await cache.getOrCompute('never-seen', slow(100, 3), { softTimeoutMs: 10 });
+      expect(fresh).toMatchObject({ features: { n: [3] } });
+      expect(fresh.stale).toBeUndefined();
+    } finally {
+      await cache.close();
+    }
+  });
+});
