@@ -4,7 +4,11 @@
  * and the cost of events: near-tier gets with nobody listening vs a `hit`
  * listener attached.
  *
- * Usage: tsx bench/near-tier-bench.ts [--runs 3] [--seconds 2]
+ * With --http: hit-heavy HTTP GET (the get_single scenario, 50 connections, a
+ * fresh service each run) with FEATCACHE_NEAR_CACHE_BYTES=64 MiB and without,
+ * interleaved run by run.
+ *
+ * Usage: tsx bench/near-tier-bench.ts [--runs 3] [--seconds 2] [--http]
  * Uses REDIS_URL when set, else starts its own redis-server on a free port.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,8 +20,11 @@ import { startRedisProcess, type RedisProcess } from '../src/redis/redis-process
 import { seedPayload } from './lib/payloads.js';
 import { machineInfo, median, writeResult } from './lib/report.js';
 import { throughput } from './lib/throughput.js';
+import { runHttpBench } from './http/run-http.js';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '2' } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '2' }, http: { type: 'boolean', default: false } },
+});
 const RUNS = Number(args.runs);
 const SECONDS = Number(args.seconds);
 /** Hot set: fits the tier, so every timed get is a hit. */
@@ -54,6 +61,18 @@ for (let run = 0; run < RUNS; run++) {
   near.on('hit', onHit);
   rows['near tier, 1 caller, hit listener']!.push(await throughput(1, SECONDS, 1, get(near)));
   near.off('hit', onHit);
+}
+
+if (args.http) {
+  const http: Record<string, number[]> = { 'HTTP GET, no near tier': [], 'HTTP GET, near tier 64 MiB': [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const [label, bytes] of [['HTTP GET, no near tier', '0'], ['HTTP GET, near tier 64 MiB', String(64 << 20)]] as const) {
+      process.env.FEATCACHE_NEAR_CACHE_BYTES = bytes;
+      const r = await runHttpBench({ workers: 1, runs: 1, seconds: SECONDS, keyspace: KEYS, only: ['get_single'], progress: () => {} });
+      http[label]!.push(r.scenarios[0]!.runs[0]!.requestsPerSecond);
+    }
+  }
+  Object.assign(rows, http);
 }
 
 const table = Object.entries(rows).map(([scenario, xs]) => ({ scenario, getsPerSecond: Math.round(median(xs)), runs: xs.map(Math.round) }));
