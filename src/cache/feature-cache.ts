@@ -159,7 +159,7 @@ export class RedisFeatureCache implements FeatureCache {
     this.counters.start(this.o.statsFlushIntervalMs, (err) =>
       this.o.logger.debug({ err: (err as Error).message }, 'stats flush failed; will retry'),
     );
-    if (!this.parent) await Promise.all([this.tracker?.start(), this.near?.start()]);
+    if (!this.parent) await Promise.all([this.tracker?.start(), this.near?.start(this.o.connectTimeoutMs)]);
   }
 
   on<K extends CacheEventName>(name: K, listener: CacheListener<K>): void {

@@ -19,6 +19,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../types.js';
 
 export const INVALIDATE_CHANNEL = '__redis__:invalidate';
+/** Pause before retrying a refused CLIENT TRACKING on a new connection. */
+const RETRY_SETUP_MS = 5000;
 
 export interface InvalidationHandlers {
   /** Keys written or removed; null: the whole database was flushed. */
@@ -56,14 +58,20 @@ export class InvalidationListener {
     });
   }
 
-  /** Connects and enables tracking; resolves once messages are delivered (or the first attempt failed). */
-  async start(): Promise<void> {
+  /**
+   * Connects and enables tracking; resolves once messages are delivered, or
+   * after `waitMs` (Redis refusing CLIENT TRACKING, e.g. by ACL, must not stop
+   * the cache: the tier then stays bypassed while the listener keeps retrying).
+   */
+  async start(waitMs: number): Promise<void> {
     const up = new Promise<void>((resolve) => {
-      const done = () => {
-        this.sub.off('tracking-up', done);
+      const timer = setTimeout(done, waitMs);
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
         resolve();
-      };
-      this.sub.on('tracking-up', done);
+      }
+      this.sub.once('tracking-up', done);
       this.sub.once('end', done);
     });
     await this.sub.connect().catch((err: Error) => this.logger.warn({ err: err.message }, 'near tier: invalidation connection failed; tier bypassed until it connects'));
@@ -91,7 +99,8 @@ export class InvalidationListener {
       await this.sub.subscribe(INVALIDATE_CHANNEL);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'near tier: could not enable tracking; tier bypassed, retrying on reconnect');
-      if (epoch === this.epoch && !this.stopped) this.sub.disconnect(true);
+      // try again on a fresh connection, slowly: a refusal (ACL) will likely repeat
+      if (epoch === this.epoch && !this.stopped) setTimeout(() => epoch === this.epoch && !this.stopped && this.sub.disconnect(true), RETRY_SETUP_MS).unref();
       return;
     }
     if (epoch !== this.epoch || this.stopped) return;

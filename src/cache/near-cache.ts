@@ -60,8 +60,9 @@ export class NearCache {
     );
   }
 
-  start(): Promise<void> {
-    return this.listener.start();
+  /** Resolves when the tier is live, or after `waitMs` with the tier bypassed (it goes live when tracking succeeds). */
+  start(waitMs: number): Promise<void> {
+    return this.listener.start(waitMs);
   }
 
   stop(): Promise<void> {

@@ -305,3 +305,24 @@ describe('getOrCompute soft and hard timeouts', () => {
     }
   });
 });
+
+describe('Redis refusing CLIENT TRACKING', () => {
+  it('the cache starts and serves from Redis, with the tier bypassed', async () => {
+    await redis.raw.call('ACL', 'SETUSER', 'notrack', 'on', '>pw', '~*', '&*', '+@all', '-client');
+    const cache = (await createFeatureCache({
+      redis: `redis://notrack:pw@127.0.0.1:${redis.port}`,
+      prefix: 'na',
+      connectTimeoutMs: 500,
+      nearCache: { maxBytes: 1 << 20 },
+    })) as RedisFeatureCache;
+    try {
+      await cache.set('x', { n: [1] });
+      expect((await cache.get('x'))?.features).toEqual({ n: [1] });
+      expect((await cache.get('x'))?.features).toEqual({ n: [1] });
+      expect(cache.near!.tier.isLive).toBe(false);
+      expect(cache.near!.tier.size).toBe(0);
+    } finally {
+      await cache.close();
+    }
+  });
+});
