@@ -262,9 +262,10 @@ export class RedisFeatureCache implements FeatureCache {
         if (countErrors) this.counters.add('cache_errors');
         this.events.emit('error', { operation: 'write', error: err as Error });
         throw err;
+      } finally {
+        // again once answered: drops what a read racing the write put back
+        this.near?.tier.invalidate(part.map((p) => p.entry.key));
       }
-      // again once acknowledged: drops what a read racing the write put back
-      this.near?.tier.invalidate(part.map((p) => p.entry.key));
       if (this.events.wants('set')) this.events.emit('set', { imageIds: part.map((p) => p.imageId), version: this.featureVersion });
       this.counters.add('cache_writes', part.length);
       this.counters.add('cache_operations', part.length);
