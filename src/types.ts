@@ -140,7 +140,7 @@ export interface FeatureCacheOptions extends CodecOptions {
   /**
    * Keep decoded records in process, kept exact by Redis's invalidation
    * messages (CLIENT TRACKING); see docs/ARCHITECTURE.md "Near tier". Absent: off.
-   * One Redis or Sentinel (master reads) only.
+   * One Redis, Sentinel (master reads) or Cluster.
    */
   nearCache?: NearCacheOptions;
   /**

@@ -78,6 +78,11 @@ export class InvalidationListener {
     await up;
   }
 
+  /** True while messages are delivered (tracking on, channel subscribed). */
+  get isUp(): boolean {
+    return this.id !== null;
+  }
+
   /** This connection's client id while tracking is on (for CLIENT KILL drills), else null. */
   get clientId(): number | null {
     return this.id;

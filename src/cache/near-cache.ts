@@ -2,7 +2,7 @@
  * The near tier wired to its invalidation connection and to the cache's
  * events: what feature-cache.ts calls on its read and write paths.
  *
- * Guarantee (one Redis, or Sentinel's master): once Redis's invalidation
+ * Guarantee (one Redis, Sentinel's master, every master of a Cluster): once Redis's invalidation
  * message for a write has reached this process, no read returns the value the
  * write replaced; a read never returns a value older than `maxAgeMs` from the
  * tier; while the invalidation connection is down nothing is served from the
@@ -10,12 +10,12 @@
  * drop their keys when they are issued and again when Redis acknowledges them,
  * so a read issued after a write (awaited or not) sees it.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import type { FeatureRecord, Logger } from '../types.js';
 import type { CacheEvents } from './events.js';
-import { InvalidationListener } from './invalidation.js';
+import { InvalidationListener, type InvalidationHandlers } from './invalidation.js';
 import { NearTier } from './near-tier.js';
 
 export interface NearCacheOptions {
@@ -26,12 +26,12 @@ export interface NearCacheOptions {
 
 export class NearCache {
   readonly tier: NearTier;
-  private readonly listener: InvalidationListener;
+  /** One per master (one on a single Redis or Sentinel). */
+  private listeners: InvalidationListener[] = [];
+  /** Cluster only: starts listeners of new masters, stops those of former ones. */
+  private sync: ((waitMs: number) => Promise<void>) | null = null;
 
   constructor(conn: RedisConnection, prefix: string, o: NearCacheOptions, events: CacheEvents, logger: Logger, heartbeatMs: number) {
-    if (conn.mode === 'cluster') {
-      throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'nearCache is not supported on a Redis Cluster yet (tracking on every master is not implemented)');
-    }
     if (conn.reader !== conn.client) {
       // invalidations come from the master; a replica may answer a later read with the old value
       throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'nearCache cannot be combined with reads from replicas');
@@ -40,38 +40,69 @@ export class NearCache {
       ...o,
       onEvict: (key, reason) => events.emit('evict', { key, reason }),
     });
-    this.listener = new InvalidationListener(
-      conn.client as Redis,
-      prefix,
-      {
-        onInvalidate: (keys) => {
-          if (keys === null) this.tier.flush();
-          else this.tier.invalidate(keys);
-          events.emit('invalidate', { source: 'redis', keys });
-        },
-        onUp: () => this.tier.up(),
-        onDown: (reason) => {
-          if (this.tier.isLive) logger.warn({ reason }, 'near tier: invalidation connection lost; tier flushed and bypassed until it is back');
-          this.tier.down();
-        },
+    const handlers = (self: () => InvalidationListener | undefined): InvalidationHandlers => ({
+      onInvalidate: (keys) => {
+        if (keys === null) this.tier.flush();
+        else this.tier.invalidate(keys);
+        events.emit('invalidate', { source: 'redis', keys });
       },
-      logger,
-      heartbeatMs,
-    );
+      // on a Cluster the tier serves only while every master's connection delivers
+      onUp: () => {
+        if (this.listeners.every((l) => l === self() || l.isUp)) this.tier.up();
+      },
+      onDown: (reason) => {
+        if (this.tier.isLive) logger.warn({ reason }, 'near tier: invalidation connection lost; tier flushed and bypassed until it is back');
+        this.tier.down();
+      },
+    });
+    const make = (client: Redis): InvalidationListener => {
+      let listener: InvalidationListener | undefined = undefined;
+      listener = new InvalidationListener(client, prefix, handlers(() => listener), logger, heartbeatMs);
+      return listener;
+    };
+    if (conn.mode !== 'cluster') {
+      this.listeners = [make(conn.client as Redis)];
+    } else {
+      // tracking on every master; the set follows the slot map (failovers, added masters)
+      const cluster = conn.client as Cluster;
+      const byNode = new Map<string, InvalidationListener>();
+      this.sync = async (waitMs) => {
+        const masters = new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+        const added: InvalidationListener[] = [];
+        for (const [key, l] of byNode) {
+          if (!masters.has(key)) {
+            byNode.delete(key);
+            void l.stop(); // no await: one sync runs at a time without a lock
+          }
+        }
+        for (const [key, node] of masters) {
+          if (byNode.has(key)) continue;
+          this.tier.down(); // a master nobody listens to yet
+          const l = make(node);
+          byNode.set(key, l);
+          added.push(l);
+        }
+        this.listeners = [...byNode.values()];
+        await Promise.all(added.map((l) => l.start(waitMs)));
+      };
+      cluster.on('refresh', () => void this.sync?.(heartbeatMs));
+    }
   }
 
   /** Resolves when the tier is live, or after `waitMs` with the tier bypassed (it goes live when tracking succeeds). */
-  start(waitMs: number): Promise<void> {
-    return this.listener.start(waitMs);
+  async start(waitMs: number): Promise<void> {
+    if (this.sync) await this.sync(waitMs);
+    else await Promise.all(this.listeners.map((l) => l.start(waitMs)));
   }
 
-  stop(): Promise<void> {
-    return this.listener.stop();
+  async stop(): Promise<void> {
+    this.sync = null;
+    await Promise.all(this.listeners.map((l) => l.stop()));
   }
 
   /** The invalidation connection's client id (tests kill it with CLIENT KILL ID). */
   get invalidationClientId(): number | null {
-    return this.listener.clientId;
+    return this.listeners[0]?.clientId ?? null;
   }
 
   /**
