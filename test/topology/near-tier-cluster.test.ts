@@ -46,4 +46,31 @@ describe('near tier on a Cluster', () => {
     expect(await eventually(async () => cache.near!.tier.size === 0, 3000, 5)).toBe(true);
     expect((await cache.getMany(ids)).every((r) => r === null)).toBe(true);
   }, 60_000);
+
+  it('is flushed when a master dies, and live and exact again after the failover', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `f${i}`);
+    await cache.setMany(ids.map((imageId, i) => ({ imageId, features: { n: [i] } })));
+    await eventually(async () => {
+      await cache.getMany(ids);
+      return cache.near!.tier.size === ids.length;
+    }, 5000, 20);
+    const victim = (await cluster.masters())[0]!;
+    await cluster.killNode(victim.port);
+    expect(await eventually(async () => !cache.near!.tier.isLive, 5000, 5)).toBe(true);
+    expect(cache.near!.tier.size).toBe(0);
+    await cluster.waitUntilReady(30_000);
+    expect(await eventually(async () => cache.near!.tier.isLive, 30_000, 50)).toBe(true);
+    // exact on the promoted master too: raw deletes of every key empty the tier again
+    await eventually(async () => {
+      try {
+        await cache.getMany(ids);
+      } catch {
+        return false;
+      }
+      return cache.near!.tier.size === ids.length;
+    }, 20_000, 50);
+    expect(cache.near!.tier.size).toBe(ids.length);
+    for (const id of ids) await raw.del(`nc:1.0:${id}`);
+    expect(await eventually(async () => cache.near!.tier.size === 0, 3000, 5)).toBe(true);
+  }, 90_000);
 });
