@@ -24,6 +24,8 @@ import { startRedisProcess } from '../src/redis/redis-process.js';
 import { embeddingPayload, seedPayload } from './lib/payloads.js';
 import { machineInfo, median, writeResult } from './lib/report.js';
 import { throughput } from './lib/throughput.js';
+import { renderChart } from './report/render.js';
+import { barChartSvg } from './report/svg.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '1' } } });
 const RUNS = Number(args.runs);
@@ -150,6 +152,19 @@ const table = rows.map((r) => {
   return { payload: r.payload, workload: r.workload, peer: r.peer, median: Math.round(m * 10) / 10, 'featcache / peer': base && m ? Math.round((median(base.values) / m) * 100) / 100 : null };
 });
 console.table(table);
+// one chart per record: throughput per workload and peer (log scale: the peers span three decades)
+for (const [pname] of payloads) {
+  const workloads = [...new Set(rows.filter((r) => r.payload === pname && r.workload.endsWith('/s)')).map((r) => r.workload))];
+  const names = [...new Set(rows.filter((r) => r.payload === pname).map((r) => r.peer))];
+  const svg = barChartSvg({
+    title: `featcache and its peers, ${pname} (one Redis, interleaved)`,
+    unit: 'per second, median',
+    categories: workloads,
+    series: names.map((name) => ({ name, values: workloads.map((w) => median(row(pname, name, w).values)) })),
+    log: true,
+  });
+  console.log(`chart ${await renderChart(join(import.meta.dirname, 'results', 'charts'), `peers-${pname.startsWith('seed') ? 'seed' : 'embedding'}`, svg)}`);
+}
 console.log(`written ${writeResult('peers', { machine: machineInfo(), runs: RUNS, seconds: SECONDS, table, rows })}`);
 raw.disconnect();
 await proc.stop();
