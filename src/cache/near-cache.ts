@@ -2,11 +2,11 @@
  * The near tier wired to its invalidation connection and to the cache's
  * events: what feature-cache.ts calls on its read and write paths.
  *
- * Guarantee (one Redis, Sentinel's master, every master of a Cluster): once Redis's invalidation
- * message for a write has reached this process, no read returns the value the
- * write replaced; a read never returns a value older than `maxAgeMs` from the
- * tier; while the invalidation connection is down nothing is served from the
- * tier, and it comes back empty. This process's own writes and invalidations
+ * Guarantee (one Redis, Sentinel's master, every master of a Cluster): once
+ * Redis's invalidation message for a write has reached this process, no read
+ * returns the value the write replaced; a read never returns a value older than
+ * `maxAgeMs` from the tier; while an invalidation connection is down nothing is
+ * served from the tier, and it comes back empty. This process's own writes and invalidations
  * drop their keys when they are issued and again when Redis acknowledges them,
  * so a read issued after a write (awaited or not) sees it.
  */
