@@ -2,6 +2,7 @@
 # One-time set-up that `npm start` and `npm test` run first (as pre-scripts).
 #   scripts/setup.sh test   npm dependencies + redis-server, redis-sentinel, redis-cli
 #                           (the tests start standalone, Sentinel and Cluster topologies)
+#                           + chromium (the browser-origin test drives /usr/bin/chromium)
 #   scripts/setup.sh start  npm dependencies + redis-server, only when no Redis is
 #                           configured (REDIS_URL / REDIS_SENTINELS / REDIS_CLUSTER_NODES)
 # Missing Redis binaries are installed from the OS packages when running as root
@@ -23,6 +24,7 @@ else
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -30,12 +32,16 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "featcache setup: installing ${missing[*]} from the OS packages"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq redis-server redis-sentinel redis-tools >/dev/null
+  packages=()
+  for p in "${missing[@]}"; do [ "$p" = chromium ] || packages=(redis-server redis-sentinel redis-tools); done
+  for p in "${missing[@]}"; do [ "$p" != chromium ] || packages+=(chromium); done
+  apt-get install -y -qq "${packages[@]}" >/dev/null
   # the Debian package may start a system redis on 6379; featcache never needs it
   (service redis-server stop >/dev/null 2>&1 || true)
 else
   echo "featcache setup: ${missing[*]} not found." >&2
   echo "  Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server redis-sentinel redis-tools;" >&2
   echo "  macOS: brew install redis), or run the service against an existing Redis with REDIS_URL." >&2
+  echo "  The tests also need Chromium at /usr/bin/chromium (Debian/Ubuntu: sudo apt-get install chromium)." >&2
   exit 1
 fi

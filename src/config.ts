@@ -62,6 +62,10 @@ export interface ServiceConfig {
   workers: number;
   /** Image upload, extraction and similarity settings. */
   images: ImageConfig;
+  /** Host names (lower case, no port) accepted in the Host header besides loopback ones while keys are off. @default [] */
+  allowedHosts: string[];
+  /** Browser origins allowed by CORS and to send state-changing requests. @default [] (CORS off) */
+  corsOrigins: string[];
 }
 
 /** Settings of POST /analysis/features, /analysis/similar and /analysis/compare. */
@@ -149,9 +153,47 @@ const apiKeys = z.string().transform((s, ctx): ApiKey[] => {
       ctx.addIssue({ code: 'custom', message: 'expected "key:read" or "key:write" entries separated by commas' });
       return z.NEVER;
     }
-    keys.push({ key, scope });
+    const twin = keys.find((k) => k.key === key);
+    if (twin !== undefined && twin.scope !== scope) {
+      ctx.addIssue({ code: 'custom', message: 'a key is listed with both scopes: give each key one scope' });
+      return z.NEVER;
+    }
+    if (twin === undefined) keys.push({ key, scope });
   }
   return keys;
+});
+
+/** Shortest API key accepted when the service listens beyond loopback. */
+export const MIN_API_KEY_LENGTH = 16;
+
+/** A comma-separated list of host names (the Host header's name part). */
+const hostList = z.string().transform((s, ctx): string[] => {
+  const names = s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const bad = names.filter((h) => !/^(?:[a-z0-9-_.]+|\[[0-9a-f:.]+\])$/.test(h));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected host names without port or scheme (bad: ${bad.join(', ')})` });
+    return z.NEVER;
+  }
+  return names.map((h) => h.replace(/^\[(.*)\]$/, '$1'));
+});
+
+/** A comma-separated list of origins: scheme://host[:port], no path. */
+const originList = z.string().transform((s, ctx): string[] => {
+  const origins: string[] = [];
+  for (const entry of s.split(',').map((o) => o.trim()).filter(Boolean)) {
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin === 'null' || origin !== entry.replace(/\/$/, '').toLowerCase()) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin like https://app.example or http://localhost:3000` });
+      return z.NEVER;
+    }
+    origins.push(origin);
+  }
+  return origins;
 });
 
 const formatList = z.string().transform((s, ctx): string[] => {
@@ -166,7 +208,8 @@ const formatList = z.string().transform((s, ctx): string[] => {
 
 /** Variable name -> schema. Absent (or empty) variables take the default. */
 const VARS = {
-  HOST: z.string().trim().min(1),
+  // an IPv6 address may come bracketed ("[::1]"): listen() wants it bare
+  HOST: z.string().trim().transform((h) => h.replace(/^\[(.*)\]$/, '$1')).pipe(z.string().min(1)),
   PORT: int(0, 65535),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').pipe(z.url()),
   REDIS_SENTINELS: hostPortList,
@@ -208,6 +251,8 @@ const VARS = {
   FEATCACHE_SIMILARITY_STORED: bool,
   FEATCACHE_EXPECTED_IMAGES: int(1, 10_000_000_000),
   FEATCACHE_SEARCH_MAX_LIMIT: int(1, 100_000),
+  FEATCACHE_ALLOWED_HOSTS: hostList,
+  FEATCACHE_CORS_ORIGINS: originList,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 } as const;
 
@@ -225,7 +270,7 @@ function parseVars(env: Record<string, string | undefined>): Vars {
   return out as Vars;
 }
 
-/** True for 127.0.0.0/8, ::1 and localhost. */
+/** True for 127.0.0.0/8, ::1 and localhost (an IPv6 address bare or in brackets). */
 export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
@@ -263,6 +308,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'HOST',
       `refusing to listen on ${host} without authentication: set FEATCACHE_API_KEYS (e.g. "secret1:read,secret2:write") or bind a loopback address such as 127.0.0.1`,
     );
+  }
+  if (!isLoopbackHost(host) && keys.some((k) => k.key.length < MIN_API_KEY_LENGTH)) {
+    throw new ConfigError('FEATCACHE_API_KEYS', `keys must be at least ${MIN_API_KEY_LENGTH} characters when the service listens beyond loopback (HOST=${host})`);
   }
 
   const cache: ServiceConfig['cache'] = {};
@@ -315,6 +363,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicMetrics: v.FEATCACHE_PUBLIC_METRICS ?? false,
     workers,
     images,
+    allowedHosts: v.FEATCACHE_ALLOWED_HOSTS ?? [],
+    corsOrigins: v.FEATCACHE_CORS_ORIGINS ?? [],
   };
 }
 

@@ -17,8 +17,14 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** Redis could not be reached within the command timeout. */
   REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
-  /** Redis answered with an error (OOM, ACL denial, READONLY...). */
+  /** Redis answered with an error (ACL denial, READONLY...). */
   REDIS_ERROR: 'REDIS_ERROR',
+  /**
+   * Redis refused a write because it is full: used memory is above `maxmemory`
+   * and its policy evicts nothing (`noeviction`, or `volatile-*` with no key left
+   * to evict). Reads, stats, health and cleanup keep working.
+   */
+  REDIS_FULL: 'REDIS_FULL',
   /** Stored bytes are truncated, foreign or hostile. */
   CORRUPT_RECORD: 'CORRUPT_RECORD',
   /** A write with `waitReplicas` was not acknowledged by enough replicas in time. */

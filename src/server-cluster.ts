@@ -46,7 +46,7 @@ export async function runPrimary(config: ServiceConfig, workers: number, logger:
   let embedded: RedisProcess | undefined;
   const env: Record<string, string> = {};
   if (config.redis.kind === 'embedded') {
-    embedded = await startEmbeddedRedis({ dir: config.redis.dir, port: config.redis.port });
+    embedded = await startEmbeddedRedis({ dir: config.redis.dir, port: config.redis.port }, logger);
     env.REDIS_URL = embedded.url;
     logger.info({ redis: 'embedded', pid: embedded.pid }, 'embedded redis-server started for the workers');
   }

@@ -271,6 +271,12 @@ export interface CleanupResult {
   scanned_keys: number;
   /** Derived entries (similarity index) whose record was gone. */
   extension_entries?: number;
+  /**
+   * Extensions whose repair was skipped because Redis is full (their repairs
+   * write); the records, counters and groups were cleaned all the same. Run
+   * cleanup again once Redis has room.
+   */
+  deferred?: string[];
   duration_ms: number;
 }
 

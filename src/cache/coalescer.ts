@@ -27,8 +27,6 @@ export interface CoalescerOptions<I, R> {
   maxBatch: number;
   /** Given: a failed batch of several is answered input by input with this. */
   retryAlone?: (input: I) => Promise<R>;
-  /** Told how many callers a failed batch failed (not called when they are retried alone). */
-  onFailed?(callers: number): void;
 }
 
 export class Coalescer<I, R> {
@@ -73,7 +71,6 @@ export class Coalescer<I, R> {
           await Promise.all(batch.map((w) => alone(w.input).then(w.resolve, w.reject)));
           return;
         }
-        this.o.onFailed?.(batch.length);
         for (const w of batch) w.reject(err);
       },
     );

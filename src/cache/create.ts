@@ -24,6 +24,7 @@ export async function createFeatureCache(
     commandTimeoutMs: resolved.commandTimeoutMs,
     connectTimeoutMs: resolved.connectTimeoutMs,
     embedded: resolved.embedded,
+    logger: resolved.logger,
   });
   defineScripts(conn.client);
   if (conn.reader !== conn.client) defineScripts(conn.reader);

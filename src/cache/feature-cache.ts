@@ -8,7 +8,7 @@ import { createCodec, type RecordCodec } from '../codec/index.js';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { KeySchema } from '../redis/keys.js';
-import { mapRedisError } from '../redis/map-error.js';
+import { isRedisFullError, mapRedisError } from '../redis/map-error.js';
 import { KeyRouter } from '../redis/router.js';
 import type {
   CacheStats,
@@ -108,13 +108,13 @@ export class RedisFeatureCache implements FeatureCache {
     this.readThrough = new ReadThrough({
       client: conn.client,
       lockKey: (id) => this.keys.lock(id),
-      get: (id) => this.get(id),
+      get: (id) => this.getUncounted(id, {}),
       peek: async (id) => {
         const [value] = await this.store.read([this.keys.record(id)]);
         return value ? this.decode(id, value, undefined) : null;
       },
       put: async (id, features, opts) => {
-        await this.set(id, features, opts);
+        await this.setUncounted(id, features, opts);
         return { imageId: id, version: this.featureVersion, features, createdAt: Math.floor(Date.now() / 1000) * 1000 };
       },
       previous: (id) => this.near?.tier.previous(this.keys.recordPrefix, id),
@@ -131,25 +131,23 @@ export class RedisFeatureCache implements FeatureCache {
     this.sliding = o.ttlStrategy === 'sliding' && o.ttlSeconds > 0 ? () => jitteredTtlMs(o.ttlSeconds, o.ttlJitter) : undefined;
     // On a Cluster a batch spans every master, so one master's failure would fail
     // callers whose keys live elsewhere: a failed batch is then answered call by call.
+    // (Each caller's failure is counted by its own public call: see counted().)
     const cluster = this.router.isCluster;
-    const onFailed = (callers: number) => this.counters.add('cache_errors', callers);
     this.singleReads = o.coalesce
       ? new Coalescer<string, FeatureRecord | null>({
-          run: (ids) => this.readValidated(ids, undefined, false),
+          run: (ids) => this.readValidated(ids, undefined),
           maxBatch: o.batchSize,
           retryAlone: cluster ? async (id) => (await this.readValidated([id], undefined))[0] ?? null : undefined,
-          onFailed,
         })
       : null;
     this.singleWrites = o.coalesce
       ? new Coalescer<PreparedWrite, void>({
           run: async (writes) => {
-            await this.writePrepared(writes, false);
+            await this.writePrepared(writes);
             return writes.map(() => undefined);
           },
           maxBatch: o.batchSize,
           retryAlone: cluster ? async (write) => void (await this.writePrepared([write])) : undefined,
-          onFailed,
         })
       : null;
   }
@@ -199,34 +197,67 @@ export class RedisFeatureCache implements FeatureCache {
     return this.conn;
   }
 
-  async set(imageId: string, features: Features, opts: SetOptions = {}): Promise<void> {
-    if (!this.singleWrites) {
-      await this.setMany([{ imageId, features, ...opts }]);
+  set(imageId: string, features: Features, opts: SetOptions = {}): Promise<void> {
+    return this.counted(() => this.setUncounted(imageId, features, opts));
+  }
+
+  private async setUncounted(imageId: string, features: Features, opts: SetOptions): Promise<void> {
+    const writes = this.singleWrites;
+    if (!writes) {
+      await this.setManyUncounted([{ imageId, features, ...opts }]);
       return;
     }
     this.assertOpen();
     // validated and encoded before it joins a batch: a bad input fails only its own call
     const write = this.prepareWrite({ imageId, features, ...opts }, Date.now(), 0);
     this.singleReads?.flush(); // reads issued before this write go first
-    await this.singleWrites.push(write);
+    await writes.push(write);
   }
 
-  async get(imageId: string, opts: GetOptions = {}): Promise<FeatureRecord | null> {
-    if (!this.singleReads || opts.types !== undefined) {
-      const [record] = await this.getMany([imageId], opts);
-      return record ?? null;
-    }
-    this.assertOpen();
-    // only valid IDs enter the tier: a hit needs no validation
+  get(imageId: string, opts: GetOptions = {}): Promise<FeatureRecord | null> {
+    // a near-tier hit cannot fail: it skips the error-counting wrapper (one promise less)
+    const near = opts.types === undefined ? this.nearHit(imageId) : undefined;
+    return near ? Promise.resolve(near) : this.counted(() => this.getUncounted(imageId, opts));
+  }
+
+  /** The record from the near tier, counted as a hit; only valid IDs enter the tier, so a hit needs no validation. */
+  private nearHit(imageId: string): FeatureRecord | undefined {
+    if (this.closed || this.parent?.closed) return undefined;
     const near = this.near?.tier.get(this.keys.recordPrefix, imageId);
     if (near) {
       this.counters.reads(1, 0);
       if (this.events.wants('hit')) this.events.emit('hit', { imageId, version: this.featureVersion, source: 'near' });
-      return near;
     }
+    return near;
+  }
+
+  private async getUncounted(imageId: string, opts: GetOptions): Promise<FeatureRecord | null> {
+    const reads = this.singleReads;
+    if (!reads || opts.types !== undefined) {
+      const [record] = await this.getManyUncounted([imageId], opts);
+      return record ?? null;
+    }
+    this.assertOpen();
     assertImageId(imageId, this.o.maxImageIdBytes);
     this.singleWrites?.flush(); // writes issued before this read go first
-    return this.singleReads.push(imageId);
+    return reads.push(imageId);
+  }
+
+  /**
+   * Every public call runs in here: a failure that is not the caller's fault
+   * (Redis, a merge conflict, a bug) counts one `cache_errors`. Calls that use
+   * other calls (getOrCompute -> get/set, invalidateGroup -> invalidateMany) use
+   * their *Uncounted forms, so a failure is counted once.
+   */
+  private counted<T>(call: () => Promise<T>): Promise<T> {
+    // a .catch, not an async wrapper: one promise less on the hot path (the calls are async, so they never throw)
+    return call().catch((err: unknown) => {
+      if (countsAsCacheError(err)) {
+        this.counters.add('cache_errors');
+        this.events.emit('error', { operation: 'call', error: err as Error });
+      }
+      throw err;
+    });
   }
 
   /**
@@ -239,7 +270,11 @@ export class RedisFeatureCache implements FeatureCache {
     this.singleWrites?.flush();
   }
 
-  async setMany(items: SetManyItem[]): Promise<{ written: number }> {
+  setMany(items: SetManyItem[]): Promise<{ written: number }> {
+    return this.counted(() => this.setManyUncounted(items));
+  }
+
+  private async setManyUncounted(items: SetManyItem[]): Promise<{ written: number }> {
     this.assertOpen();
     if (!Array.isArray(items)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'items must be an array');
     const now = Date.now();
@@ -249,19 +284,11 @@ export class RedisFeatureCache implements FeatureCache {
     return { written: await this.writePrepared(prepared) };
   }
 
-  /**
-   * Writes validated, encoded records: chunked, pipelined, counted. Returns how many.
-   * @param countErrors false when the caller counts failures itself (coalesced calls)
-   */
-  private async writePrepared(prepared: PreparedWrite[], countErrors = true): Promise<number> {
+  /** Writes validated, encoded records: chunked, pipelined, counted. Returns how many. */
+  private async writePrepared(prepared: PreparedWrite[]): Promise<number> {
     await mapChunks(chunk(prepared, this.o.batchSize), this.o.batchConcurrency, async (part) => {
-      const groups = collectGroups(part, this.keys);
       try {
-        await this.store.write(part.map((p) => p.entry), groups);
-      } catch (err) {
-        if (countErrors) this.counters.add('cache_errors');
-        this.events.emit('error', { operation: 'write', error: err as Error });
-        throw err;
+        await this.store.write(part.map((p) => p.entry), collectGroups(part, this.keys));
       } finally {
         // again once answered: drops what a read racing the write put back
         this.near?.tier.invalidate(part.map((p) => p.entry.key));
@@ -274,7 +301,11 @@ export class RedisFeatureCache implements FeatureCache {
     return prepared.length;
   }
 
-  async getMany(imageIds: string[], opts: GetOptions = {}): Promise<Array<FeatureRecord | null>> {
+  getMany(imageIds: string[], opts: GetOptions = {}): Promise<Array<FeatureRecord | null>> {
+    return this.counted(() => this.getManyUncounted(imageIds, opts));
+  }
+
+  private async getManyUncounted(imageIds: string[], opts: GetOptions): Promise<Array<FeatureRecord | null>> {
     this.assertOpen();
     if (!Array.isArray(imageIds)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'imageIds must be an array');
     const max = this.o.maxImageIdBytes;
@@ -283,20 +314,9 @@ export class RedisFeatureCache implements FeatureCache {
     return this.readValidated(imageIds, opts.types);
   }
 
-  /**
-   * Reads validated IDs: chunked, pipelined, hits and misses counted per image.
-   * @param countErrors false when the caller counts failures itself (coalesced calls)
-   */
-  private async readValidated(imageIds: string[], types: string[] | undefined, countErrors = true): Promise<Array<FeatureRecord | null>> {
-    const fetch = async (keys: string[]) => {
-      try {
-        return await this.store.read(keys, this.sliding);
-      } catch (err) {
-        if (countErrors) this.counters.add('cache_errors');
-        this.events.emit('error', { operation: 'read', error: err as Error });
-        throw err;
-      }
-    };
+  /** Reads validated IDs: chunked, pipelined, hits and misses counted per image. */
+  private async readValidated(imageIds: string[], types: string[] | undefined): Promise<Array<FeatureRecord | null>> {
+    const fetch = (keys: string[]) => this.store.read(keys, this.sliding);
     const near = this.near;
     const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
       if (!near) return (await fetch(ids.map((id) => this.keys.record(id)))).map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
@@ -315,75 +335,84 @@ export class RedisFeatureCache implements FeatureCache {
     return out;
   }
 
-  async merge(imageId: string, partial: Features, opts: SetOptions = {}): Promise<FeatureRecord> {
-    this.assertOpen();
-    assertImageId(imageId, this.o.maxImageIdBytes);
-    assertFeatures(partial);
-    if (opts.ttlSeconds !== undefined) assertTtl(opts.ttlSeconds);
-    const key = this.keys.record(imageId);
-    this.flushSingles();
-    for (let attempt = 0; attempt < this.o.mergeRetries; attempt++) {
-      const [current] = await this.store.read([key]).catch((err) => {
-        this.counters.add('cache_errors');
-        throw err;
-      });
-      const base = current ? this.decode(imageId, current, undefined) : null;
-      const features: Features = { ...(base?.features ?? {}), ...partial };
-      const createdAt = Date.now();
-      const value = this.codec.encode(features, createdAt);
-      const ttlMs = jitteredTtlMs(opts.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
-      this.near?.tier.invalidate([key]);
-      const written = await this.store.compareAndSet(key, current ?? null, value, ttlMs, opts.ttlSeconds === undefined);
-      this.near?.tier.invalidate([key]);
-      if (written) {
-        if (opts.groups?.length) await this.addToGroups(imageId, opts.groups, ttlMs);
-        this.counters.add('cache_writes');
-        this.counters.add('cache_operations');
-        if (this.extensions.length > 0) await this.notify('afterWrite', [{ imageId, features }]);
-        return { imageId, version: this.featureVersion, features, createdAt: Math.floor(createdAt / 1000) * 1000 };
+  merge(imageId: string, partial: Features, opts: SetOptions = {}): Promise<FeatureRecord> {
+    return this.counted(async () => {
+      this.assertOpen();
+      // every input is checked before the first byte goes to Redis (the group names used to be checked after the write)
+      assertImageId(imageId, this.o.maxImageIdBytes);
+      assertFeatures(partial);
+      if (opts.ttlSeconds !== undefined) assertTtl(opts.ttlSeconds);
+      const groups = this.validGroups(opts.groups, 'groups');
+      const key = this.keys.record(imageId);
+      this.flushSingles();
+      for (let attempt = 0; attempt < this.o.mergeRetries; attempt++) {
+        const [current] = await this.store.read([key]);
+        const base = current ? this.decode(imageId, current, undefined) : null;
+        const features: Features = { ...(base?.features ?? {}), ...partial };
+        const createdAt = Date.now();
+        const value = this.codec.encode(features, createdAt);
+        const ttlMs = jitteredTtlMs(opts.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
+        this.near?.tier.invalidate([key]);
+        const written = await this.store.compareAndSet(key, current ?? null, value, ttlMs, opts.ttlSeconds === undefined);
+        this.near?.tier.invalidate([key]);
+        if (written) {
+          if (groups?.length) await this.groups.add(imageId, groups, ttlMs);
+          this.counters.add('cache_writes');
+          this.counters.add('cache_operations');
+          if (this.extensions.length > 0) await this.notify('afterWrite', [{ imageId, features }]);
+          return { imageId, version: this.featureVersion, features, createdAt: Math.floor(createdAt / 1000) * 1000 };
+        }
+        // lost the race: back off a little, with jitter, and read again
+        await delay(Math.min(50, 1 + attempt * 2) * Math.random());
       }
-      // lost the race: back off a little, with jitter, and read again
-      await delay(Math.min(50, 1 + attempt * 2) * Math.random());
-    }
-    throw new FeatureCacheError(ErrorCodes.MERGE_CONFLICT, `merge of ${JSON.stringify(imageId)} lost ${this.o.mergeRetries} races in a row`);
+      throw new FeatureCacheError(ErrorCodes.MERGE_CONFLICT, `merge of ${JSON.stringify(imageId)} lost ${this.o.mergeRetries} races in a row`);
+    });
   }
 
-  async getOrCompute(imageId: string, compute: (imageId: string) => Promise<Features>, opts: GetOrComputeOptions = {}): Promise<FeatureRecord> {
-    this.assertOpen();
-    assertImageId(imageId, this.o.maxImageIdBytes);
-    return this.readThrough.getOrCompute(imageId, compute, opts);
+  getOrCompute(imageId: string, compute: (imageId: string) => Promise<Features>, opts: GetOrComputeOptions = {}): Promise<FeatureRecord> {
+    return this.counted(async () => {
+      this.assertOpen();
+      assertImageId(imageId, this.o.maxImageIdBytes);
+      return this.readThrough.getOrCompute(imageId, compute, opts);
+    });
   }
 
-  async getOrComputeMany(
+  getOrComputeMany(
     imageIds: string[],
     compute: (imageId: string) => Promise<Features>,
     opts: GetOrComputeOptions & { concurrency?: number } = {},
   ): Promise<FeatureRecord[]> {
-    const found = await this.getMany(imageIds);
-    const missing = [...new Set(imageIds.filter((_, i) => found[i] === null))];
-    const computed = new Map<string, FeatureRecord>();
-    await mapChunks(
-      missing.map((id) => [id]),
-      opts.concurrency ?? 8,
-      // already counted as misses by the getMany above
-      async ([id]) => void computed.set(id!, await this.readThrough.computeMissing(id!, compute, opts)),
-    );
-    return found.map((r, i) => r ?? computed.get(imageIds[i]!)!);
+    return this.counted(async () => {
+      const found = await this.getManyUncounted(imageIds, {});
+      const missing = [...new Set(imageIds.filter((_, i) => found[i] === null))];
+      const computed = new Map<string, FeatureRecord>();
+      await mapChunks(
+        missing.map((id) => [id]),
+        opts.concurrency ?? 8,
+        // already counted as misses by the getMany above
+        async ([id]) => void computed.set(id!, await this.readThrough.computeMissing(id!, compute, opts)),
+      );
+      return found.map((r, i) => r ?? computed.get(imageIds[i]!)!);
+    });
   }
 
-  async searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult> {
-    this.assertOpen();
-    const index = this.extensions.find((e): e is SimilarityIndex => e instanceof SimilarityIndex);
-    if (!index) {
-      throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'similarity search needs an index: create the cache with the `similarity` option');
-    }
-    return index.searchSimilar(query, opts);
+  searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult> {
+    return this.counted(async () => {
+      this.assertOpen();
+      const index = this.extensions.find((e): e is SimilarityIndex => e instanceof SimilarityIndex);
+      if (!index) {
+        throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'similarity search needs an index: create the cache with the `similarity` option');
+      }
+      return index.searchSimilar(query, opts);
+    });
   }
 
-  async compareSet(imageIds: string[], opts: CompareOptions): Promise<CompareResult> {
-    this.assertOpen();
-    if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
-    return compareSet((ids) => this.peekMany(ids), imageIds, opts);
+  compareSet(imageIds: string[], opts: CompareOptions): Promise<CompareResult> {
+    return this.counted(async () => {
+      this.assertOpen();
+      if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
+      return compareSet((ids) => this.peekMany(ids), imageIds, opts);
+    });
   }
 
   /** Records without counting hits or misses (for derived computations). */
@@ -398,7 +427,11 @@ export class RedisFeatureCache implements FeatureCache {
     return (await this.invalidateMany([imageId])) === 1;
   }
 
-  async invalidateMany(imageIds: string[]): Promise<number> {
+  invalidateMany(imageIds: string[]): Promise<number> {
+    return this.counted(() => this.invalidateManyUncounted(imageIds));
+  }
+
+  private async invalidateManyUncounted(imageIds: string[]): Promise<number> {
     this.assertOpen();
     if (!Array.isArray(imageIds)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'imageIds must be an array');
     for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
@@ -409,10 +442,6 @@ export class RedisFeatureCache implements FeatureCache {
       const keys = ids.map((id) => this.keys.record(id));
       try {
         return await this.store.remove(keys);
-      } catch (err) {
-        this.counters.add('cache_errors');
-        this.events.emit('error', { operation: 'invalidate', error: err as Error });
-        throw err;
       } finally {
         this.near?.tier.invalidate(keys);
       }
@@ -425,41 +454,38 @@ export class RedisFeatureCache implements FeatureCache {
     return removed;
   }
 
-  async listGroup(group: string): Promise<string[]> {
-    this.assertOpen();
-    assertGroup(group, this.o.maxImageIdBytes);
-    this.flushSingles();
-    return this.groups.live(group);
+  listGroup(group: string): Promise<string[]> {
+    return this.counted(async () => {
+      this.assertOpen();
+      assertGroup(group, this.o.maxImageIdBytes);
+      this.flushSingles();
+      return this.groups.live(group);
+    });
   }
 
-  async invalidateGroup(group: string): Promise<number> {
-    this.assertOpen();
-    assertGroup(group, this.o.maxImageIdBytes);
-    this.flushSingles();
-    const members = await this.groups.members(group, 'group invalidate');
-    const removed = members.length > 0 ? await this.invalidateMany(members) : 0;
-    await this.groups.drop(group);
-    return removed;
+  invalidateGroup(group: string): Promise<number> {
+    return this.counted(async () => {
+      this.assertOpen();
+      assertGroup(group, this.o.maxImageIdBytes);
+      this.flushSingles();
+      const members = await this.groups.members(group, 'group invalidate');
+      const removed = members.length > 0 ? await this.invalidateManyUncounted(members) : 0;
+      await this.groups.drop(group);
+      return removed;
+    });
   }
 
+  /** Never fails because a counter flush failed (a full Redis refuses HINCRBY): the deltas are kept for later. */
   async stats(): Promise<CacheStats> {
     this.assertOpen();
     const exact = this.tracker?.enabled ?? false;
+    await this.tracker?.flush(); // keeps what it could not send
     if (this.router.isCluster) {
-      await Promise.all([this.counters.flush(), this.tracker?.flush()]).catch((err) => {
-        throw mapRedisError(err, 'stats');
-      });
+      await this.counters.flush().catch((err) => this.o.logger.debug({ err: (err as Error).message }, 'stats flush failed; will retry'));
       return readStats(this.conn.client, this.router, this.keys, exact);
     }
     // one node: the local increments travel in the same round trip as the reads
-    await this.tracker?.flush();
-    const deltas = this.counters.take();
-    try {
-      return await readStats(this.conn.client, this.router, this.keys, exact, deltas);
-    } catch (err) {
-      this.counters.restore(deltas);
-      throw err;
-    }
+    return readStats(this.conn.client, this.router, this.keys, exact, this.counters.take(), (unsent) => this.counters.restore(unsent));
   }
 
   async health(): Promise<HealthReport> {
@@ -475,7 +501,16 @@ export class RedisFeatureCache implements FeatureCache {
     const result = await runCleanup(this.conn.client, this.router, this.keys, this.store, keep);
     for (const cache of caches) {
       for (const ext of cache.extensions) {
-        const n = await ext.cleanup();
+        let n: number;
+        try {
+          n = await ext.cleanup();
+        } catch (err) {
+          // a full Redis refuses the repair's writes; freeing memory (above) must not depend on them
+          if (!isRedisFullError(err)) throw err;
+          (result.deferred ??= []).push(`${ext.name}@${cache.featureVersion}`);
+          this.o.logger.warn({ extension: ext.name, version: cache.featureVersion }, 'cleanup: Redis is full, so the extension repair is deferred; run cleanup again once it has room');
+          continue;
+        }
         result.cleaned_keys += n;
         result.extension_entries = (result.extension_entries ?? 0) + n;
       }
@@ -523,10 +558,7 @@ export class RedisFeatureCache implements FeatureCache {
     assertImageId(item.imageId, this.o.maxImageIdBytes);
     assertFeatures(item.features);
     if (item.ttlSeconds !== undefined) assertTtl(item.ttlSeconds);
-    if (item.groups !== undefined) {
-      if (!Array.isArray(item.groups)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `items[${index}].groups must be an array`);
-      for (const g of item.groups) assertGroup(g, this.o.maxImageIdBytes);
-    }
+    this.validGroups(item.groups, `items[${index}].groups`);
     const value = this.codec.encode(item.features, now);
     const ttlMs = jitteredTtlMs(item.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
     const key = this.keys.record(item.imageId);
@@ -545,9 +577,12 @@ export class RedisFeatureCache implements FeatureCache {
     });
   }
 
-  private async addToGroups(imageId: string, groups: string[], ttlMs: number): Promise<void> {
+  /** Checks an optional list of group names (`what` names it in the error). */
+  private validGroups(groups: unknown, what: string): string[] | undefined {
+    if (groups === undefined) return undefined;
+    if (!Array.isArray(groups)) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `${what} must be an array`);
     for (const g of groups) assertGroup(g, this.o.maxImageIdBytes);
-    await this.groups.add(imageId, groups, ttlMs);
+    return groups as string[];
   }
 
   /** A corrupt record is a miss, counted as an error; the cache keeps serving. */
@@ -561,6 +596,23 @@ export class RedisFeatureCache implements FeatureCache {
       return null;
     }
   }
+}
+
+/** Caller mistakes that are not the cache's failures: they never count as cache_errors. */
+const CALLER_FAULTS: ReadonlySet<string> = new Set([
+  ErrorCodes.INVALID_IMAGE_ID,
+  ErrorCodes.INVALID_FEATURES,
+  ErrorCodes.INVALID_ARGUMENT,
+  ErrorCodes.INVALID_OPTIONS,
+  ErrorCodes.PAYLOAD_TOO_LARGE,
+  ErrorCodes.NOT_FOUND,
+  ErrorCodes.CLOSED,
+  ErrorCodes.COMPUTE_FAILED,
+]);
+
+/** True when a failed call counts as a cache error. */
+function countsAsCacheError(err: unknown): boolean {
+  return !(err instanceof FeatureCacheError && CALLER_FAULTS.has(err.code));
 }
 
 function pick(features: Features, types: string[]): Features {

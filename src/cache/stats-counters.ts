@@ -37,7 +37,7 @@ export class StatsCounters {
   }
 
   /** Gives back deltas that could not be sent. */
-  restore(deltas: Array<[CounterField, number]>): void {
+  restore(deltas: ReadonlyArray<readonly [CounterField, number]>): void {
     for (const [f, n] of deltas) this.pending[f] += n;
   }
 

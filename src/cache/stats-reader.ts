@@ -6,6 +6,7 @@ import { mapRedisError } from '../redis/map-error.js';
 import { NodeLocal } from '../redis/node-local.js';
 import type { KeyRouter } from '../redis/router.js';
 import { SLOT_COUNT } from '../redis/slot-tags.js';
+import type { CounterField } from './stats-counters.js';
 
 const localByClient = new WeakMap<Cluster, NodeLocal>();
 
@@ -25,18 +26,26 @@ function counterKeys(keys: KeySchema): string[] {
   return all;
 }
 
+export type CounterDelta = readonly [field: CounterField, n: number];
+
 /**
  * @param deltas pending local counter increments to apply first, in the same
  *   round trip (single node only; on a Cluster the caller flushes them before)
+ * @param keep told, before readStats returns or throws, which of `deltas` did
+ *   not reach Redis (a full Redis refuses HINCRBY; a lost connection loses them
+ *   all), for the caller to send later. Refused deltas are still counted in the
+ *   returned stats, so a failed flush never fails or skews the read.
  */
 export async function readStats(
   client: Redis | Cluster,
   router: KeyRouter,
   keys: KeySchema,
   exact: boolean,
-  deltas: ReadonlyArray<readonly [string, number]> = [],
+  deltas: readonly CounterDelta[] = [],
+  keep: (unsent: CounterDelta[]) => void = () => {},
 ): Promise<CacheStats> {
   let hash: Record<string, string>;
+  let unsent: CounterDelta[] = [];
   let cached = 0;
   try {
     const counters = counterKeys(keys);
@@ -44,8 +53,16 @@ export async function readStats(
       // one round trip: the pending increments, then the reads
       const pipe = client.pipeline();
       for (const [field, n] of deltas) pipe.hincrby(keys.stats, field, n);
-      const replies = (await pipe.hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
-      for (const [err] of replies) if (err) throw err;
+      // a pipeline that failed as a whole applied none of the increments we can count on
+      unsent = [...deltas];
+      let replies: Array<[Error | null, unknown]>;
+      try {
+        replies = (await pipe.hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
+        unsent = deltas.filter((_, i) => !replies[i] || replies[i]![0]);
+      } finally {
+        keep(unsent);
+      }
+      for (const [err] of replies.slice(deltas.length)) if (err) throw err;
       hash = (replies[deltas.length]?.[1] ?? {}) as Record<string, string>;
       cached = Number(replies[deltas.length + 1]?.[1] ?? 0);
     } else {
@@ -76,7 +93,7 @@ export async function readStats(
   } catch (err) {
     throw mapRedisError(err, 'stats');
   }
-  const n = (f: string) => Number(hash[f] ?? 0);
+  const n = (f: string) => Number(hash[f] ?? 0) + unsent.reduce((sum, [field, d]) => (field === f ? sum + d : sum), 0);
   const hits = n('cache_hits');
   const misses = n('cache_misses');
   return {

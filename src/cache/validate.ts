@@ -5,6 +5,15 @@ import { ErrorCodes, FeatureCacheError } from '../errors.js';
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL = CONTROL_CHARS;
 
+/**
+ * A lone UTF-16 surrogate: no UTF-8 form, so Redis would get U+FFFD instead and
+ * "s\ud800", "s\udfff" and "s\ufffd" would share one record.
+ */
+export const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
+/** Names that are no URL path segment (URL parsers resolve them away), so no route could address them. */
+export const DOT_SEGMENT = /^\.\.?$/;
+
 /** Longest TTL accepted anywhere (10 years): beyond it a typo is likelier than intent. */
 export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
 
@@ -24,13 +33,26 @@ export function assertImageId(imageId: unknown, maxBytes: number): asserts image
   if (CONTROL.test(imageId)) {
     throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'image ID must not contain control characters');
   }
+  if (LONE_SURROGATE.test(imageId)) {
+    throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'image ID must be valid Unicode (no lone surrogates)');
+  }
+  if (DOT_SEGMENT.test(imageId)) {
+    throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'image ID must not be "." or ".."');
+  }
 }
 
 export function assertGroup(group: unknown, maxBytes: number): asserts group is string {
-  if (typeof group !== 'string' || group.length === 0 || Buffer.byteLength(group, 'utf8') > maxBytes || CONTROL.test(group)) {
+  if (
+    typeof group !== 'string' ||
+    group.length === 0 ||
+    Buffer.byteLength(group, 'utf8') > maxBytes ||
+    CONTROL.test(group) ||
+    LONE_SURROGATE.test(group) ||
+    DOT_SEGMENT.test(group)
+  ) {
     throw new FeatureCacheError(
       ErrorCodes.INVALID_ARGUMENT,
-      `group name must be a non-empty string of at most ${maxBytes} bytes without control characters`,
+      `group name must be a non-empty string of at most ${maxBytes} bytes of valid Unicode without control characters, and not "." or ".."`,
     );
   }
 }

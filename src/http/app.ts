@@ -13,6 +13,9 @@ import type { pino } from 'pino';
 import type { ServiceConfig } from '../config.js';
 import type { FeatureCache, HealthReport } from '../types.js';
 import { createAuthenticator } from './auth.js';
+import { corsMiddleware } from './cors.js';
+import { hostGuard } from './host-guard.js';
+import { originGuard } from './origin-guard.js';
 import { registerDocsPage } from './docs-page.js';
 import { ApiError, HttpErrorCodes, toErrorAnswer } from './errors.js';
 import type { HttpMetrics } from './metrics.js';
@@ -92,6 +95,11 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     if (status >= 400) logger.info({ reqId: requestId, method: c.req.method, route, status, ms: seconds * 1000 }, 'request rejected');
     else if (debugEnabled) logger.debug({ reqId: requestId, method: c.req.method, route, status, ms: seconds * 1000 }, 'request');
   });
+
+  // Browser-facing guards (docs/HTTP.md, "Security"): Host, cross-site writes, CORS.
+  for (const mw of [hostGuard({ authEnabled: auth.enabled, allowedHosts: config.allowedHosts }), originGuard(config.corsOrigins), corsMiddleware(config.corsOrigins)]) {
+    if (mw !== undefined) hono.use('*', mw);
+  }
 
   const routes: AnyRoute[] = [
     ...adminRoutes(deps),

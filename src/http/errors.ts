@@ -18,6 +18,10 @@ export const HttpErrorCodes = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** The Host header names neither a loopback address nor FEATCACHE_ALLOWED_HOSTS (no-key mode). */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
+  /** A state-changing request from a browser page of another origin (not in FEATCACHE_CORS_ORIGINS). */
+  CROSS_ORIGIN_REFUSED: 'CROSS_ORIGIN_REFUSED',
   /** A similarity query on records without an index (FEATCACHE_SIMILARITY / FEATCACHE_SIMILARITY_STORED off). */
   SIMILARITY_NOT_ENABLED: 'SIMILARITY_NOT_ENABLED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
@@ -56,6 +60,13 @@ const LIBRARY_ERRORS: Record<ErrorCode, Mapping> = {
   MERGE_CONFLICT: { status: 409, message: 'Concurrent updates conflicted; retry the request' },
   REDIS_UNAVAILABLE: { status: 503, message: 'The cache store is unavailable; retry later' },
   REDIS_ERROR: { status: 503, message: 'The cache store rejected the operation' },
+  // 507, not 503: retrying does not help until an operator acts (docs/OPERATIONS.md "A full Redis")
+  REDIS_FULL: {
+    status: 507,
+    message:
+      'The cache store is full, so writes are refused (reads keep working): raise Redis maxmemory, choose an eviction policy ' +
+      'such as volatile-lfu, or run POST /analysis/cache/cleanup to reclaim records of other feature versions',
+  },
   EMBEDDED_REDIS_FAILED: { status: 503, message: 'The cache store is unavailable' },
   REPLICATION_TIMEOUT: { status: 503, message: 'The write was not confirmed by enough replicas in time; it may or may not persist' },
   CLOSED: { status: 503, message: 'The service is shutting down' },

@@ -8,12 +8,15 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FeatureRecord } from '../types.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
+import { isUtf8 } from 'node:buffer';
+import { readScanned } from './body-reader.js';
+import { assertNoProtoKey, jsonScanner, msgpackScanner } from './body-scan.js';
 import { decodeMsgpack } from './msgpack.js';
 import { MsgpackEncoder } from './msgpack-encoder.js';
 
 /** One encoder for every response: encode() is synchronous, so never re-entered. */
 const responseEncoder = new MsgpackEncoder();
-import { requestHeader } from './node-io.js';
+import { declaredBodyLength, requestHeader } from './node-io.js';
 
 const MSGPACK_RE = /^application\/(?:x-|vnd\.)?msgpack\b/i;
 const JSON_RE = /^application\/(?:[\w.+-]+\+)?json\b/i;
@@ -24,27 +27,41 @@ export function wantsMsgpack(c: Context): boolean {
   return accept !== undefined && accept.includes('msgpack');
 }
 
-/** Reads and decodes the request body; 415 for other media types, 400 when malformed. */
+/**
+ * Reads and decodes the request body. The Content-Type must name JSON or msgpack
+ * (no default: a body without one is 415, so a cross-site form cannot pass as
+ * JSON). The bytes are scanned as they arrive (src/http/body-scan.ts), so
+ * nesting bombs and invalid UTF-8 are 400 MALFORMED_BODY without being built.
+ */
 export async function readBody(c: Context): Promise<unknown> {
-  const type = requestHeader(c, 'content-type') ?? 'application/json';
-  if (MSGPACK_RE.test(type)) {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const type = requestHeader(c, 'content-type');
+  if (type !== undefined && MSGPACK_RE.test(type)) {
+    const bytes = await readScanned(c, msgpackScanner(declaredBodyLength(c)));
     try {
       return decodeMsgpack(bytes);
     } catch (err) {
-      const detail = err instanceof Error && err.name === 'MsgpackExtError' ? `: ${err.message}` : '';
+      const detail = err instanceof Error && (err.name === 'MsgpackExtError' || err.message.includes('__proto__')) ? `: ${err.message}` : '';
       throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, `Request body is not valid msgpack${detail}`);
     }
   }
-  if (JSON_RE.test(type)) {
-    const text = await c.req.text();
+  if (type !== undefined && JSON_RE.test(type)) {
+    const scanner = jsonScanner();
+    const bytes = await readScanned(c, scanner);
+    if (!isUtf8(bytes)) throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, 'Request body is not valid UTF-8');
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(bytes.toString('utf8'));
     } catch {
       throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, 'Request body is not valid JSON');
     }
+    if (scanner.maybeProtoKey) assertNoProtoKey(value);
+    return value;
   }
-  throw new ApiError(415, HttpErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'Send application/json or application/msgpack');
+  throw new ApiError(
+    415,
+    HttpErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+    type === undefined ? 'A request body needs a Content-Type: application/json or application/msgpack' : 'Send application/json or application/msgpack',
+  );
 }
 
 /** Sends `body` as msgpack or JSON. For JSON, records must already be JSON-safe (see recordOut). */

@@ -4,7 +4,8 @@
  * limits come from the config.
  */
 import { z } from 'zod';
-import { CONTROL_CHARS, MAX_TTL_SECONDS } from '../cache/validate.js';
+import { CONTROL_CHARS, DOT_SEGMENT, LONE_SURROGATE, MAX_TTL_SECONDS } from '../cache/validate.js';
+import { nonFinitePath } from './finite.js';
 
 // the library's rules for keys and TTLs
 const CONTROL = CONTROL_CHARS;
@@ -34,7 +35,11 @@ export const errorSchema = z
 
 const featuresSchema = z
   .record(z.string().min(1, 'feature type must not be empty'), z.any())
-  .describe('feature type (fast, orb, phash, embedding, ...) -> value');
+  .superRefine((features, ctx) => {
+    const path = nonFinitePath(features);
+    if (path !== undefined) ctx.addIssue({ code: 'custom', path, message: 'NaN and Infinity are not accepted (JSON cannot carry them back)' });
+  })
+  .describe('feature type (fast, orb, phash, embedding, ...) -> value; numbers must be finite');
 
 /** Builds the request schemas for the configured limits. */
 export function buildSchemas(limits: SchemaLimits) {
@@ -46,7 +51,9 @@ export function buildSchemas(limits: SchemaLimits) {
       .refine((s) => s.length * 3 <= maxImageIdBytes || Buffer.byteLength(s, 'utf8') <= maxImageIdBytes, {
         message: `${what} must be at most ${maxImageIdBytes} bytes (UTF-8)`,
       })
-      .refine((s) => !CONTROL.test(s), { message: `${what} must not contain control characters` });
+      .refine((s) => !CONTROL.test(s), { message: `${what} must not contain control characters` })
+      .refine((s) => !LONE_SURROGATE.test(s), { message: `${what} must be valid Unicode (no lone surrogates)` })
+      .refine((s) => !DOT_SEGMENT.test(s), { message: `${what} must not be "." or ".."` });
 
   const imageId = key('image ID');
   const group = key('group name');

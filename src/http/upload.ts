@@ -12,6 +12,13 @@ import { requestHeader } from './node-io.js';
 
 /** Room for multipart boundaries, part headers and the text fields. */
 export const MULTIPART_OVERHEAD = 64 * 1024;
+/**
+ * Most parts in an upload form (the image and a few text fields). Counted on the
+ * raw bytes before the form parser builds an entry per part: 16 MB of tiny
+ * parts would be hundreds of thousands. Text fields stay strings: nothing in a
+ * form is parsed as a structure, so there is no nesting to bound.
+ */
+export const MAX_FORM_PARTS = 64;
 const IMAGE_TYPE_RE = /^image\/[\w.+-]+/i;
 const MULTIPART_RE = /^multipart\/form-data\b/i;
 
@@ -58,6 +65,7 @@ export async function readLimited(req: Request, limit: number, onExceed: () => E
 
 async function readMultipart(c: Context, contentType: string, maxBytes: number, fields: Record<string, string>): Promise<Upload> {
   const raw = await readLimited(c.req.raw, maxBytes + MULTIPART_OVERHEAD, () => imageTooLarge(maxBytes));
+  assertFewParts(raw, contentType);
   let form: FormData;
   try {
     form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
@@ -75,6 +83,19 @@ async function readMultipart(c: Context, contentType: string, maxBytes: number, 
   if (file === undefined) throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, 'image: a file field named "image" is required');
   if (file.size > maxBytes) throw imageTooLarge(maxBytes);
   return { bytes: new Uint8Array(await file.arrayBuffer()), fields };
+}
+
+/** Refuses a form with more than MAX_FORM_PARTS parts (delimiter lines counted with indexOf, nothing built). */
+function assertFewParts(raw: Uint8Array, contentType: string): void {
+  const m = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (boundary === undefined) return; // the form parser refuses it
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const delimiter = Buffer.from(`--${boundary}`);
+  let parts = -1; // the last delimiter closes the form
+  for (let i = bytes.indexOf(delimiter); i >= 0; i = bytes.indexOf(delimiter, i + delimiter.length)) {
+    if (++parts > MAX_FORM_PARTS) throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, `The form has more than ${MAX_FORM_PARTS} parts (the limit)`);
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
-import type { EmbeddedRedisOptions, RedisTarget } from '../types.js';
+import type { EmbeddedRedisOptions, Logger, RedisTarget } from '../types.js';
 import { startEmbeddedRedis } from './embedded.js';
 import type { RedisProcess } from './redis-process.js';
 
@@ -28,6 +28,8 @@ export interface ConnectOptions {
   /** How long createFeatureCache waits for the first connection. @default 5000 */
   connectTimeoutMs?: number;
   embedded?: EmbeddedRedisOptions;
+  /** Told about the embedded server's life (a leftover shut down, a crash, a restart). */
+  logger?: Logger;
 }
 
 function commonOptions(o: ConnectOptions): RedisOptions {
@@ -107,7 +109,7 @@ export async function connectRedis(target: RedisTarget | undefined, o: ConnectOp
   let mode: TopologyMode;
 
   if (target === undefined) {
-    embedded = await startEmbeddedRedis(o.embedded);
+    embedded = await startEmbeddedRedis(o.embedded, o.logger);
     client = new Redis({ ...common, host: embedded.host, port: embedded.port });
     mode = 'embedded';
   } else if (typeof target === 'string') {

@@ -21,12 +21,20 @@ export interface RedisProcessOptions {
   startTimeoutMs?: number;
 }
 
+/** How a redis-server process ended. */
+export interface RedisExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface RedisProcess {
   readonly host: string;
   readonly port: number;
   readonly url: string;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** Resolves when the process has exited, however it ended. */
+  readonly exited: Promise<RedisExit>;
   /** SHUTDOWN NOSAVE-like stop: SIGTERM, then SIGKILL after a grace period. */
   stop(): Promise<void>;
   /** SIGKILL: a crash, for fault tests. */
@@ -68,6 +76,8 @@ export async function pingState(host: string, port: number, timeoutMs = 500): Pr
     };
     sock.setTimeout(timeoutMs, () => done('down'));
     sock.on('error', () => done('down'));
+    // a peer that closes without answering (a server shutting down, a stranger on the port)
+    sock.on('close', () => done('down'));
     sock.on('connect', () => sock.write('PING\r\n'));
     sock.on('data', (d) => {
       const text = d.toString();
@@ -115,10 +125,10 @@ export async function startRedisProcess(opts: RedisProcessOptions): Promise<Redi
     if (stderr.length < 4000) stderr += d.toString();
   });
   let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.once('exit', () => {
+  const exitedPromise = new Promise<RedisExit>((resolve) => {
+    child.once('exit', (code, signal) => {
       exited = true;
-      resolve();
+      resolve({ code, signal });
     });
   });
   child.once('error', () => {
@@ -158,6 +168,7 @@ export async function startRedisProcess(opts: RedisProcessOptions): Promise<Redi
     url: `redis://${host}:${port}`,
     pid: child.pid ?? -1,
     child,
+    exited: exitedPromise,
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');

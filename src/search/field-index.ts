@@ -37,29 +37,43 @@ export class FieldIndex {
     return isHash64(v) ? parseHash64(v) : null;
   }
 
-  /** Throws INVALID_OPTIONS when the index in Redis was built with another layout. */
+  /**
+   * Throws INVALID_OPTIONS when the index in Redis was built with another layout.
+   * Reads first and writes the layout only when none is stored, so it needs no
+   * write when the index exists (start-up, queries and cleanup on a full Redis).
+   * When Redis is full and no layout is stored yet, it warns and checks again on
+   * the next call: nothing is indexed under this version, so nothing can clash.
+   */
   ensureLayout(): Promise<void> {
-    this.metaChecked ??= (async () => {
-      const want = this.layout.describe();
-      let have: string | null;
-      try {
-        await this.ctx.client.set(this.layout.meta, want, 'NX');
-        have = await this.ctx.client.get(this.layout.meta);
-      } catch (err) {
-        throw mapRedisError(err, 'similarity index layout check');
-      }
-      if (have !== null && have !== want) {
-        throw new FeatureCacheError(
-          ErrorCodes.INVALID_OPTIONS,
-          `the ${this.field} similarity index in Redis was built with another layout (${have}); use the same tables/bucketBits/tableShardBits/dictionaryBits, or bump featureVersion to rebuild`,
-          { details: { stored: have, configured: want } },
-        );
-      }
-    })().catch((err) => {
+    this.metaChecked ??= this.checkLayout().catch((err) => {
       this.metaChecked = null;
       throw err;
     });
     return this.metaChecked;
+  }
+
+  private async checkLayout(): Promise<void> {
+    const want = this.layout.describe();
+    let have: string | null;
+    try {
+      have = await this.ctx.client.get(this.layout.meta);
+      if (have === null && (await this.ctx.client.set(this.layout.meta, want, 'NX')) === null) {
+        have = await this.ctx.client.get(this.layout.meta); // another writer recorded it first
+      }
+    } catch (err) {
+      const mapped = mapRedisError(err, 'similarity index layout check');
+      if (mapped.code !== ErrorCodes.REDIS_FULL) throw mapped;
+      this.ctx.logger.warn({ field: this.field }, 'similarity index: Redis is full, so the layout is not recorded yet; checked again on the next use');
+      this.metaChecked = null;
+      return;
+    }
+    if (have !== null && have !== want) {
+      throw new FeatureCacheError(
+        ErrorCodes.INVALID_OPTIONS,
+        `the ${this.field} similarity index in Redis was built with another layout (${have}); use the same tables/bucketBits/tableShardBits/dictionaryBits, or bump featureVersion to rebuild`,
+        { details: { stored: have, configured: want } },
+      );
+    }
   }
 
   /**

@@ -60,10 +60,10 @@ describe('loadConfig', () => {
     fails({ HOST: '0.0.0.0' }, 'HOST');
     fails({ HOST: '10.1.2.3' }, 'HOST');
     for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) expect(loadConfig({ HOST: host }).host).toBe(host);
-    const c = loadConfig({ HOST: '0.0.0.0', FEATCACHE_API_KEYS: 'abc:read, def:write' });
+    const c = loadConfig({ HOST: '0.0.0.0', FEATCACHE_API_KEYS: 'abc-0123456789abc:read, def-0123456789def:write' });
     expect(c.apiKeys).toEqual([
-      { key: 'abc', scope: 'read' },
-      { key: 'def', scope: 'write' },
+      { key: 'abc-0123456789abc', scope: 'read' },
+      { key: 'def-0123456789def', scope: 'write' },
     ]);
   });
 

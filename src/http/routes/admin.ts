@@ -49,11 +49,14 @@ export function adminRoutes({ cache, guardedHealth, images }: RouteDeps): AnyRou
       return c.json({
         success: true,
         cleaned_keys: r.cleaned_keys,
-        message: `Cleaned ${r.cleaned_keys} keys (${r.stale_version_records} stale-version records, ${r.orphan_group_entries} orphan group entries)`,
+        message:
+          `Cleaned ${r.cleaned_keys} keys (${r.stale_version_records} stale-version records, ${r.orphan_group_entries} orphan group entries)` +
+          (r.deferred ? `; Redis is full, so the repair of ${r.deferred.join(', ')} is deferred: run cleanup again once it has room` : ''),
         stale_version_records: r.stale_version_records,
         orphan_group_entries: r.orphan_group_entries,
         scanned_keys: r.scanned_keys,
         duration_ms: r.duration_ms,
+        ...(r.deferred ? { deferred: r.deferred } : {}),
       });
     },
   });
