@@ -6,14 +6,14 @@
  *
  * Usage: tsx bench/cluster-bench.ts [--runs 3] [--seconds 3] [--workers 4,16] [--replicas 0]
  * Starts its own redis-server processes on free ports (never the default ones)
- * and writes bench/results/cluster-<date>.json.
+ * and writes bench/results/cluster.json (and a line of bench/results/history.jsonl).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { createFeatureCache, type FeatureCache, type Features, type SetManyItem } from '../src/index.js';
+import { createFeatureCache, type FeatureCache, type SetManyItem } from '../src/index.js';
 import { startRedisProcess } from '../src/redis/redis-process.js';
 import { startCluster } from '../test/helpers/topology.js';
 import { seedPayload } from './lib/payloads.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     // the same pre-built batches for both topologies
     const readBatches = Array.from({ length: 200 }, (_, b) => Array.from({ length: BATCH }, (_, k) => id(b * 97 + k * 193)));
     const writeBatches: SetManyItem[][] = Array.from({ length: 200 }, (_, b) =>
-      Array.from({ length: BATCH }, (_, k): SetManyItem => ({ imageId: id(b * 89 + k * 211), features: seedPayload() as Features })),
+      Array.from({ length: BATCH }, (_, k): SetManyItem => ({ imageId: id(b * 89 + k * 211), features: seedPayload() })),
     );
     const series: Series[] = [];
     for (const w of WORKERS) {

@@ -5,19 +5,23 @@
  *  (b) Hamming-distance distributions (min/median/p90/max) per hash for transformed
  *      variants (resize 50%, JPEG q70, brightness x1.08) vs unrelated image pairs;
  *  (c) agreement with the Python imagehash reference hashes of imagehash.png;
- *  (d) the same with sharp's lanczos3 resize instead of our Pillow port (the alternative).
- * Run: npx tsx bench/features-bench.ts [--json bench/results/features.json]
+ *  (d) the same with sharp's lanczos3 resize instead of our Pillow port (the alternative);
+ *  (e) the cost of each extractor alone, ms per megapixel on one thread (its selection
+ *      minus decoding: `extractors: [name]` minus `extractors: ['meta']`), ORB included,
+ *      and ORB's CPU time per megapixel (orb_cpu).
+ * Run: npx tsx bench/features-bench.ts [--save] [--costs-only]  (--save: bench/results/features.json + history.jsonl)
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import sharp from 'sharp';
-import { extractFeatures, hammingDistance, extractorVersion, type ExtractedFeatures } from '../src/features/index.js';
+import { EXTRACTORS, extractFeatures, hammingDistance, extractorVersion, type ExtractedFeatures, type ExtractorName } from '../src/features/index.js';
 import { averageHashBits } from '../src/features/ahash.js';
 import { differenceHashBits } from '../src/features/dhash.js';
 import { rgbToGrey, type GreyImage } from '../src/features/grey.js';
 import { bitsToHex } from '../src/features/hex.js';
 import { perceptualHashBits } from '../src/features/phash.js';
 import { baseImages, megapixelJpeg, transformed, IMAGEHASH_PNG, IMAGEHASH_REFERENCE } from '../test/features/fixtures.js';
+import { writeResult } from './lib/report.js';
 
 /** Images whose pHash is unstable by construction (see docs/FEATURES.md). */
 const PHASH_DEGENERATE = new Set(['gradient-h', 'gradient-v', 'gradient-radial', 'checkerboard']);
@@ -67,8 +71,51 @@ async function decodeOnly(b: Buffer): Promise<void> {
   await sharp(b, { failOn: 'error' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
 }
 
+/** Median ms per image (all 1 MP) of `fn` over `images`, 3 runs. */
+async function msPerImage(images: Buffer[], fn: (b: Buffer) => Promise<unknown>): Promise<number> {
+  const runs: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const t0 = process.hrtime.bigint();
+    for (const b of images) await fn(b);
+    runs.push(Number(process.hrtime.bigint() - t0) / 1e6 / images.length);
+  }
+  runs.sort((a, b) => a - b);
+  return runs[1]!;
+}
+
+/** (e) ms per megapixel of each extractor alone, and of the default selection, on one thread. */
+async function extractorCosts(jpegs: Buffer[]): Promise<Record<string, number>> {
+  const images = jpegs.slice(0, 20);
+  const run = (names?: ExtractorName[]) => msPerImage(images, (b) => (names ? extractFeatures(b, { extractors: names }) : extractFeatures(b)));
+  await run(['orb']); // warm-up: loads OpenCV, JIT
+  const decode = await run(['meta']);
+  const costs: Record<string, number> = { decode_and_meta: round1(decode) };
+  for (const { name } of EXTRACTORS) if (name !== 'meta') costs[name] = round1((await run([name])) - decode);
+  costs.all_default = round1(await run());
+  // CPU time (all threads of the process) is steadier than wall time on a shared machine
+  const cpu = async (names: ExtractorName[]) => {
+    const c0 = process.cpuUsage();
+    for (const b of images) await extractFeatures(b, { extractors: names });
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000 / images.length;
+  };
+  costs.orb_cpu = round1((await cpu(['orb'])) - (await cpu(['meta'])));
+  const [l1, l5] = os.loadavg();
+  console.log(`(e) ms per megapixel on one thread, ${images.length} x 1000x1000 JPEGs, median of 3 (load average ${l1!.toFixed(1)} / ${l5!.toFixed(1)})`);
+  for (const [k, v] of Object.entries(costs)) console.log(`    ${k.padEnd(16)} ${v}`);
+  return costs;
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
 async function main(): Promise<void> {
-  const jsonOut = process.argv.indexOf('--json');
+  const save = process.argv.includes('--save');
+  if (process.argv.includes('--costs-only')) {
+    const jpegs: Buffer[] = [];
+    for (let i = 0; i < 20; i++) jpegs.push(await megapixelJpeg(i));
+    await extractorCosts(jpegs);
+    return;
+  }
   console.log(`featcache features bench — ${new Date().toISOString()} — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, sharp ${sharp.versions.sharp}/libvips ${sharp.versions.vips}`);
   console.log(`extractor version: ${extractorVersion()}\n`);
 
@@ -161,10 +208,12 @@ async function main(): Promise<void> {
   console.log("\n(d) same, resizing with sharp's lanczos3 instead of the Pillow port");
   for (const h of HASHES) console.log(`    ${h}: ${alt[h]}  distance to reference ${hammingDistance(alt[h], ref[h])}`);
 
-  if (jsonOut > 0 && process.argv[jsonOut + 1]) {
-    const file = process.argv[jsonOut + 1]!;
-    await writeFile(file, JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, throughput: thr, distances: dist, agreement }, null, 2));
-    console.log(`\nwrote ${file}`);
+  console.log('');
+  const costs = await extractorCosts(jpegs);
+
+  if (save) {
+    const file = writeResult('features', { date: new Date().toISOString(), cpus: os.cpus().length, loadavg: os.loadavg(), throughput: thr, distances: dist, agreement, extractor_ms_per_mp: costs });
+    console.log(`\nwrote ${file} (and a line of bench/results/history.jsonl)`);
   }
 }
 

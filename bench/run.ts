@@ -1,5 +1,5 @@
 /**
- * npm run bench — the featcache benchmark harness (also `featcache bench`).
+ * npm run bench — the featcache benchmark harness.
  *
  * Starts its own redis-server and service, runs the HTTP scenarios with
  * autocannon against 127.0.0.1, the library figures beside a raw-Redis
@@ -46,7 +46,7 @@ export async function runBench(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write('featcache bench [--quick] [--check] [--runs 3] [--seconds 5] [--workers 1,2] [--skip http,library,memory,efficiency] [--only ...]\n');
+    process.stdout.write('npm run bench -- [--quick] [--check] [--runs 3] [--seconds 5] [--workers 1,2] [--skip http,library,memory,efficiency] [--only ...]\n');
     return 0;
   }
   const quick = values.quick;

@@ -407,7 +407,7 @@ async function main(): Promise<void> {
     const ex = res.exactness as { exact: number; queries: number };
     const ing = res.ingest as { images_per_s: number; records_only_images_per_s: number };
     const cmp = res.compare_set_1000 as { median_ms: number };
-    console.log(`\nN = ${(res.n as number).toLocaleString()}, m = ${res.tables} tables of ${res.bucket_bits}-bit buckets, entries of ${res.entry_width} B`);
+    console.log(`\nN = ${(res.n as number).toLocaleString()}, m = ${String(res.tables)} tables of ${String(res.bucket_bits)}-bit buckets, entries of ${String(res.entry_width)} B`);
     console.log(`  exactness ${ex.exact} over ${ex.queries} queries | ingest ${ing.images_per_s}/s (records only ${ing.records_only_images_per_s}/s) | compareSet(1000) ${cmp.median_ms} ms`);
     console.log(
       `  index ${mem.index_total_bytes_per_image} B/image = tables ${mem.index_tables_bytes_per_image} + dictionary ${mem.index_dictionary_bytes_per_image} (records ${mem.records_bytes_per_image})`,

@@ -1,14 +1,29 @@
 /**
- * Service configuration: environment variables -> typed, validated config.
- * Validated once at start-up; an invalid value stops the start with a
- * ConfigError naming the variable. Every variable and default is listed in
- * docs/HTTP.md.
+ * Configuration of every entry point: environment variables -> typed,
+ * validated config. Three zod schemas hold every variable's default, bounds and
+ * description, each written once:
+ *
+ * - the library's cacheOptionsSchema (src/cache/options.ts): FEATCACHE_PREFIX,
+ *   FEATCACHE_TTL_SECONDS, ... map onto its fields by name (src/env.ts);
+ * - redisSettingsSchema: where Redis is (REDIS_*, the embedded server);
+ * - imageSettingsSchema and serviceSettingsSchema: extraction, similarity, HTTP.
+ *
+ * loadBackendConfig reads what a command needs to open the cache and the
+ * extraction pool (`featcache ingest`, `get`, `export` ...); loadConfig adds
+ * the HTTP service's settings and its listen-address rule. docs/HTTP.md and
+ * README.md show the table generated from these schemas (`npm run docs:env`).
  */
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { MAX_TTL_SECONDS } from './cache/validate.js';
+import { cacheOptionsSchema, nearCacheSchema, type ResolvedCacheSettings } from './cache/options.js';
+import { ConfigError, readEnv, type Env } from './env.js';
+import { DEFAULT_EMBEDDED_DIR } from './redis/embedded.js';
+import { DEFAULT_MAX_PIXELS } from './features/options.js';
+import { similarityOptionsSchema } from './search/options.js';
 import type { FeatureCacheOptions, Logger, RedisTarget, SimilarityOptions } from './types.js';
+
+export { ConfigError };
 
 export type ApiScope = 'read' | 'write';
 
@@ -26,67 +41,8 @@ export interface HostPort {
 export type RedisConfig =
   | { kind: 'embedded'; dir: string; port: number }
   | { kind: 'url'; url: string }
-  | { kind: 'sentinel'; name: string; sentinels: HostPort[]; password?: string; username?: string; readFromReplicas: boolean }
+  | { kind: 'sentinel'; name: string; sentinels: HostPort[]; password?: string; username?: string; sentinelPassword?: string; readFromReplicas: boolean }
   | { kind: 'cluster'; nodes: HostPort[]; password?: string; username?: string };
-
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface ServiceConfig {
-  /** @default '127.0.0.1' */
-  host: string;
-  /** 0 picks a free port. @default 8000 */
-  port: number;
-  redis: RedisConfig;
-  /** Empty: no authentication (then only a loopback host is accepted). */
-  apiKeys: ApiKey[];
-  /** Library options passed through when set (absent: the library's defaults). */
-  cache: Pick<
-    FeatureCacheOptions,
-    'prefix' | 'featureVersion' | 'ttlSeconds' | 'ttlJitter' | 'ttlStrategy' | 'compression' | 'quantize' | 'batchSize' | 'commandTimeoutMs' | 'maxRecordBytes' | 'packFloats' | 'coalesce' | 'nearCache'
-  >;
-  /** Largest request body. @default 16 MiB */
-  maxBodyBytes: number;
-  /** Most image IDs / items in one batch request. @default 1000 */
-  maxBatch: number;
-  /** Longest image ID (and group name) in UTF-8 bytes. @default 512 */
-  maxImageIdBytes: number;
-  /** @default 'info' */
-  logLevel: LogLevel;
-  /** /health, /readyz and /metrics give up on Redis after this long. @default 1500 */
-  healthTimeoutMs: number;
-  /** In-flight requests get this long to finish on shutdown. @default 10000 */
-  shutdownTimeoutMs: number;
-  /** Serve /metrics without a key even when keys are configured. @default false */
-  publicMetrics: boolean;
-  /** Service processes on one port (node:cluster, src/server-cluster.ts). @default 1 */
-  workers: number;
-  /** Image upload, extraction and similarity settings. */
-  images: ImageConfig;
-  /** Host names (lower case, no port) accepted in the Host header besides loopback ones while keys are off. @default [] */
-  allowedHosts: string[];
-  /** Browser origins allowed by CORS and to send state-changing requests. @default [] (CORS off) */
-  corsOrigins: string[];
-}
-
-/** Settings of POST /analysis/features, /analysis/similar and /analysis/compare. */
-export interface ImageConfig {
-  /** Extraction worker threads per service process. @default max(1, floor(os.availableParallelism() / workers)) */
-  extractWorkers: number;
-  /** Largest uploaded image in bytes. @default 16 MiB */
-  maxImageBytes: number;
-  /** Largest image in width x height (decompression-bomb guard). @default 40_000_000 */
-  maxImagePixels: number;
-  /** Accepted image formats, as sharp names them. @default ['jpeg','png','webp','gif','tiff','avif'] */
-  formats: string[];
-  /** Similarity index over extracted records (phash, dhash). @default true */
-  similarity: boolean;
-  /** Similarity index over user-stored records (PUT, batch-set): one more round trip per write chunk. @default false */
-  similarityStored: boolean;
-  /** Expected indexed images; sizes the index (tables, shards, largest radius). @default 1_000_000 */
-  expectedImages: number;
-  /** Largest `limit` of a similarity query. @default 1000 */
-  searchMaxLimit: number;
-}
 
 /** Format names FEATCACHE_IMAGE_FORMATS accepts (sharp's names and common aliases). */
 const IMAGE_FORMATS: Readonly<Record<string, string>> = {
@@ -101,42 +57,17 @@ const IMAGE_FORMATS: Readonly<Record<string, string>> = {
   heif: 'heif',
   heic: 'heif',
 };
-const DEFAULT_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'];
 
-/** An invalid configuration variable. The message names it. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-  }
-}
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const bool = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no']))
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const port = z.number().int().min(0).max(65535);
 
 const hostPort = z.string().transform((s, ctx): HostPort => {
   const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(s.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !m[1] || port < 1 || port > 65535) {
+  const p = m ? Number(m[2]) : NaN;
+  if (!m || !m[1] || p < 1 || p > 65535) {
     ctx.addIssue({ code: 'custom', message: `"${s}" is not host:port` });
     return z.NEVER;
   }
-  return { host: m[1], port };
+  return { host: m[1], port: p };
 });
 const hostPortList = z
   .string()
@@ -196,8 +127,8 @@ const originList = z.string().transform((s, ctx): string[] => {
   return origins;
 });
 
-const formatList = z.string().transform((s, ctx): string[] => {
-  const names = s.split(',').map((f) => f.trim().toLowerCase()).filter(Boolean);
+const formatList = z.array(z.string()).transform((list, ctx): string[] => {
+  const names = list.map((f) => f.toLowerCase());
   const unknown = names.filter((f) => IMAGE_FORMATS[f] === undefined);
   if (names.length === 0 || unknown.length > 0) {
     ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${Object.keys(IMAGE_FORMATS).join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}` });
@@ -206,69 +137,146 @@ const formatList = z.string().transform((s, ctx): string[] => {
   return [...new Set(names.map((f) => IMAGE_FORMATS[f]!))];
 });
 
-/** Variable name -> schema. Absent (or empty) variables take the default. */
-const VARS = {
+/** Where Redis is. Set at most one of url, sentinels, clusterNodes; none: an embedded redis-server. */
+export const redisSettingsSchema = z.object({
+  url: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .pipe(z.url())
+    .optional()
+    .meta({ env: 'REDIS_URL', defaultText: 'unset: embedded redis-server', description: '`redis://[user:pass@]host:port[/db]`, or `rediss://` for TLS.' }),
+  sentinels: hostPortList
+    .optional()
+    .meta({ env: 'REDIS_SENTINELS', description: 'Sentinel list `host:port,host:port` (IPv6: `[::1]:26379`).' }),
+  sentinelName: z.string().trim().min(1).default('featcache').meta({ env: 'REDIS_SENTINEL_NAME', description: 'Master group name for Sentinel.' }),
+  sentinelReadReplicas: z.boolean().default(false).meta({ env: 'REDIS_SENTINEL_READ_REPLICAS', description: 'Read from replicas (stale reads possible).' }),
+  clusterNodes: hostPortList.optional().meta({ env: 'REDIS_CLUSTER_NODES', description: 'Cluster seed nodes `host:port,host:port`.' }),
+  username: z.string().optional().meta({ env: 'REDIS_USERNAME', description: 'ACL user for the URL (when it names none), Sentinel or Cluster.' }),
+  password: z.string().optional().meta({ env: 'REDIS_PASSWORD', description: 'Password for the URL (when it carries none), Sentinel or Cluster.' }),
+  sentinelPassword: z.string().optional().meta({ env: 'REDIS_SENTINEL_PASSWORD', description: 'Password of the Sentinels themselves (`requirepass` of sentinel.conf).' }),
+  dataDir: z.string().trim().min(1).default(DEFAULT_EMBEDDED_DIR).describe('Embedded redis-server data directory.'),
+  embeddedPort: port.default(0).describe('Embedded redis-server port (`0`: a free port).'),
+});
+
+/** Extraction and similarity settings (the backend of every command). */
+export const imageSettingsSchema = z.object({
+  extractWorkers: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .optional()
+    .meta({ defaultText: 'cores / processes (at least 1)', description: 'Extraction worker threads per process (the service divides the cores by `FEATCACHE_WORKERS`).' }),
+  maxImageBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(16 * 1024 * 1024)
+    .describe('Largest uploaded or ingested image (413 `IMAGE_TOO_LARGE`); multipart bodies get 64 KiB more for the form.'),
+  maxImagePixels: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000_000)
+    .default(DEFAULT_MAX_PIXELS)
+    .describe('Largest image in width x height, refused before decoding (413 `IMAGE_TOO_LARGE`).'),
+  imageFormats: formatList
+    .default(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'])
+    .describe('Accepted formats (also `heif`; aliases `jpg`, `tif`, `heic`); others are 415 `UNSUPPORTED_IMAGE_FORMAT`.'),
+  similarity: z.boolean().default(true).describe('Similarity index (phash, dhash) over extracted records, for `POST /analysis/similar`.'),
+  similarityStored: z
+    .boolean()
+    .default(false)
+    .describe('Similarity index over stored (client-written) records too (`source: "stored"`); one more Redis round trip per write chunk.'),
+  expectedImages: similarityOptionsSchema.shape.expectedImages.describe(
+    'Expected indexed images: sizes the index (docs/SEARCH.md). Every process on one Redis must use the same value.',
+  ),
+  searchMaxLimit: similarityOptionsSchema.shape.maxLimit.describe('Largest `limit` of a similarity query.'),
+});
+
+/** The HTTP service's own settings. */
+export const serviceSettingsSchema = z.object({
   // an IPv6 address may come bracketed ("[::1]"): listen() wants it bare
-  HOST: z.string().trim().transform((h) => h.replace(/^\[(.*)\]$/, '$1')).pipe(z.string().min(1)),
-  PORT: int(0, 65535),
-  REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').pipe(z.url()),
-  REDIS_SENTINELS: hostPortList,
-  REDIS_SENTINEL_NAME: z.string().trim().min(1),
-  REDIS_SENTINEL_READ_REPLICAS: bool,
-  REDIS_CLUSTER_NODES: hostPortList,
-  REDIS_USERNAME: z.string(),
-  REDIS_PASSWORD: z.string(),
-  FEATCACHE_DATA_DIR: z.string().trim().min(1),
-  FEATCACHE_EMBEDDED_PORT: int(0, 65535),
-  FEATCACHE_API_KEYS: apiKeys,
-  FEATCACHE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only (1-64)'),
-  FEATCACHE_FEATURE_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only (1-64)'),
-  FEATCACHE_TTL_SECONDS: int(0, MAX_TTL_SECONDS),
-  FEATCACHE_TTL_JITTER: z.string().transform(Number).pipe(z.number().min(0).max(0.5)),
-  FEATCACHE_TTL_STRATEGY: z.enum(['fixed', 'sliding', 'none']),
-  FEATCACHE_COMPRESSION: z.enum(['lz4', 'none']),
-  FEATCACHE_QUANTIZE: z.enum(['none', 'float16', 'int8']),
-  FEATCACHE_PACK_FLOATS: bool,
-  FEATCACHE_COALESCE: bool,
-  FEATCACHE_NEAR_CACHE_BYTES: int(0),
-  FEATCACHE_NEAR_CACHE_MAX_AGE_MS: int(1, 24 * 3600 * 1000),
-  FEATCACHE_NEAR_CACHE_SERVE_STALE_MS: int(0, 24 * 3600 * 1000),
-  FEATCACHE_BATCH_CHUNK: int(1, 10_000),
-  FEATCACHE_COMMAND_TIMEOUT_MS: int(10, 600_000),
-  FEATCACHE_MAX_RECORD_BYTES: int(1024),
-  FEATCACHE_MAX_BODY_BYTES: int(1024),
-  FEATCACHE_MAX_BATCH: int(1, 100_000),
-  FEATCACHE_MAX_IMAGE_ID_BYTES: int(1, 512),
-  FEATCACHE_HEALTH_TIMEOUT_MS: int(50, 60_000),
-  FEATCACHE_SHUTDOWN_TIMEOUT_MS: int(0, 600_000),
-  FEATCACHE_PUBLIC_METRICS: bool,
-  FEATCACHE_WORKERS: int(1, 64),
-  FEATCACHE_EXTRACT_WORKERS: int(1, 256),
-  FEATCACHE_MAX_IMAGE_BYTES: int(1024, 1024 * 1024 * 1024),
-  FEATCACHE_MAX_IMAGE_PIXELS: int(1, 1_000_000_000),
-  FEATCACHE_IMAGE_FORMATS: formatList,
-  FEATCACHE_SIMILARITY: bool,
-  FEATCACHE_SIMILARITY_STORED: bool,
-  FEATCACHE_EXPECTED_IMAGES: int(1, 10_000_000_000),
-  FEATCACHE_SEARCH_MAX_LIMIT: int(1, 100_000),
-  FEATCACHE_ALLOWED_HOSTS: hostList,
-  FEATCACHE_CORS_ORIGINS: originList,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-} as const;
+  host: z
+    .string()
+    .trim()
+    .transform((h) => h.replace(/^\[(.*)\]$/, '$1'))
+    .pipe(z.string().min(1))
+    .default('127.0.0.1')
+    .meta({ env: 'HOST', description: 'Listen address. Without API keys only loopback (`127.x`, `::1`, `localhost`) is accepted. An IPv6 address may be bracketed (`[::1]`); the brackets are stripped.' }),
+  port: port.default(8000).meta({ env: 'PORT', description: 'Listen port (`0`: a free port).' }),
+  apiKeys: apiKeys.default([]).meta({
+    defaultText: 'unset: no auth, loopback only',
+    description: `\`key1:read,key2:write\` (\`Authorization: Bearer <key>\`); one scope per key; keys of at least ${MIN_API_KEY_LENGTH} characters beyond loopback.`,
+  }),
+  allowedHosts: hostList.default([]).meta({
+    defaultText: 'unset: loopback names only',
+    description: 'Host names (no port) served besides loopback ones while API keys are off, e.g. `cache.internal` (DNS-rebinding guard; docs/HTTP.md, Security).',
+  }),
+  corsOrigins: originList.default([]).meta({
+    defaultText: 'unset: CORS off',
+    description: 'Browser origins allowed to read answers and send writes, e.g. `https://app.example,http://localhost:3000` (exact origins, no `*`).',
+  }),
+  maxBodyBytes: z.number().int().min(1024).default(16 * 1024 * 1024).describe('Largest request body (413 above it).'),
+  maxBatch: z.number().int().min(1).max(100_000).default(1000).describe('Most `image_ids` / `items` per batch request (413 above it).'),
+  healthTimeoutMs: z.number().int().min(50).max(60_000).default(1500).describe('Health, readiness and metrics stop waiting for Redis after this long.'),
+  shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('In-flight requests get this long to finish on SIGTERM/SIGINT.'),
+  publicMetrics: z.boolean().default(false).describe('Serve `/metrics` without a key even when keys are configured.'),
+  workers: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe('Service processes on one port (node:cluster); the primary serves nothing and starts the embedded Redis once.'),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .meta({ env: 'LOG_LEVEL', description: 'pino log level.' }),
+});
 
-type Vars = { [K in keyof typeof VARS]?: z.output<(typeof VARS)[K]> };
+/**
+ * The near tier's variables (the library's `nearCache` option is an object, so it
+ * has no variable by name). Bounds and defaults stay in nearCacheSchema: absent
+ * variables leave the library's defaults.
+ */
+export const nearCacheSettingsSchema = z.object({
+  nearCacheBytes: z.number().int().min(0).default(0).describe('Near tier budget in bytes: decoded records kept in process, invalidated by Redis (0: off).'),
+  nearCacheMaxAgeMs: z.number().int().optional().meta({ defaultText: '`60000`', description: 'A record older than this in the near tier is read from Redis again.' }),
+  nearCacheServeStaleMs: z.number().int().optional().meta({ defaultText: '`0`', description: 'How long the near tier answers reads Redis cannot serve, flagged stale (0: never).' }),
+});
 
-function parseVars(env: Record<string, string | undefined>): Vars {
-  const out: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(VARS)) {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') continue;
-    const r = (schema as z.ZodType).safeParse(raw);
-    if (!r.success) throw new ConfigError(name, r.error.issues[0]?.message ?? 'invalid value');
-    out[name] = r.data;
-  }
-  return out as Vars;
+/** Every schema whose variables the environment table lists, in its order. */
+export const ENV_SCHEMAS = [serviceSettingsSchema, redisSettingsSchema, cacheOptionsSchema, nearCacheSettingsSchema, imageSettingsSchema] as const;
+
+export type LogLevel = z.output<typeof serviceSettingsSchema>['logLevel'];
+
+/** Settings of POST /analysis/features, /analysis/similar, /analysis/compare and `featcache ingest`. */
+export type ImageConfig = Omit<z.output<typeof imageSettingsSchema>, 'extractWorkers' | 'imageFormats'> & {
+  /** Extraction worker threads of this process (resolved: the variable, else the cores divided by the processes). */
+  extractWorkers: number;
+  /** Accepted image formats, as sharp names them. */
+  formats: string[];
+};
+
+/** What every command needs to open its backend (cache, extraction view, pool). */
+export interface BackendConfig {
+  redis: RedisConfig;
+  /** The library's options, every default applied (cacheOptionsSchema). */
+  cache: ResolvedCacheSettings;
+  /** The near tier (FEATCACHE_NEAR_CACHE_BYTES > 0); absent: off. */
+  nearCache?: z.output<typeof nearCacheSchema>;
+  images: ImageConfig;
 }
+
+/** The HTTP service: its backend plus the listener, auth and limits. */
+export type ServiceConfig = BackendConfig &
+  z.output<typeof serviceSettingsSchema> & {
+    /** Longest image ID and group name (the library's maxImageIdBytes). */
+    maxImageIdBytes: number;
+  };
 
 /** True for 127.0.0.0/8, ::1 and localhost (an IPv6 address bare or in brackets). */
 export function isLoopbackHost(host: string): boolean {
@@ -277,95 +285,90 @@ export function isLoopbackHost(host: string): boolean {
   return host === '::1' || host === '[::1]';
 }
 
+function toRedisConfig(r: z.output<typeof redisSettingsSchema>): RedisConfig {
+  const given = (['url', 'sentinels', 'clusterNodes'] as const).filter((k) => r[k] !== undefined);
+  if (given.length > 1) {
+    const names = { url: 'REDIS_URL', sentinels: 'REDIS_SENTINELS', clusterNodes: 'REDIS_CLUSTER_NODES' };
+    throw new ConfigError(given.map((k) => names[k]).join(' + '), 'set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES');
+  }
+  const auth = { ...(r.username ? { username: r.username } : {}), ...(r.password ? { password: r.password } : {}) };
+  if (r.url) return { kind: 'url', url: withCredentials(r.url, auth) };
+  if (r.sentinels) {
+    const sentinelAuth = r.sentinelPassword ? { sentinelPassword: r.sentinelPassword } : {};
+    return { kind: 'sentinel', name: r.sentinelName, sentinels: r.sentinels, readFromReplicas: r.sentinelReadReplicas, ...auth, ...sentinelAuth };
+  }
+  if (r.clusterNodes) return { kind: 'cluster', nodes: r.clusterNodes, ...auth };
+  return { kind: 'embedded', dir: r.dataDir, port: r.embeddedPort };
+}
+
+/** REDIS_USERNAME / REDIS_PASSWORD fill in what the URL does not carry itself. */
+function withCredentials(url: string, auth: { username?: string; password?: string }): string {
+  if (!auth.username && !auth.password) return url;
+  const u = new URL(url);
+  if (auth.password && !u.password) u.password = encodeURIComponent(auth.password);
+  if (auth.username && !u.username) u.username = encodeURIComponent(auth.username);
+  return u.toString();
+}
+
+/** The near-tier variables -> the library's nearCache option, validated by its schema. */
+function toNearCache(near: z.output<typeof nearCacheSettingsSchema>): z.output<typeof nearCacheSchema> {
+  const r = nearCacheSchema.safeParse({
+    maxBytes: near.nearCacheBytes,
+    ...(near.nearCacheMaxAgeMs !== undefined && { maxAgeMs: near.nearCacheMaxAgeMs }),
+    ...(near.nearCacheServeStaleMs !== undefined && { serveStaleMs: near.nearCacheServeStaleMs }),
+  });
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = String(issue?.path[0] ?? 'maxBytes');
+  const variable = { maxBytes: 'FEATCACHE_NEAR_CACHE_BYTES', maxAgeMs: 'FEATCACHE_NEAR_CACHE_MAX_AGE_MS', serveStaleMs: 'FEATCACHE_NEAR_CACHE_SERVE_STALE_MS' }[field] ?? field;
+  throw new ConfigError(variable, issue?.message ?? 'invalid');
+}
+
 /**
- * Reads and validates the service configuration.
+ * Reads the backend's configuration: Redis, the library options, extraction.
+ * No listen-address rule: a command that does not listen (ingest, get ...)
+ * never fails on HOST.
+ * @param processes processes sharing the cores (the service's FEATCACHE_WORKERS): the extraction threads' default divides by it
  * @throws ConfigError naming the first invalid variable
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): ServiceConfig {
-  const v = parseVars(env);
-  const topologies = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((k) => v[k] !== undefined);
-  if (topologies.length > 1) {
-    throw new ConfigError(topologies.join(' + '), 'set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES');
-  }
-  const auth = { ...(v.REDIS_USERNAME ? { username: v.REDIS_USERNAME } : {}), ...(v.REDIS_PASSWORD ? { password: v.REDIS_PASSWORD } : {}) };
-  let redis: RedisConfig;
-  if (v.REDIS_URL) redis = { kind: 'url', url: v.REDIS_URL };
-  else if (v.REDIS_SENTINELS) {
-    redis = {
-      kind: 'sentinel',
-      name: v.REDIS_SENTINEL_NAME ?? 'featcache',
-      sentinels: v.REDIS_SENTINELS,
-      readFromReplicas: v.REDIS_SENTINEL_READ_REPLICAS ?? false,
-      ...auth,
-    };
-  } else if (v.REDIS_CLUSTER_NODES) redis = { kind: 'cluster', nodes: v.REDIS_CLUSTER_NODES, ...auth };
-  else redis = { kind: 'embedded', dir: v.FEATCACHE_DATA_DIR ?? './.featcache', port: v.FEATCACHE_EMBEDDED_PORT ?? 0 };
+export function loadBackendConfig(env: Env = process.env, processes = 1): BackendConfig {
+  const redis = toRedisConfig(readEnv(redisSettingsSchema, env));
+  const cache = readEnv(cacheOptionsSchema, env);
+  const near = readEnv(nearCacheSettingsSchema, env);
+  const { extractWorkers, imageFormats, ...images } = readEnv(imageSettingsSchema, env);
+  return {
+    redis,
+    cache,
+    ...(near.nearCacheBytes > 0 && { nearCache: toNearCache(near) }),
+    images: {
+      ...images,
+      formats: imageFormats,
+      // several service processes share the cores: do not start cores x processes threads
+      extractWorkers: extractWorkers ?? Math.max(1, Math.floor(availableParallelism() / processes)),
+    },
+  };
+}
 
-  const host = v.HOST ?? '127.0.0.1';
-  const keys = v.FEATCACHE_API_KEYS ?? [];
-  if (keys.length === 0 && !isLoopbackHost(host)) {
+/**
+ * Reads and validates the HTTP service's configuration.
+ * @throws ConfigError naming the first invalid variable
+ */
+export function loadConfig(env: Env = process.env): ServiceConfig {
+  const service = readEnv(serviceSettingsSchema, env);
+  const backend = loadBackendConfig(env, service.workers);
+  if (service.apiKeys.length === 0 && !isLoopbackHost(service.host)) {
     throw new ConfigError(
       'HOST',
-      `refusing to listen on ${host} without authentication: set FEATCACHE_API_KEYS (e.g. "secret1:read,secret2:write") or bind a loopback address such as 127.0.0.1`,
+      `refusing to listen on ${service.host} without authentication: set FEATCACHE_API_KEYS (e.g. "secret1:read,secret2:write") or bind a loopback address such as 127.0.0.1`,
     );
   }
-  if (!isLoopbackHost(host) && keys.some((k) => k.key.length < MIN_API_KEY_LENGTH)) {
-    throw new ConfigError('FEATCACHE_API_KEYS', `keys must be at least ${MIN_API_KEY_LENGTH} characters when the service listens beyond loopback (HOST=${host})`);
+  if (!isLoopbackHost(service.host) && service.apiKeys.some((k) => k.key.length < MIN_API_KEY_LENGTH)) {
+    throw new ConfigError(
+      'FEATCACHE_API_KEYS',
+      `keys must be at least ${MIN_API_KEY_LENGTH} characters when the service listens beyond loopback (HOST=${service.host})`,
+    );
   }
-
-  const cache: ServiceConfig['cache'] = {};
-  if (v.FEATCACHE_PREFIX !== undefined) cache.prefix = v.FEATCACHE_PREFIX;
-  if (v.FEATCACHE_FEATURE_VERSION !== undefined) cache.featureVersion = v.FEATCACHE_FEATURE_VERSION;
-  if (v.FEATCACHE_TTL_SECONDS !== undefined) cache.ttlSeconds = v.FEATCACHE_TTL_SECONDS;
-  if (v.FEATCACHE_TTL_JITTER !== undefined) cache.ttlJitter = v.FEATCACHE_TTL_JITTER;
-  if (v.FEATCACHE_TTL_STRATEGY !== undefined) cache.ttlStrategy = v.FEATCACHE_TTL_STRATEGY;
-  if (v.FEATCACHE_COMPRESSION !== undefined) cache.compression = v.FEATCACHE_COMPRESSION;
-  if (v.FEATCACHE_QUANTIZE !== undefined) cache.quantize = v.FEATCACHE_QUANTIZE;
-  if (v.FEATCACHE_PACK_FLOATS !== undefined) cache.packFloats = v.FEATCACHE_PACK_FLOATS;
-  if (v.FEATCACHE_COALESCE !== undefined) cache.coalesce = v.FEATCACHE_COALESCE;
-  // 0 or absent: no near tier
-  if (v.FEATCACHE_NEAR_CACHE_BYTES) {
-    cache.nearCache = {
-      maxBytes: v.FEATCACHE_NEAR_CACHE_BYTES,
-      maxAgeMs: v.FEATCACHE_NEAR_CACHE_MAX_AGE_MS,
-      serveStaleMs: v.FEATCACHE_NEAR_CACHE_SERVE_STALE_MS,
-    };
-  }
-  if (v.FEATCACHE_BATCH_CHUNK !== undefined) cache.batchSize = v.FEATCACHE_BATCH_CHUNK;
-  if (v.FEATCACHE_COMMAND_TIMEOUT_MS !== undefined) cache.commandTimeoutMs = v.FEATCACHE_COMMAND_TIMEOUT_MS;
-  if (v.FEATCACHE_MAX_RECORD_BYTES !== undefined) cache.maxRecordBytes = v.FEATCACHE_MAX_RECORD_BYTES;
-
-  const workers = v.FEATCACHE_WORKERS ?? 1;
-  const images: ImageConfig = {
-    // several service processes share the cores: do not start cores x workers threads
-    extractWorkers: v.FEATCACHE_EXTRACT_WORKERS ?? Math.max(1, Math.floor(availableParallelism() / workers)),
-    maxImageBytes: v.FEATCACHE_MAX_IMAGE_BYTES ?? 16 * 1024 * 1024,
-    maxImagePixels: v.FEATCACHE_MAX_IMAGE_PIXELS ?? 40_000_000,
-    formats: v.FEATCACHE_IMAGE_FORMATS ?? [...DEFAULT_IMAGE_FORMATS],
-    similarity: v.FEATCACHE_SIMILARITY ?? true,
-    similarityStored: v.FEATCACHE_SIMILARITY_STORED ?? false,
-    expectedImages: v.FEATCACHE_EXPECTED_IMAGES ?? 1_000_000,
-    searchMaxLimit: v.FEATCACHE_SEARCH_MAX_LIMIT ?? 1000,
-  };
-
-  return {
-    host,
-    port: v.PORT ?? 8000,
-    redis,
-    apiKeys: keys,
-    cache,
-    maxBodyBytes: v.FEATCACHE_MAX_BODY_BYTES ?? 16 * 1024 * 1024,
-    maxBatch: v.FEATCACHE_MAX_BATCH ?? 1000,
-    maxImageIdBytes: v.FEATCACHE_MAX_IMAGE_ID_BYTES ?? 512,
-    logLevel: v.LOG_LEVEL ?? 'info',
-    healthTimeoutMs: v.FEATCACHE_HEALTH_TIMEOUT_MS ?? 1500,
-    shutdownTimeoutMs: v.FEATCACHE_SHUTDOWN_TIMEOUT_MS ?? 10_000,
-    publicMetrics: v.FEATCACHE_PUBLIC_METRICS ?? false,
-    workers,
-    images,
-    allowedHosts: v.FEATCACHE_ALLOWED_HOSTS ?? [],
-    corsOrigins: v.FEATCACHE_CORS_ORIGINS ?? [],
-  };
+  return { ...service, ...backend, maxImageIdBytes: backend.cache.maxImageIdBytes };
 }
 
 /** The library's Redis target for a RedisConfig (undefined: embedded). */
@@ -376,8 +379,9 @@ export function toRedisTarget(redis: RedisConfig): RedisTarget | undefined {
     case 'url':
       return redis.url;
     case 'sentinel': {
-      const { name, sentinels, readFromReplicas, password, username } = redis;
-      return { sentinel: { name, sentinels, readFromReplicas, ...(password ? { password } : {}), ...(username ? { username } : {}) } };
+      const { name, sentinels, readFromReplicas, password, username, sentinelPassword } = redis;
+      const auth = { ...(password ? { password } : {}), ...(username ? { username } : {}), ...(sentinelPassword ? { sentinelPassword } : {}) };
+      return { sentinel: { name, sentinels, readFromReplicas, ...auth } };
     }
     case 'cluster': {
       const { nodes, password, username } = redis;
@@ -387,9 +391,10 @@ export function toRedisTarget(redis: RedisConfig): RedisTarget | undefined {
   }
 }
 
-/** Maps the service config to createFeatureCache options. */
-export function toFeatureCacheOptions(config: ServiceConfig, logger?: Logger): FeatureCacheOptions {
-  const options: FeatureCacheOptions = { ...config.cache, maxImageIdBytes: config.maxImageIdBytes };
+/** Maps a backend config to createFeatureCache options. */
+export function toFeatureCacheOptions(config: BackendConfig, logger?: Logger): FeatureCacheOptions {
+  const options: FeatureCacheOptions = { ...config.cache };
+  if (config.nearCache) options.nearCache = config.nearCache;
   const target = toRedisTarget(config.redis);
   if (target !== undefined) options.redis = target;
   else if (config.redis.kind === 'embedded') options.embedded = { dir: config.redis.dir, port: config.redis.port };
@@ -402,8 +407,8 @@ export const INDEXED_FIELDS: readonly string[] = Object.freeze(['phash', 'dhash'
 
 /**
  * The similarity-index options of the service's caches (the same for the
- * extracted and the stored index, and for every service process: the index
- * layout in Redis follows from them).
+ * extracted and the stored index, and for every process on one Redis: the
+ * index layout in Redis follows from them).
  */
 export function toSimilarityOptions(images: ImageConfig): SimilarityOptions {
   return { fields: [...INDEXED_FIELDS], expectedImages: images.expectedImages, maxLimit: images.searchMaxLimit };

@@ -10,6 +10,9 @@
  * waits for them, then stops the embedded redis-server. A worker that dies
  * unexpectedly is replaced, unless they keep dying (then the primary stops).
  *
+ * A /metrics scrape reaches one worker, which asks the primary: the primary
+ * sums every worker's registry (src/http/cluster-metrics.ts).
+ *
  * Each worker has its own extraction pool; unless FEATCACHE_EXTRACT_WORKERS is
  * set, its size is the cores divided by FEATCACHE_WORKERS (at least 1), so N
  * processes do not start N x cores hashing threads (src/config.ts).
@@ -17,6 +20,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { pino } from 'pino';
 import type { ServiceConfig } from './config.js';
+import { aggregateClusterMetrics } from './http/cluster-metrics.js';
 import { startEmbeddedRedis } from './redis/embedded.js';
 import type { RedisProcess } from './redis/redis-process.js';
 
@@ -27,19 +31,6 @@ const RESTART_WINDOW_MS = 10_000;
 const MAX_RESTARTS_IN_WINDOW = 5;
 /** Beyond FEATCACHE_SHUTDOWN_TIMEOUT_MS, how long the primary waits for a worker before SIGKILL. */
 const STRAGGLER_GRACE_MS = 5000;
-
-/**
- * Parses FEATCACHE_WORKERS (the same rule as loadConfig's `workers`, for callers without a full config).
- * @default 1
- * @throws Error naming the variable when it is not an integer in 1..64
- */
-export function workerCount(env: Record<string, string | undefined> = process.env): number {
-  const raw = env.FEATCACHE_WORKERS?.trim();
-  if (raw === undefined || raw === '') return 1;
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error('FEATCACHE_WORKERS: must be an integer from 1 to 64');
-  return n;
-}
 
 /** Runs the primary: forks `workers` service processes and supervises them until a signal. */
 export async function runPrimary(config: ServiceConfig, workers: number, logger: pino.Logger): Promise<void> {
@@ -112,6 +103,7 @@ export async function runPrimary(config: ServiceConfig, workers: number, logger:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  aggregateClusterMetrics(); // one /metrics scrape answers for every worker
   for (let i = 0; i < workers; i++) fork();
   logger.info({ workers, port: config.port }, 'featcache primary started its workers');
 }

@@ -8,16 +8,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { pino } from 'pino';
-import { ConfigError, loadConfig, toFeatureCacheOptions, toSimilarityOptions, type ServiceConfig } from './config.js';
-import { extractionFeatureVersion } from './features/extractors.js';
-import { createExtractionPool, type ExtractionPool } from './features/pool.js';
-import { createApp } from './http/app.js';
+import { openBackend, type Backend } from './backend.js';
+import { ConfigError, loadConfig, toSimilarityOptions, type ServiceConfig } from './config.js';
+import type { Env } from './env.js';
+import { createApp, type App } from './http/app.js';
 import { createImageService } from './http/images.js';
+import { joinClusterMetrics } from './http/cluster-metrics.js';
 import { createMetrics } from './http/metrics.js';
-import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from './errors.js';
-import { createFeatureCache } from './index.js';
 import { resolveSimilarityOptions } from './search/options.js';
-import type { FeatureCache, FeatureCacheOptions } from './types.js';
 import { runPrimary, SHUTDOWN_MESSAGE } from './server-cluster.js';
 import { isEntryPoint } from './entry-point.js';
 
@@ -38,64 +36,58 @@ export interface StartOptions {
   logger?: pino.Logger;
 }
 
-/** The caches and the extraction pool behind the app. */
-interface Backend {
-  /** User-stored features under FEATCACHE_FEATURE_VERSION. */
-  cache: FeatureCache;
-  /** Extracted features under extractionFeatureVersion(FEATCACHE_FEATURE_VERSION), a view on the same connection. */
-  extracted: FeatureCache;
-  pool: ExtractionPool;
-  /** Closes the caches (the view with its parent), then the pool. */
+/** A pino logger for the service at the configured level, with secrets redacted. */
+function serviceLogger(config: ServiceConfig): pino.Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'featcache' },
+    redact: { paths: ['authorization', 'headers.authorization', 'req.headers.authorization', 'apiKeys'], censor: '[redacted]' },
+  });
+}
+
+/** The Hono app over an open backend (routes, metrics, the image service). */
+export interface ServiceApp {
+  readonly app: App;
+  readonly backend: Backend;
+  /** Turns readiness off and closes the backend (the caller stops its listener first). */
   close(): Promise<void>;
 }
 
-/** One radius-0 query: fails with INVALID_OPTIONS, naming the variable, when the index in Redis has another layout. */
-async function checkIndexLayout(cache: FeatureCache, config: ServiceConfig): Promise<void> {
-  try {
-    await cache.searchSimilar({ phash: '0123456789abcdef' }, { maxDistance: 0, limit: 1 });
-  } catch (err) {
-    if (!isFeatureCacheError(err, ErrorCodes.INVALID_OPTIONS)) throw err;
-    throw new FeatureCacheError(
-      ErrorCodes.INVALID_OPTIONS,
-      `FEATCACHE_EXPECTED_IMAGES=${config.images.expectedImages} does not match the similarity index of version ${cache.featureVersion} in Redis ` +
-        `(${err.message}); start with the value it was built with, or change FEATCACHE_FEATURE_VERSION to build a new index`,
-      { cause: err, details: err.details },
-    );
-  }
-}
-
 /**
- * Opens the stored-features cache, its extraction view (the version the
- * `featcache ingest` CLI writes) and the extraction pool, and checks that the
- * similarity index in Redis has the configured layout (fails fast otherwise).
+ * Builds the service without listening: the backend (cache, extraction view,
+ * pool) and the Hono app, for embedding in an existing Hono or Node server
+ * (`app.fetch`, or `getRequestListener(app.fetch)` from @hono/node-server).
+ * @param config default: loadConfig(process.env)
  */
-async function openBackend(config: ServiceConfig, logger: pino.Logger): Promise<Backend> {
-  const similarity = toSimilarityOptions(config.images);
-  const options: FeatureCacheOptions = toFeatureCacheOptions(config, logger);
-  if (config.images.similarityStored) options.similarity = similarity;
-  const cache = await createFeatureCache(options);
-  let pool: ExtractionPool | undefined;
+export async function createServiceApp(config: ServiceConfig = loadConfig(), opts: StartOptions = {}): Promise<ServiceApp> {
+  const logger = opts.logger ?? serviceLogger(config);
+  const metrics = createMetrics();
+  // with FEATCACHE_WORKERS > 1 a scrape answers for every worker (src/http/cluster-metrics.ts)
+  if (cluster.isWorker) joinClusterMetrics(metrics);
+  const backend = await openBackend(config, { logger, onRedisCommand: (name, seconds, failed) => metrics.redisCommand(name, seconds, failed) });
+  const { cache, extracted, pool } = backend;
+  metrics.watchPool(() => pool.stats());
   try {
-    const extracted = await cache.withVersion(extractionFeatureVersion(cache.featureVersion), {
-      similarity: config.images.similarity ? similarity : false,
-    });
-    // a layout mismatch (another FEATCACHE_EXPECTED_IMAGES on the same Redis) would otherwise surface on the first query
-    if (config.images.similarity) await checkIndexLayout(extracted, config);
-    if (config.images.similarityStored) await checkIndexLayout(cache, config);
-    pool = createExtractionPool({ size: config.images.extractWorkers });
-    const p = pool;
-    return {
-      cache,
+    const images = createImageService({
+      stored: cache,
       extracted,
       pool,
+      extractOptions: backend.extractOptions,
+      indexed: { extracted: config.images.similarity, stored: config.images.similarityStored },
+      metrics,
+    });
+    const maxRadius = resolveSimilarityOptions(toSimilarityOptions(config.images)).maxRadius;
+    const app = createApp({ cache, config, logger, metrics, images, maxRadius });
+    return {
+      app,
+      backend,
       async close() {
-        await cache.close(); // closes the view too
-        await p.close();
+        app.beginShutdown();
+        await backend.close();
       },
     };
   } catch (err) {
-    await cache.close();
-    await pool?.close();
+    await backend.close();
     throw err;
   }
 }
@@ -105,32 +97,10 @@ async function openBackend(config: ServiceConfig, logger: pino.Logger): Promise<
  * @param config default: loadConfig(process.env)
  */
 export async function startServer(config: ServiceConfig = loadConfig(), opts: StartOptions = {}): Promise<RunningServer> {
-  const logger =
-    opts.logger ??
-    pino({
-      level: config.logLevel,
-      base: { service: 'featcache' },
-      redact: { paths: ['authorization', 'headers.authorization', 'req.headers.authorization', 'apiKeys'], censor: '[redacted]' },
-    });
-  const backend = await openBackend(config, logger);
-  const { cache, extracted, pool } = backend;
-  const metrics = createMetrics();
-  let app: ReturnType<typeof createApp>;
-  try {
-    const images = createImageService({
-      stored: cache,
-      extracted,
-      pool,
-      extractOptions: { maxBytes: config.images.maxImageBytes, maxPixels: config.images.maxImagePixels, allowedFormats: config.images.formats },
-      indexed: { extracted: config.images.similarity, stored: config.images.similarityStored },
-      metrics,
-    });
-    const maxRadius = resolveSimilarityOptions(toSimilarityOptions(config.images)).maxRadius;
-    app = createApp({ cache, config, logger, metrics, images, maxRadius });
-  } catch (err) {
-    await backend.close();
-    throw err;
-  }
+  const logger = opts.logger ?? serviceLogger(config);
+  const service = await createServiceApp(config, { logger });
+  const { app, backend } = service;
+  const { extracted, pool } = backend;
 
   const server: Server = createServer(
     getRequestListener(app.fetch, {
@@ -173,7 +143,7 @@ export async function startServer(config: ServiceConfig = loadConfig(), opts: St
     closing ??= (async () => {
       app.beginShutdown();
       await stopListening(server, config.shutdownTimeoutMs);
-      await backend.close();
+      await service.close();
       logger.info('featcache stopped');
     })();
     return closing;
@@ -196,14 +166,17 @@ async function stopListening(server: Server, timeoutMs: number): Promise<void> {
 }
 
 /**
- * Entry point: env config, start, graceful shutdown on SIGINT/SIGTERM.
- * With FEATCACHE_WORKERS > 1 this process becomes the cluster primary and each
- * worker runs this same function (src/server-cluster.ts).
+ * The service's entry point, shared by `node dist/server.js` and `featcache
+ * serve`: env config, start, graceful shutdown on SIGINT/SIGTERM (then the
+ * process exits). With FEATCACHE_WORKERS > 1 this process becomes the cluster
+ * primary; each worker re-runs the same command and so this same function
+ * (src/server-cluster.ts).
+ * @param env the environment (`featcache serve` lays its options over it)
  */
-async function main(): Promise<void> {
+export async function runService(env: Env = process.env): Promise<void> {
   let config: ServiceConfig;
   try {
-    config = loadConfig();
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`featcache: invalid configuration: ${err.message}\n`);
@@ -265,4 +238,4 @@ async function main(): Promise<void> {
 
 const invokedDirectly = isEntryPoint(import.meta.url);
 
-if (invokedDirectly) void main();
+if (invokedDirectly) void runService();

@@ -1,11 +1,19 @@
 /** Public types of the featcache library. */
 import type { RedisOptions, ClusterNode, ClusterOptions } from 'ioredis';
+import type { z } from 'zod';
+import type { cacheOptionsSchema } from './cache/options.js';
+import type { CodecOptions } from './codec/options.js';
 import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } from './search/options.js';
 import type { CompareResult } from './search/compare-set.js';
 import type { SimilarResult } from './search/query.js';
 import type { CacheEventMap, CacheEventName, CacheListener } from './cache/events.js';
+import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/analyze-set.js';
+import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
+import type { VerifyPairOptions } from './provenance/pair-cache.js';
 
-export type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CodecOptions, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
+export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
+export type { RenderOptions } from './provenance/render.js';
 export type { CacheEventMap, CacheEventName, CacheListener };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
@@ -48,29 +56,10 @@ export interface FeatureRecord {
   stale?: true;
 }
 
-export type Compression = 'lz4' | 'none';
-export type Quantize = 'none' | 'float16' | 'int8';
+export type Compression = NonNullable<CodecOptions['compression']>;
+export type Quantize = NonNullable<CodecOptions['quantize']>;
 
-export interface CodecOptions {
-  /** @default 'lz4' */
-  compression?: Compression;
-  /** Bodies shorter than this many bytes are never compressed. @default 256 */
-  compressionThreshold?: number;
-  /** Lossy storage of Float32Array/Float64Array values. @default 'none' */
-  quantize?: Quantize;
-  /** Only typed float arrays with at least this many elements are quantized. @default 16 */
-  quantizeMinLength?: number;
-  /** Largest encoded record accepted on write and decoded size accepted on read. @default 16 MiB */
-  maxRecordBytes?: number;
-  /**
-   * Pack the high (sign/exponent) byte of float vectors of 64+ elements into a
-   * palette, losslessly: a unit-length 512-float32 embedding takes ~1,820 bytes
-   * instead of 2,060, at ~4 µs more per decode. See docs/CODEC.md. @default true
-   */
-  packFloats?: boolean;
-}
-
-export type TtlStrategy = 'fixed' | 'sliding' | 'none';
+export type TtlStrategy = NonNullable<CacheSettings['ttlStrategy']>;
 
 /** Where Redis is. A string is a redis:// or rediss:// URL. */
 export type RedisTarget =
@@ -96,47 +85,19 @@ export interface ClusterTarget {
   options?: ClusterOptions;
 }
 
-export interface FeatureCacheOptions extends CodecOptions {
+/**
+ * The scalar options of createFeatureCache (prefix, featureVersion, ttlSeconds,
+ * batchSize, compression ...). Defaults, bounds and descriptions live in one
+ * zod schema, `cacheOptionsSchema` (src/cache/options.ts), from which the
+ * environment table of README.md and docs/HTTP.md is generated.
+ */
+export type CacheSettings = z.input<typeof cacheOptionsSchema>;
+
+export interface FeatureCacheOptions extends CacheSettings {
   /**
    * Redis to use. Absent: featcache starts an embedded private redis-server.
    */
   redis?: RedisTarget;
-  /** Key prefix; letters, digits and . _ - only. @default 'fc' */
-  prefix?: string;
-  /** Version of the extraction algorithms; records of other versions are misses. @default '1.0' */
-  featureVersion?: string;
-  /** Default TTL; 0 means no expiry. @default 2592000 (30 days) */
-  ttlSeconds?: number;
-  /** Relative jitter applied to every TTL (0.1 = +/-10%). @default 0.1 */
-  ttlJitter?: number;
-  /** 'fixed' (default), 'sliding' (reads extend the TTL) or 'none' (no expiry). */
-  ttlStrategy?: TtlStrategy;
-  /** Images per pipeline chunk. @default 100 */
-  batchSize?: number;
-  /** Chunks in flight at once per batch call. @default 8 */
-  batchConcurrency?: number;
-  /**
-   * Concurrent `get`s (without `types`) and `set`s issued in the same
-   * event-loop turn travel as one batch: one round trip instead of one each.
-   * Each caller still gets its own answer and its own input errors. @default true
-   */
-  coalesce?: boolean;
-  /** Longest image ID in UTF-8 bytes. @default 512 */
-  maxImageIdBytes?: number;
-  /** A command not answered within this many ms fails with REDIS_UNAVAILABLE. @default 1000 */
-  commandTimeoutMs?: number;
-  /** How long createFeatureCache waits for the first connection. @default 5000 */
-  connectTimeoutMs?: number;
-  /** How many compare-and-set races merge() may lose before MERGE_CONFLICT. @default 50 */
-  mergeRetries?: number;
-  /** Local counters are flushed to the shared stats hash this often. @default 1000 */
-  statsFlushIntervalMs?: number;
-  /** Wait for this many replicas to acknowledge each write (WAIT). @default 0 */
-  waitReplicas?: number;
-  /** Timeout of that WAIT in ms. @default 1000 */
-  waitTimeoutMs?: number;
-  /** Track TTL expiry and eviction through keyspace notifications. @default true */
-  trackExpiry?: boolean;
   /**
    * Keep decoded records in process, kept exact by Redis's invalidation
    * messages (CLIENT TRACKING); see docs/ARCHITECTURE.md "Near tier". Absent: off.
@@ -152,6 +113,12 @@ export interface FeatureCacheOptions extends CodecOptions {
   embedded?: EmbeddedRedisOptions;
   /** A pino-compatible logger; silent when absent. */
   logger?: Logger;
+  /**
+   * Told the client-side latency of every Redis command (name in lower case,
+   * seconds, whether it failed); the service feeds its latency histogram with it.
+   * Keep it cheap: it runs once per command.
+   */
+  onRedisCommand?: (name: string, seconds: number, failed: boolean) => void;
 }
 
 export interface NearCacheOptions {
@@ -168,7 +135,7 @@ export interface NearCacheOptions {
 }
 
 export interface EmbeddedRedisOptions {
-  /** Data directory. @default './.featcache' */
+  /** Data directory. @default DEFAULT_EMBEDDED_DIR ('./.featcache') */
   dir?: string;
   /** Port; 0 picks a free one. @default 0 */
   port?: number;
@@ -301,6 +268,12 @@ export interface FeatureCache {
   listGroup(group: string): Promise<string[]>;
   invalidateGroup(group: string): Promise<number>;
   /**
+   * The image IDs of every record of this version, in batches (SCAN on every
+   * master: IDs written or removed during the walk may or may not appear).
+   * For exports and audits; `featcache export` is built on it.
+   */
+  scanIds(): AsyncIterable<string[]>;
+  /**
    * The same cache under another feature version, sharing this one's Redis
    * connection. Closing the view leaves this cache open.
    */
@@ -309,6 +282,17 @@ export interface FeatureCache {
   searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult>;
   /** All pairs among `imageIds` whose hashes are within `maxDistance` bits: one batch lookup, popcount in process. */
   compareSet(imageIds: string[], opts: CompareOptions): Promise<CompareResult>;
+  /**
+   * Geometric verification of two cached records (verifyFeatures on both), with
+   * the verdict cached in Redis for the ordered pair and served only while both
+   * records are unchanged (`cached: true`). NOT_FOUND when a record is missing.
+   */
+  verifyPair(idA: string, idB: string, opts?: VerifyPairOptions): Promise<VerifyResult & { cached: boolean }>;
+  /**
+   * Groups of related images among `imageIds` (the one-call duplicate check):
+   * one batch read, cheap candidate pairs, verification of those only. See docs/PROVENANCE.md.
+   */
+  analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
   stats(): Promise<CacheStats>;
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;

@@ -6,7 +6,7 @@
  *
  * Usage: tsx bench/failover/aof-cost.ts [--runs 3] [--seconds 3]
  * Starts its own redis-server processes on free ports; writes
- * bench/results/aof-cost-<date>.json.
+ * bench/results/aof-cost.json (and a line of bench/results/history.jsonl).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -7,7 +7,7 @@
  *
  * Usage: tsx bench/failover/run.ts [--only sentinel|cluster]
  * Starts its own redis-server processes on free ports; writes
- * bench/results/failover-<date>.json.
+ * bench/results/failover.json (and a line of bench/results/history.jsonl).
  */
 import { parseArgs } from 'node:util';
 import { createFeatureCache, type FeatureCache } from '../../src/index.js';

@@ -1,10 +1,2 @@
-/** mulberry32: a small, fast, seeded PRNG in [0, 1), so "random" data and failing cases replay exactly. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the seeded PRNG of the library (src/provenance/prng.ts), for benches and tests. */
+export { mulberry32 } from '../../src/provenance/prng.js';

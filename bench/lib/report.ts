@@ -1,6 +1,6 @@
-/** Shared by the benchmarks: medians, machine facts, result files. */
+/** Shared by the benchmarks: medians, machine facts, result files (latest per benchmark + history.jsonl). */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,12 +36,22 @@ export function machineInfo(): Record<string, unknown> {
   };
 }
 
-/** Writes bench/results/<name>-<date>.json and returns its path. */
-export function writeResult(name: string, data: unknown): string {
-  const dir = join(import.meta.dirname, '..', 'results');
+/** bench/results: the latest result of each benchmark, and one history of every run. */
+export const RESULTS_DIR = join(import.meta.dirname, '..', 'results');
+export const HISTORY_FILE = join(RESULTS_DIR, 'history.jsonl');
+
+/**
+ * Writes bench/results/<name>.json (the latest result of that benchmark,
+ * replaced on every run) and appends the run to bench/results/history.jsonl as
+ * one line `{"benchmark", "run", "date", "result"}`. Returns the latest file's path.
+ * `run` (`<name>-<ISO date with - for : and .>`) is how docs cite one run.
+ */
+export function writeResult(name: string, data: unknown, dir: string = RESULTS_DIR): string {
   mkdirSync(dir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = join(dir, `${name}-${stamp}.json`);
+  const date = new Date().toISOString();
+  const file = join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  const run = `${name}-${date.replace(/[:.]/g, '-')}`;
+  appendFileSync(join(dir, 'history.jsonl'), `${JSON.stringify({ benchmark: name, run, date, result: data })}\n`);
   return file;
 }

@@ -1,6 +1,8 @@
 /**
  * Minimal SVG charts (no dependency): horizontal grouped bars with optional
- * min-max whiskers, and lines over a numeric x axis. Rendered to PNG by render.ts.
+ * min-max whiskers over a value axis (linear from 0, or log from a power of
+ * ten) with ticks, gridlines and the unit, and lines over a numeric x axis.
+ * Rendered to PNG by render.ts.
  */
 
 export interface BarSeries {
@@ -16,7 +18,7 @@ export interface BarChart {
   unit: string;
   categories: string[];
   series: BarSeries[];
-  /** Log scale for the value axis (for values spanning decades). @default false */
+  /** Log scale for the value axis (values spanning decades); its origin is a power of ten. @default false */
   log?: boolean;
 }
 
@@ -39,7 +41,52 @@ const COLORS = ['#2f6db5', '#e07b39', '#3a9a5b', '#b84a62', '#7a5bb5', '#8c8c8c'
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (n: number) => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : Number(n.toPrecision(3)).toString());
 
-/** Grouped horizontal bars, one group per category. */
+/** A value axis: where a value lands (0..1 of the plot) and the labelled ticks. */
+interface ValueAxis {
+  pos(v: number): number;
+  ticks: Array<{ v: number; label: string; major: boolean }>;
+  caption: string;
+}
+
+/** Tick labels: 2.5k, 100k, 1M; plain numbers below 1,000. */
+export function tickLabel(v: number): string {
+  const abs = Math.abs(v);
+  for (const [div, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+    if (abs >= div) return `${Number((v / div).toPrecision(3))}${suffix}`;
+  }
+  return Number(v.toPrecision(3)).toString();
+}
+
+/** Linear axis from 0 to a round maximum, with 4-8 ticks at 1, 2, 2.5 or 5 x 10^k. */
+export function linearAxis(max: number, unit: string): ValueAxis {
+  const rough = Math.max(max, 1e-9) / 5;
+  const mag = 10 ** Math.floor(Math.log10(rough));
+  const step = ([1, 2, 2.5, 5, 10].find((f) => f * mag >= rough) ?? 10) * mag;
+  const top = Math.max(step, Math.ceil(max / step - 1e-9) * step);
+  const ticks = [];
+  for (let v = 0; v <= top + step / 2; v += step) ticks.push({ v, label: tickLabel(v), major: true });
+  return { pos: (v) => (Number.isFinite(v) && v > 0 ? Math.min(v / top, 1) : 0), ticks, caption: unit };
+}
+
+/**
+ * Log axis from the decade at or below the smallest value to the decade at or
+ * above the largest: the origin is a power of ten, never an arbitrary point, and
+ * every decade is a labelled gridline (with 2 and 5 between them when the axis
+ * spans at most three decades), so bar lengths read against the ticks.
+ */
+export function logAxis(min: number, max: number, unit: string): ValueAxis {
+  const lo = Math.floor(Math.log10(Math.max(min, 1e-9)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(max, 1e-9))));
+  const ticks: ValueAxis['ticks'] = [];
+  for (let d = lo; d <= hi; d++) {
+    ticks.push({ v: 10 ** d, label: tickLabel(10 ** d), major: true });
+    if (d < hi && hi - lo <= 3) for (const f of [2, 5]) ticks.push({ v: f * 10 ** d, label: tickLabel(f * 10 ** d), major: false });
+  }
+  const pos = (v: number) => (Number.isFinite(v) && v > 0 ? Math.min(Math.max((Math.log10(v) - lo) / (hi - lo), 0), 1) : 0);
+  return { pos, ticks, caption: `${unit} (log scale: each labelled decade is 10x the one before)` };
+}
+
+/** Grouped horizontal bars, one group per category, over a value axis with ticks and its unit. */
 export function barChartSvg(c: BarChart): string {
   const left = 390;
   const right = 110;
@@ -50,20 +97,28 @@ export function barChartSvg(c: BarChart): string {
   const groupH = c.series.length * barH + groupGap;
   const perRow = 4;
   const legendRows = Math.ceil(c.series.length / perRow);
-  const height = top + c.categories.length * groupH + 20 + legendRows * 20;
-  const all = c.series.flatMap((s) => [...s.values, ...(s.high ?? [])]).filter((v) => Number.isFinite(v) && v > 0);
-  const max = Math.max(1, ...all);
-  const minPos = Math.max(1e-9, Math.min(...all, max));
+  const plotBottom = top + c.categories.length * groupH;
+  const axisH = 50;
+  const height = plotBottom + axisH + 10 + legendRows * 20;
+  const all = c.series.flatMap((s) => [...s.values, ...(s.high ?? []), ...(s.low ?? [])]).filter((v) => Number.isFinite(v) && v > 0);
+  const max = Math.max(...all, 1e-9);
+  const min = Math.min(...all, max);
+  const axis = c.log ? logAxis(min, max, c.unit) : linearAxis(max, c.unit);
   const plotW = width - left - right;
-  const x = (v: number) => {
-    if (!Number.isFinite(v) || v <= 0) return 0;
-    if (!c.log) return (v / max) * plotW;
-    const lo = Math.log10(minPos) - 0.3;
-    return ((Math.log10(v) - lo) / (Math.log10(max) - lo)) * plotW;
-  };
+  const x = (v: number) => axis.pos(v) * plotW;
   const parts: string[] = [];
   parts.push(`<text x="${width / 2}" y="28" font-size="20" text-anchor="middle" font-weight="bold">${esc(c.title)}</text>`);
-  parts.push(`<text x="${width / 2}" y="48" font-size="13" text-anchor="middle" fill="#555">${esc(c.unit)}${c.log ? ' (log scale)' : ''}</text>`);
+  parts.push(`<text x="${width / 2}" y="48" font-size="13" text-anchor="middle" fill="#555">${esc(axis.caption)}</text>`);
+  // gridlines and tick labels under the bars
+  for (const t of axis.ticks) {
+    const tx = (left + x(t.v)).toFixed(1);
+    parts.push(`<line x1="${tx}" x2="${tx}" y1="${top - 4}" y2="${plotBottom}" stroke="${t.major ? '#ccc' : '#eee'}"/>`);
+    parts.push(`<line x1="${tx}" x2="${tx}" y1="${plotBottom}" y2="${plotBottom + 5}" stroke="#333"/>`);
+    parts.push(`<text x="${tx}" y="${plotBottom + 18}" font-size="${t.major ? 12 : 10}" text-anchor="middle" fill="${t.major ? '#222' : '#777'}">${esc(t.label)}</text>`);
+  }
+  parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${plotBottom}" y2="${plotBottom}" stroke="#333"/>`);
+  parts.push(`<line x1="${left}" x2="${left}" y1="${top - 4}" y2="${plotBottom}" stroke="#333"/>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${plotBottom + 38}" font-size="13" text-anchor="middle">${esc(c.unit)}</text>`);
   c.categories.forEach((cat, ci) => {
     const gy = top + ci * groupH;
     parts.push(`<text x="${left - 8}" y="${gy + (c.series.length * barH) / 2 + 5}" font-size="13" text-anchor="end">${esc(cat)}</text>`);

@@ -72,8 +72,10 @@ export async function runCleanup(
             else doomed.push(key);
             continue;
           }
-          // similarity-index keys of versions no longer in use (`<prefix>:@x:<version>:...`)
-          if (key.startsWith(keys.indexPrefixAny) && !keep.has(versionAfter(key, keys.indexPrefixAny))) doomed.push(key);
+          // similarity-index keys and cached verdicts of versions no longer in use (`<prefix>:@x:<version>:...`, `<prefix>:@p:<version>:...`)
+          for (const head of [keys.indexPrefixAny, keys.pairPrefixAny]) {
+            if (key.startsWith(head) && !keep.has(versionAfter(key, head))) doomed.push(key);
+          }
         }
         if (doomed.length >= UNLINK_BATCH) await flush();
       } while (cursor !== '0');

@@ -25,6 +25,7 @@ export async function createFeatureCache(
     connectTimeoutMs: resolved.connectTimeoutMs,
     embedded: resolved.embedded,
     logger: resolved.logger,
+    ...(resolved.onRedisCommand && { onCommand: resolved.onRedisCommand }),
   });
   defineScripts(conn.client);
   if (conn.reader !== conn.client) defineScripts(conn.reader);

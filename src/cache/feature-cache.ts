@@ -23,10 +23,15 @@ import type {
   SetOptions,
 } from '../types.js';
 import { compareSet } from '../search/compare-set.js';
+import { verifyPair, type VerifyPairOptions } from '../provenance/pair-cache.js';
+import type { VerifyResult } from '../provenance/types.js';
+import { analyzeSet, type AnalyzeSetOptions, type AnalyzeSetResult } from '../provenance/analyze-set.js';
+import { verifyFeatures } from '../provenance/verify.js';
 import { SimilarityIndex } from '../search/similarity-index.js';
 import type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult } from '../types.js';
 import { chunk, mapChunks } from './batch.js';
 import { runCleanup } from './cleanup.js';
+import { scanRecordIds } from './scan-ids.js';
 import { Coalescer } from './coalescer.js';
 import { collectGroups, GroupIndex } from './groups.js';
 import { ExpiryTracker } from './expiry-tracker.js';
@@ -415,6 +420,20 @@ export class RedisFeatureCache implements FeatureCache {
     });
   }
 
+  async verifyPair(idA: string, idB: string, opts?: VerifyPairOptions): Promise<VerifyResult & { cached: boolean }> {
+    this.assertOpen();
+    assertImageId(idA, this.o.maxImageIdBytes);
+    assertImageId(idB, this.o.maxImageIdBytes);
+    this.flushSingles();
+    return verifyPair({ client: this.conn.client, keys: this.keys, peekMany: (ids) => this.peekMany(ids) }, idA, idB, opts);
+  }
+
+  async analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult> {
+    this.assertOpen();
+    if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
+    return analyzeSet({ read: (ids) => this.peekMany(ids), verify: verifyFeatures }, imageIds, opts);
+  }
+
   /** Records without counting hits or misses (for derived computations). */
   private async peekMany(ids: string[]): Promise<Array<FeatureRecord | null>> {
     const values = await mapChunks(chunk(ids, this.o.batchSize), this.o.batchConcurrency, (part) =>
@@ -461,6 +480,12 @@ export class RedisFeatureCache implements FeatureCache {
       this.flushSingles();
       return this.groups.live(group);
     });
+  }
+
+  scanIds(): AsyncIterable<string[]> {
+    this.assertOpen();
+    this.flushSingles();
+    return scanRecordIds(this.conn.client, this.router, this.keys);
   }
 
   invalidateGroup(group: string): Promise<number> {

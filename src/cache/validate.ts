@@ -1,5 +1,6 @@
-/** Checks of caller input that becomes part of a Redis key. */
+/** Checks of caller input that becomes part of a Redis key (the HTTP schemas use the same checks). */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { MAX_TTL_SECONDS } from '../rules.js';
 
 /** C0 controls, DEL and C1 controls: unsafe in keys, logs and terminals. */
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
@@ -14,47 +15,29 @@ export const LONE_SURROGATE = /[\ud800-\udfff]/u;
 /** Names that are no URL path segment (URL parsers resolve them away), so no route could address them. */
 export const DOT_SEGMENT = /^\.\.?$/;
 
-/** Longest TTL accepted anywhere (10 years): beyond it a typo is likelier than intent. */
-export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
+/**
+ * Why `value` is not a valid key name (an image ID or a group name), or
+ * undefined when it is. `what` names the input in the message.
+ */
+export function keyNameProblem(value: unknown, maxBytes: number, what: string): string | undefined {
+  if (typeof value !== 'string') return `${what} must be a string`;
+  if (value.length === 0) return `${what} must not be empty`;
+  // cheap bound first: a UTF-8 byte length is at most 3x the UTF-16 length
+  if (value.length * 3 > maxBytes && Buffer.byteLength(value, 'utf8') > maxBytes) return `${what} is longer than ${maxBytes} bytes (UTF-8)`;
+  if (CONTROL.test(value)) return `${what} must not contain control characters`;
+  if (LONE_SURROGATE.test(value)) return `${what} must be valid Unicode (no lone surrogates)`;
+  if (DOT_SEGMENT.test(value)) return `${what} must not be "." or ".."`;
+  return undefined;
+}
 
 export function assertImageId(imageId: unknown, maxBytes: number): asserts imageId is string {
-  if (typeof imageId !== 'string') {
-    throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'image ID must be a string');
-  }
-  if (imageId.length === 0) {
-    throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'image ID must not be empty');
-  }
-  // cheap bound first: a UTF-8 byte length is at most 3x the UTF-16 length
-  if (imageId.length * 3 > maxBytes && Buffer.byteLength(imageId, 'utf8') > maxBytes) {
-    throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, `image ID is longer than ${maxBytes} bytes`, {
-      details: { maxBytes },
-    });
-  }
-  if (CONTROL.test(imageId)) {
-    throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'image ID must not contain control characters');
-  }
-  if (LONE_SURROGATE.test(imageId)) {
-    throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'image ID must be valid Unicode (no lone surrogates)');
-  }
-  if (DOT_SEGMENT.test(imageId)) {
-    throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'image ID must not be "." or ".."');
-  }
+  const problem = keyNameProblem(imageId, maxBytes, 'image ID');
+  if (problem !== undefined) throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, problem, { details: { maxBytes } });
 }
 
 export function assertGroup(group: unknown, maxBytes: number): asserts group is string {
-  if (
-    typeof group !== 'string' ||
-    group.length === 0 ||
-    Buffer.byteLength(group, 'utf8') > maxBytes ||
-    CONTROL.test(group) ||
-    LONE_SURROGATE.test(group) ||
-    DOT_SEGMENT.test(group)
-  ) {
-    throw new FeatureCacheError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `group name must be a non-empty string of at most ${maxBytes} bytes of valid Unicode without control characters, and not "." or ".."`,
-    );
-  }
+  const problem = keyNameProblem(group, maxBytes, 'group name');
+  if (problem !== undefined) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, problem, { details: { maxBytes } });
 }
 
 export function assertFeatures(features: unknown): asserts features is Record<string, unknown> {
@@ -68,7 +51,8 @@ export function assertFeatures(features: unknown): asserts features is Record<st
 }
 
 export function assertTtl(ttlSeconds: unknown): asserts ttlSeconds is number {
+  // the bounds of ttlSecondsRule, inline: this runs on every write with a TTL
   if (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > MAX_TTL_SECONDS) {
-    throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'ttlSeconds must be an integer from 0 (no expiry) to 10 years');
+    throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `ttlSeconds must be an integer from 0 (no expiry) to ${MAX_TTL_SECONDS} (10 years)`);
   }
 }

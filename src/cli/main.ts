@@ -1,17 +1,32 @@
 #!/usr/bin/env node
 /**
- * The `featcache` command: serve | ingest | bench | redis.
+ * The `featcache` command: serve | ingest | dedup | get | export | import | search | compare | redis.
  * Exit codes: 0 ok, 1 failure, 2 usage error (see each command's --help).
  */
 import { isFeatureCacheError } from '../errors.js';
-import { benchCommand } from './commands/bench.js';
+import { compareCommand } from './commands/compare.js';
+import { exportCommand } from './commands/export.js';
+import { getCommand } from './commands/get.js';
+import { importCommand } from './commands/import.js';
+import { dedupCommand } from './commands/dedup.js';
 import { ingestCommand } from './commands/ingest.js';
+import { searchCommand } from './commands/search.js';
 import { redisCommand } from './commands/redis.js';
 import { serveCommand } from './commands/serve.js';
 import { ExitCode, UsageError, type Command } from './usage.js';
 import { isEntryPoint } from '../entry-point.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, ingestCommand, benchCommand, redisCommand];
+const COMMANDS: readonly Command[] = [
+  serveCommand,
+  ingestCommand,
+  dedupCommand,
+  getCommand,
+  exportCommand,
+  importCommand,
+  searchCommand,
+  compareCommand,
+  redisCommand,
+];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

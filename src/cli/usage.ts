@@ -38,6 +38,19 @@ export function parse<O extends Options>(argv: string[], options: O): Parsed<O> 
   }
 }
 
+/** The `-h, --help` option every command takes. */
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** parse(); with --help, prints `help` and returns undefined (the command then exits 0). */
+export function parseOrHelp<O extends Options>(argv: string[], options: O, help: string): Parsed<O> | undefined {
+  const parsed = parse(argv, options);
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(help);
+    return undefined;
+  }
+  return parsed;
+}
+
 /** A positive integer option (undefined stays undefined). */
 export function intOption(name: string, value: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;

@@ -5,7 +5,8 @@
  */
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
-import type { CodecOptions, Features } from '../types.js';
+import type { Features } from '../types.js';
+import type { CodecOptions } from './options.js';
 import { MsgpackReader } from './msgpack-reader.js';
 import { BodyTooLargeError, BodyWriter, InvalidValueError } from './body-writer.js';
 import {

@@ -44,7 +44,7 @@ export class FeatureExtensions {
   allowQuantized = false;
 
   /** @param maxBytes largest decoded payload (bounds what a small PLANES payload may expand to) */
-  constructor(private readonly maxBytes: number = 16 * 1024 * 1024) {}
+  constructor(private readonly maxBytes: number) {}
   /** DataView over the ArrayBuffer of the last payload: records usually share one. */
   private view: DataView = EMPTY_VIEW;
 

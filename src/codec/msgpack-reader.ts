@@ -33,7 +33,7 @@ export class MsgpackReader {
   private end = 0;
 
   /** @param maxBytes largest decoded size of one ext payload (bomb guard) */
-  constructor(maxBytes?: number, formatVersion: number = FORMAT_VERSION) {
+  constructor(maxBytes: number, formatVersion: number = FORMAT_VERSION) {
     this.extensions = new FeatureExtensions(maxBytes);
     this.tableLength = FIELD_TABLE_LENGTH[formatVersion] ?? 0;
   }

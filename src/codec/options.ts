@@ -1,48 +1,56 @@
-/** Codec options: defaults and validation, merged once at construction. */
+/** Codec options: one zod schema holds their defaults, bounds and descriptions; merged once at construction. */
+import { z } from 'zod';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
-import type { CodecOptions } from '../types.js';
 import { HEADER_BYTES } from './format.js';
-
-export type ResolvedCodecOptions = Readonly<Required<CodecOptions>>;
 
 /** Largest maxRecordBytes accepted (Redis's own string limit). */
 export const MAX_RECORD_BYTES_LIMIT = 512 * 1024 * 1024;
 
-export const DEFAULT_CODEC_OPTIONS: ResolvedCodecOptions = Object.freeze({
-  compression: 'lz4',
-  compressionThreshold: 256,
-  quantize: 'none',
-  quantizeMinLength: 16,
-  maxRecordBytes: 16 * 1024 * 1024,
-  packFloats: true,
+export const codecOptionsSchema = z.object({
+  compression: z.enum(['lz4', 'none']).default('lz4').describe('Compression of record bodies.'),
+  compressionThreshold: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_RECORD_BYTES_LIMIT)
+    .default(256)
+    .describe('Bodies shorter than this many bytes are never compressed.'),
+  quantize: z.enum(['none', 'float16', 'int8']).default('none').describe('Lossy storage of Float32Array/Float64Array values (docs/CODEC.md).'),
+  quantizeMinLength: z.number().int().min(1).max(2 ** 32).default(16).describe('Only typed float arrays with at least this many elements are quantized.'),
+  maxRecordBytes: z
+    .number()
+    .int()
+    .min(HEADER_BYTES + 64)
+    .max(MAX_RECORD_BYTES_LIMIT)
+    .default(16 * 1024 * 1024)
+    .describe('Largest encoded record accepted on write and decoded size accepted on read.'),
+  packFloats: z
+    .boolean()
+    .default(true)
+    .describe('Lossless palette packing of the high byte of float vectors of 64+ elements (a 512-float32 embedding: ~1,820 bytes instead of 2,060; docs/CODEC.md).'),
 });
 
-function invalid(message: string): FeatureCacheError {
-  return new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, message);
+/** What createCodec accepts; every field optional (undefined means the default). */
+export type CodecOptions = z.input<typeof codecOptionsSchema>;
+export type ResolvedCodecOptions = Readonly<z.output<typeof codecOptionsSchema>>;
+
+/** The message of an option's first failed check: `invalid option <name>: <why>`. */
+export function invalidOptions(error: z.ZodError, what = 'option'): FeatureCacheError {
+  const issue = error.issues[0];
+  const where = issue?.path.join('.') || 'options';
+  return new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, `invalid ${what} ${where}: ${issue?.message ?? 'invalid'}`, {
+    details: { option: where },
+  });
 }
 
-function isCount(v: unknown, min: number, max: number): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-}
+export const DEFAULT_CODEC_OPTIONS: ResolvedCodecOptions = Object.freeze(codecOptionsSchema.parse({}));
 
 /**
  * Fills in defaults (undefined means default) and validates.
  * @throws FeatureCacheError INVALID_OPTIONS naming the option.
  */
 export function resolveCodecOptions(options: CodecOptions = {}): ResolvedCodecOptions {
-  const o = { ...DEFAULT_CODEC_OPTIONS };
-  for (const key of Object.keys(DEFAULT_CODEC_OPTIONS) as Array<keyof CodecOptions>) {
-    if (options[key] !== undefined) (o as Record<string, unknown>)[key] = options[key];
-  }
-  if (o.compression !== 'lz4' && o.compression !== 'none') throw invalid(`compression must be 'lz4' or 'none'`);
-  if (o.quantize !== 'none' && o.quantize !== 'float16' && o.quantize !== 'int8') {
-    throw invalid(`quantize must be 'none', 'float16' or 'int8'`);
-  }
-  if (typeof o.packFloats !== 'boolean') throw invalid('packFloats must be a boolean');
-  if (!isCount(o.compressionThreshold, 0, MAX_RECORD_BYTES_LIMIT)) throw invalid('compressionThreshold must be an integer >= 0');
-  if (!isCount(o.quantizeMinLength, 1, 2 ** 32)) throw invalid('quantizeMinLength must be an integer >= 1');
-  if (!isCount(o.maxRecordBytes, HEADER_BYTES + 64, MAX_RECORD_BYTES_LIMIT)) {
-    throw invalid(`maxRecordBytes must be an integer in ${HEADER_BYTES + 64}..${MAX_RECORD_BYTES_LIMIT}`);
-  }
-  return Object.freeze(o);
+  const parsed = codecOptionsSchema.safeParse(options);
+  if (!parsed.success) throw invalidOptions(parsed.error);
+  return Object.freeze(parsed.data);
 }

@@ -16,6 +16,8 @@ import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { ResolvedExtractOptions } from './options.js';
 
 export interface DecodedImage {
+  /** The input's bytes, as read (for the content hash). */
+  readonly bytes: Buffer;
   /** Packed RGB, 3 bytes per pixel, row-major. */
   readonly rgb: Uint8Array;
   readonly width: number;
@@ -131,6 +133,7 @@ export async function decodeImage(image: Buffer | Uint8Array | string, opts: Res
     throw invalid(`unexpected decoded layout: ${info.channels} channels, ${data.length} bytes`);
   }
   return {
+    bytes: buf,
     rgb: new Uint8Array(data.buffer, data.byteOffset, data.length),
     width: info.width,
     height: info.height,

@@ -1,6 +1,13 @@
-/** The extractors and their algorithm versions; the combined string versions cached records. */
+/**
+ * The extractors, their algorithm versions and the selection by name; the combined
+ * string versions cached records.
+ */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { KEY_SEGMENT } from '../rules.js';
+import { DEFAULT_CACHE_OPTIONS } from '../cache/options.js';
 import { DEFAULT_HISTOGRAM_BINS, type ExtractOptions } from './options.js';
+import { DEFAULT_ORB_KEYPOINTS } from './orb.js';
+// options.ts imports this module too: both use each other's values inside functions only.
 
 export interface ExtractorInfo {
   readonly name: string;
@@ -8,47 +15,102 @@ export interface ExtractorInfo {
   readonly version: string;
 }
 
-/** Every extractor run by extractFeatures, in output order. */
-export const EXTRACTORS: ReadonlyArray<ExtractorInfo> = Object.freeze([
+/** Every extractor, in output (and version-string) order. */
+export const EXTRACTORS = Object.freeze([
   Object.freeze({ name: 'avg_color', version: '1' }),
   Object.freeze({ name: 'ahash', version: '1' }),
   Object.freeze({ name: 'dhash', version: '1' }),
   Object.freeze({ name: 'phash', version: '1' }),
   Object.freeze({ name: 'histogram', version: '1' }),
   Object.freeze({ name: 'meta', version: '1' }),
-]);
+  Object.freeze({ name: 'orb', version: '1' }),
+  Object.freeze({ name: 'phash_dihedral', version: '1' }),
+  Object.freeze({ name: 'whash', version: '1' }),
+  Object.freeze({ name: 'colorhash', version: '1' }),
+  Object.freeze({ name: 'content_hash', version: '1' }),
+] as const) satisfies ReadonlyArray<ExtractorInfo>;
+
+/** An extractor's name: `orb`, `phash`, `meta` (width, height, format), ... */
+export type ExtractorName = (typeof EXTRACTORS)[number]['name'];
 
 /**
- * `name.version` of every extractor joined with `+`, e.g.
- * `avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1`. A non-default
- * `histogramBins` changes the histogram's layout, so it is appended (`histogram.1-b16`):
- * records extracted with different bin counts never share a version.
+ * What extractFeatures runs when no `extractors` are given: all of them — the
+ * similarity hashes and the provenance evidence (ORB keypoints, dihedral pHash,
+ * wHash, colorhash, content hash). ORB is most of the cost (docs/FEATURES.md).
  */
-export function extractorVersion(options?: Pick<ExtractOptions, 'histogramBins'>): string {
-  const bins = options?.histogramBins ?? DEFAULT_HISTOGRAM_BINS;
-  return EXTRACTORS.map((e) =>
-    e.name === 'histogram' && bins !== DEFAULT_HISTOGRAM_BINS ? `${e.name}.${e.version}-b${bins}` : `${e.name}.${e.version}`,
-  ).join('+');
+export const DEFAULT_EXTRACTORS: readonly ExtractorName[] = Object.freeze(EXTRACTORS.map((e) => e.name));
+
+const BY_NAME: ReadonlyMap<string, ExtractorName> = new Map(EXTRACTORS.map((e) => [e.name, e.name]));
+
+/**
+ * Validates a selection of extractor names: a non-empty array of known names
+ * (duplicates are ignored). Throws FeatureCacheError INVALID_OPTIONS naming the
+ * first unknown name.
+ */
+export function resolveExtractorSelection(names: unknown): ReadonlySet<ExtractorName> {
+  if (!Array.isArray(names) || names.length === 0) {
+    throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'extractors must be a non-empty array of extractor names', {
+      details: { option: 'extractors' },
+    });
+  }
+  const out = new Set<ExtractorName>();
+  for (const n of names as unknown[]) {
+    const name = typeof n === 'string' ? BY_NAME.get(n) : undefined;
+    if (name === undefined) {
+      throw new FeatureCacheError(
+        ErrorCodes.INVALID_OPTIONS,
+        `unknown extractor ${JSON.stringify(n)}; known: ${EXTRACTORS.map((e) => e.name).join(', ')}`,
+        { details: { option: 'extractors', extractor: String(n) } },
+      );
+    }
+    out.add(name);
+  }
+  return out;
 }
 
-/** What a feature version may look like (the cache's key-segment rule). */
-const FEATURE_VERSION_RE = /^[A-Za-z0-9._+-]{1,128}$/;
+/** The options that change what the selected extractors write. */
+export type VersionedOptions = Pick<ExtractOptions, 'extractors' | 'histogramBins' | 'orbKeypoints'>;
+
+/**
+ * `name.version` of each selected extractor (all by default) joined with `+`, in
+ * EXTRACTORS order, e.g. `phash.1+orb.1`. A non-default option that changes an
+ * extractor's output is appended to its entry: `histogram.1-b16` (histogramBins),
+ * `orb.1-k1000` (orbKeypoints). So different selections and settings never share
+ * a version. Throws INVALID_OPTIONS for an invalid selection.
+ */
+export function extractorVersion(options?: VersionedOptions): string {
+  const selected = options?.extractors === undefined ? undefined : resolveExtractorSelection(options.extractors);
+  const parts: string[] = [];
+  for (const e of EXTRACTORS) {
+    if (selected !== undefined && !selected.has(e.name)) continue;
+    let part = `${e.name}.${e.version}`;
+    if (e.name === 'histogram' && options?.histogramBins !== undefined) part += suffix('b', options.histogramBins, DEFAULT_HISTOGRAM_BINS);
+    if (e.name === 'orb' && options?.orbKeypoints !== undefined) part += suffix('k', options.orbKeypoints, DEFAULT_ORB_KEYPOINTS);
+    parts.push(part);
+  }
+  return parts.join('+');
+}
+
+function suffix(letter: string, value: number, fallback: number): string {
+  return value === fallback ? '' : `-${letter}${value}`;
+}
 
 /**
  * The feature version to configure a cache with when it stores extractFeatures
- * output: `${base}+${extractorVersion(options)}`, e.g.
- * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1` (55 characters after
- * the base), so bumping any extractor turns old records into misses.
+ * output: `${base}+${extractorVersion(options)}`. With the default selection that is
+ * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1+orb.1+phash_dihedral.1+whash.1+colorhash.1+content_hash.1`
+ * (113 characters after the base and its `+`, so the base may have up to 14), and
+ * bumping any extractor turns old records into misses.
  * Throws FeatureCacheError INVALID_OPTIONS when the result breaks the cache's
  * version rule (letters, digits and `. _ + -`, 1..128 characters).
- * @param base the deployment's own version (FEATCACHE_FEATURE_VERSION). @default '1.0'
+ * @param base the deployment's own version (FEATCACHE_FEATURE_VERSION). @default the cache's default featureVersion
  */
-export function extractionFeatureVersion(base = '1.0', options?: Pick<ExtractOptions, 'histogramBins'>): string {
+export function extractionFeatureVersion(base = DEFAULT_CACHE_OPTIONS.featureVersion, options?: VersionedOptions): string {
   const version = `${base}+${extractorVersion(options)}`;
-  if (!FEATURE_VERSION_RE.test(version)) {
+  if (!KEY_SEGMENT.test(version)) {
     throw new FeatureCacheError(
       ErrorCodes.INVALID_OPTIONS,
-      `feature version ${JSON.stringify(version)} must be 1-128 letters, digits or . _ + - (shorten the base version)`,
+      `feature version ${JSON.stringify(version)} must be 1-128 letters, digits or . _ + - (shorten the base version or select fewer extractors)`,
       { details: { option: 'featureVersion' } },
     );
   }

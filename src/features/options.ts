@@ -1,5 +1,7 @@
 /** Options of feature extraction, their defaults and their validation (merged once per call). */
 import { FeatureCacheError, ErrorCodes } from '../errors.js';
+import { DEFAULT_EXTRACTORS, resolveExtractorSelection, type ExtractorName } from './extractors.js';
+import { DEFAULT_ORB_KEYPOINTS, MAX_ORB_KEYPOINTS } from './orb.js';
 
 /** Formats libvips may decode for us unless the caller narrows the list. */
 export const DEFAULT_ALLOWED_FORMATS: readonly string[] = Object.freeze([
@@ -21,6 +23,13 @@ export interface ExtractOptions {
   allowedFormats?: readonly string[];
   /** Histogram bins per channel, 1..256. @default 8 */
   histogramBins?: number;
+  /**
+   * The extractors to run, by name (EXTRACTORS); the features written are theirs only.
+   * An unknown name is INVALID_OPTIONS. @default DEFAULT_EXTRACTORS (all)
+   */
+  extractors?: readonly ExtractorName[];
+  /** ORB keypoints kept per image, 1..5000. @default 500 */
+  orbKeypoints?: number;
 }
 
 /** ExtractOptions with every default applied. */
@@ -29,6 +38,8 @@ export interface ResolvedExtractOptions {
   maxBytes: number;
   allowedFormats: ReadonlySet<string>;
   histogramBins: number;
+  extractors: ReadonlySet<ExtractorName>;
+  orbKeypoints: number;
 }
 
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -38,14 +49,27 @@ export const DEFAULT_HISTOGRAM_BINS = 8;
 /** Common spellings mapped to sharp's format names. */
 const FORMAT_ALIASES: Readonly<Record<string, string>> = { jpg: 'jpeg', tif: 'tiff', heic: 'heif' };
 
-const DEFAULTS: ResolvedExtractOptions = Object.freeze({
+const DEFAULT_LIMITS = Object.freeze({
   maxPixels: DEFAULT_MAX_PIXELS,
   maxBytes: DEFAULT_MAX_BYTES,
-  allowedFormats: new Set(DEFAULT_ALLOWED_FORMATS),
+  allowedFormats: new Set(DEFAULT_ALLOWED_FORMATS) as ReadonlySet<string>,
   histogramBins: DEFAULT_HISTOGRAM_BINS,
 });
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+// built on first use: extractors.ts and this module import each other
+let defaults: ResolvedExtractOptions | undefined;
+
+function resolvedDefaults(): ResolvedExtractOptions {
+  defaults ??= Object.freeze({
+    ...DEFAULT_LIMITS,
+    extractors: new Set(DEFAULT_EXTRACTORS),
+    orbKeypoints: DEFAULT_ORB_KEYPOINTS,
+  });
+  return defaults;
+}
+
+/** `value` if an integer in 1..max, `fallback` if undefined; else INVALID_OPTIONS naming `name`. */
+export function positiveInteger(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, `${name} must be an integer in 1..${max}, got ${String(value)}`, {
@@ -60,8 +84,9 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
  * Without options the shared frozen defaults are returned (no allocation on the hot path).
  */
 export function resolveExtractOptions(options: ExtractOptions | undefined): ResolvedExtractOptions {
-  if (options === undefined) return DEFAULTS;
-  let allowedFormats = DEFAULTS.allowedFormats;
+  const fallback = resolvedDefaults();
+  if (options === undefined) return fallback;
+  let allowedFormats = fallback.allowedFormats;
   if (options.allowedFormats !== undefined) {
     if (!Array.isArray(options.allowedFormats) || options.allowedFormats.some((f) => typeof f !== 'string')) {
       throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'allowedFormats must be an array of format names', {
@@ -71,9 +96,11 @@ export function resolveExtractOptions(options: ExtractOptions | undefined): Reso
     allowedFormats = new Set(options.allowedFormats.map((f) => FORMAT_ALIASES[f.toLowerCase()] ?? f.toLowerCase()));
   }
   return {
-    maxPixels: positiveInteger('maxPixels', options.maxPixels, DEFAULTS.maxPixels),
-    maxBytes: positiveInteger('maxBytes', options.maxBytes, DEFAULTS.maxBytes),
+    maxPixels: positiveInteger('maxPixels', options.maxPixels, fallback.maxPixels),
+    maxBytes: positiveInteger('maxBytes', options.maxBytes, fallback.maxBytes),
     allowedFormats,
-    histogramBins: positiveInteger('histogramBins', options.histogramBins, DEFAULTS.histogramBins, 256),
+    histogramBins: positiveInteger('histogramBins', options.histogramBins, fallback.histogramBins, 256),
+    extractors: options.extractors === undefined ? fallback.extractors : resolveExtractorSelection(options.extractors),
+    orbKeypoints: positiveInteger('orbKeypoints', options.orbKeypoints, fallback.orbKeypoints, MAX_ORB_KEYPOINTS),
   };
 }

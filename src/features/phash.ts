@@ -20,19 +20,33 @@ export function median(values: ArrayLike<number>): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** pHash bits of a grey image already at 32x32. */
-export function perceptualHashBits(small: GreyImage): Uint8Array {
+/** The 8x8 low-frequency DCT block (row-major, DC first) of a grey image already at 32x32. */
+export function lowFrequencyBlock(small: GreyImage): Float64Array {
   if (small.width !== IMG_SIZE || small.height !== IMG_SIZE) {
-    throw new RangeError(`perceptualHashBits: expected ${IMG_SIZE}x${IMG_SIZE}, got ${small.width}x${small.height}`);
+    throw new RangeError(`perceptualHash: expected ${IMG_SIZE}x${IMG_SIZE}, got ${small.width}x${small.height}`);
   }
-  const low = dct2dLowFrequencies(small.data, IMG_SIZE, PHASH_SIZE);
+  return dct2dLowFrequencies(small.data, IMG_SIZE, PHASH_SIZE);
+}
+
+/** The 8x8 low-frequency DCT block of a full-size grey image (resized to 32x32 first). */
+export function perceptualHashBlock(grey: GreyImage): Float64Array {
+  return lowFrequencyBlock(resizeLanczos(grey, IMG_SIZE, IMG_SIZE));
+}
+
+/** pHash bits of a low-frequency block: value > median of the block. */
+export function bitsOfBlock(low: ArrayLike<number>): Uint8Array {
   const med = median(low);
   const bits = new Uint8Array(low.length);
   for (let i = 0; i < low.length; i++) bits[i] = low[i]! > med ? 1 : 0;
   return bits;
 }
 
+/** pHash bits of a grey image already at 32x32. */
+export function perceptualHashBits(small: GreyImage): Uint8Array {
+  return bitsOfBlock(lowFrequencyBlock(small));
+}
+
 /** 16-hex-digit pHash of a full-size grey image. */
 export function perceptualHash(grey: GreyImage): string {
-  return bitsToHex(perceptualHashBits(resizeLanczos(grey, IMG_SIZE, IMG_SIZE)));
+  return bitsToHex(bitsOfBlock(perceptualHashBlock(grey)));
 }

@@ -26,7 +26,7 @@ export interface WireError {
 
 /** worker -> main: the outcome of one task. */
 export type ResultMessage =
-  | { id: number; ok: true; value: ExtractedFeatures }
+  | { id: number; ok: true; value: Partial<ExtractedFeatures> }
   | { id: number; ok: false; error: WireError };
 
 function toWire(err: unknown): WireError {

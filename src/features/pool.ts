@@ -23,7 +23,7 @@ import type { ResultMessage, TaskMessage, WireError } from './pool-worker.js';
 export interface ExtractionPoolOptions {
   /** Worker threads. @default os.availableParallelism() */
   size?: number;
-  /** Tasks that may wait for a free worker; more are rejected (COMPUTE_FAILED, details.reason 'QUEUE_FULL'). @default 1000 */
+  /** Tasks that may wait for a free worker; more are rejected (COMPUTE_FAILED, details.reason 'QUEUE_FULL'). @default 32 */
   maxQueue?: number;
   /** A task running longer is abandoned: its worker is terminated and replaced. @default 60000 */
   taskTimeoutMs?: number;
@@ -53,8 +53,11 @@ export interface ExtractionPoolStats {
 
 export interface ExtractionPool {
   readonly size: number;
-  /** extractFeatures(image, options) in a worker; a Buffer/Uint8Array is copied, a path is read by the worker. */
-  extract(image: Buffer | Uint8Array | string, options?: ExtractOptions): Promise<ExtractedFeatures>;
+  /**
+   * extractFeatures(image, options) in a worker; a Buffer/Uint8Array is copied, a path is
+   * read by the worker. With `options.extractors` only the selected features are present.
+   */
+  extract(image: Buffer | Uint8Array | string, options?: ExtractOptions): Promise<Partial<ExtractedFeatures>>;
   stats(): ExtractionPoolStats;
   /** Rejects waiting and running tasks with CLOSED and terminates the workers. Idempotent. */
   close(): Promise<void>;
@@ -64,7 +67,7 @@ interface Task {
   id: number;
   message: TaskMessage;
   transfer: ArrayBuffer[];
-  resolve(value: ExtractedFeatures): void;
+  resolve(value: Partial<ExtractedFeatures>): void;
   reject(err: unknown): void;
 }
 
@@ -258,7 +261,7 @@ export function createExtractionPool(options: ExtractionPoolOptions = {}): Extra
           }),
         );
       }
-      return new Promise<ExtractedFeatures>((resolve, reject) => {
+      return new Promise<Partial<ExtractedFeatures>>((resolve, reject) => {
         const id = nextId++;
         const message: TaskMessage = extractOptions === undefined ? { id, image: payload } : { id, image: payload, options: extractOptions };
         queue.push({ id, message, transfer, resolve, reject });

@@ -27,6 +27,7 @@ import { buildImageSchemas } from './image-schemas.js';
 import type { ImageService } from './images.js';
 import { featuresRoutes } from './routes/features.js';
 import { similarRoutes } from './routes/similar.js';
+import { provenanceRoutes } from './routes/provenance.js';
 import { readUpload, uploadKind } from './upload.js';
 import { adminRoutes } from './routes/admin.js';
 import { batchRoutes } from './routes/batch.js';
@@ -109,6 +110,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     ...probeRoutes(deps),
     ...featuresRoutes(deps, imageSchemas),
     ...similarRoutes(deps, imageSchemas),
+    ...provenanceRoutes(deps),
   ];
   const tooLarge = () => {
     throw new ApiError(413, HttpErrorCodes.PAYLOAD_TOO_LARGE, `Request body exceeds ${config.maxBodyBytes} bytes`);
@@ -180,12 +182,12 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
       fields = up.fields ? parse(up.fields, query, 'query') : undefined;
       checkScope(fields);
     }
-    const upload = await readUpload(c, config.images.maxImageBytes, query);
+    const upload = await readUpload(c, config.images.maxImageBytes, query, up.files);
     if (!raw) {
       fields = up.fields ? parse(up.fields, upload.fields, 'form') : undefined;
       checkScope(fields);
     }
-    return up.handle(c, { params, fields, image: upload.bytes });
+    return up.handle(c, { params, fields, image: upload.bytes, files: upload.files });
   }
 
   return {

@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 import { INDEXED_FIELDS } from '../config.js';
+import { featureFieldRule, hash64Rule } from '../rules.js';
+import { SIMILAR_DEFAULTS } from '../search/options.js';
+import { DIHEDRAL_ORIENTATIONS } from '../features/dihedral.js';
 import { recordSchema, type Schemas } from './schemas.js';
 
 export interface ImageSchemaLimits {
@@ -15,16 +18,18 @@ export interface ImageSchemaLimits {
   searchMaxLimit: number;
 }
 
-/** Defaults of a similarity query. */
-export const SIMILAR_DEFAULTS = { maxDistance: 8, limit: 50 } as const;
 
-const hex64 = z.string().regex(/^[0-9a-fA-F]{16}$/, 'must be 16 hex digits (a 64-bit hash)');
+const hex64 = hash64Rule;
 const sourceSchema = z.enum(['extracted', 'stored']).describe('extracted records (default) or user-stored ones');
 const indexedField = z.enum(INDEXED_FIELDS as [string, ...string[]]);
 /** Any feature field holding a 16-hex-digit hash (compare needs no index). */
-const hashField = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a feature field name');
+const hashField = featureFieldRule;
 
 const QUERY_KEYS = ['image_id', 'phash', 'dhash', 'hash'] as const;
+
+const orientationsSchema = z
+  .enum(['identity', 'all'])
+  .describe("'all': also find 90/180/270° rotations and mirror images of the query (its phash_dihedral on the phash index); default 'identity'");
 
 /** Builds the schemas for the configured limits. */
 export function buildImageSchemas(base: Schemas, limits: ImageSchemaLimits) {
@@ -48,6 +53,7 @@ export function buildImageSchemas(base: Schemas, limits: ImageSchemaLimits) {
       limit: limit.default(defaultLimit).describe(`most neighbours (default ${defaultLimit})`),
       with_features: z.boolean().default(false).describe("include each neighbour's features"),
       include_self: z.boolean().default(false).describe('include the queried image itself (image_id queries)'),
+      orientations: orientationsSchema.default('identity'),
       source: sourceSchema.default('extracted'),
     })
     .superRefine((b, ctx) => {
@@ -58,6 +64,9 @@ export function buildImageSchemas(base: Schemas, limits: ImageSchemaLimits) {
       if (b.field !== undefined && (b.phash !== undefined || b.dhash !== undefined)) {
         ctx.addIssue({ code: 'custom', path: ['field'], message: 'field goes with hash or image_id; phash and dhash name their field' });
       }
+      if (b.orientations === 'all' && b.image_id === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['orientations'], message: "orientations 'all' needs image_id (or an uploaded image): a single hash has no rotations" });
+      }
     });
 
   const similarUpload = z.object({
@@ -67,6 +76,7 @@ export function buildImageSchemas(base: Schemas, limits: ImageSchemaLimits) {
     limit: intText(limit).optional().describe(`most neighbours (default ${defaultLimit})`),
     with_features: boolText.optional().describe("include each neighbour's features (true/false)"),
     include_self: boolText.optional().describe('include the uploaded image itself when stored under image_id (true/false)'),
+    orientations: orientationsSchema.optional(),
     source: sourceSchema.optional(),
   });
 
@@ -88,6 +98,10 @@ const neighbor = z.object({
   image_id: z.string(),
   distance: z.number().int(),
   hash: z.string(),
+  orientation: z
+    .enum(DIHEDRAL_ORIENTATIONS)
+    .optional()
+    .describe("orientations 'all' only: the orientation of the query this image matched (rot90: it looks like the query rotated 90° clockwise)"),
   features: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -112,6 +126,7 @@ export const imageResponses = {
     capped_buckets: z.number().int(),
     probes: z.number().int(),
     candidates: z.number().int(),
+    orientations: z.literal('all').optional().describe("present with orientations 'all' (probes and candidates are then summed over the 8 searches)"),
     uploaded: z
       .object({ image_id: z.string().nullable(), stored: z.boolean(), cached: z.boolean() })
       .optional()

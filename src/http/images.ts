@@ -4,6 +4,7 @@
  * view's getOrCompute when an image ID is given), and the choice of cache for a
  * similarity query (`source`: extracted records or user-stored ones).
  */
+import { performance } from 'node:perf_hooks';
 import type { Context } from 'hono';
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
 import { extractorVersion } from '../features/extractors.js';
@@ -28,7 +29,7 @@ export interface ImageServiceOptions {
   indexed: { extracted: boolean; stored: boolean };
   /** TTL, groups and lock settings of the records extraction writes. */
   computeOptions?: GetOrComputeOptions;
-  metrics?: Pick<HttpMetrics, 'imageExtraction'>;
+  metrics?: Pick<HttpMetrics, 'imageExtraction' | 'cacheReads'>;
 }
 
 export interface ImageService {
@@ -60,14 +61,15 @@ export function createImageService(o: ImageServiceOptions): ImageService {
   }
   const computeOptions = o.computeOptions ?? {};
 
-  /** pool.extract, counted in the metrics. */
+  /** pool.extract, counted and timed in the metrics. */
   async function extract(bytes: Uint8Array): Promise<Features> {
+    const start = performance.now();
     try {
       const features = (await o.pool.extract(bytes, o.extractOptions)) as unknown as Features;
-      o.metrics?.imageExtraction('ok');
+      o.metrics?.imageExtraction('ok', (performance.now() - start) / 1000);
       return features;
     } catch (err) {
-      o.metrics?.imageExtraction('failed');
+      o.metrics?.imageExtraction('failed', (performance.now() - start) / 1000);
       throw err;
     }
   }
@@ -104,6 +106,8 @@ export function createImageService(o: ImageServiceOptions): ImageService {
           },
           computeOptions,
         );
+        // an upload already extracted is a hit of the extracted records; one extracted now, a miss
+        o.metrics?.cacheReads(computed ? 0 : 1, computed ? 1 : 0, 'extracted');
         return { record, computed };
       } catch (err) {
         throw queueFull(c, err);

@@ -42,7 +42,7 @@ export class MsgpackExtError extends Error {
  * One check per object on the encode path (ArrayBuffer.isView), instead of the
  * generic ExtensionCodec's loop over every registered type.
  */
-const typedArrayCodec: ExtensionCodecType<undefined> = {
+export const typedArrayCodec: ExtensionCodecType<undefined> = {
   tryToEncode(object: unknown): ExtData | null {
     if (!ArrayBuffer.isView(object)) return null;
     const code = codeByCtor.get(object.constructor);

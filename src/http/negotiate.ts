@@ -1,11 +1,13 @@
 /**
  * Content negotiation: request bodies in JSON or msgpack (by Content-Type),
- * responses in msgpack when the client's Accept names it, JSON otherwise.
+ * responses in msgpack when the client's Accept prefers it (q-values honoured), JSON otherwise.
  * In JSON, typed arrays become number arrays and bigints become numbers (or
  * decimal strings beyond 2^53).
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { RecordSource } from '../sources.js';
+import Negotiator from 'negotiator';
 import type { FeatureRecord } from '../types.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
 import { isUtf8 } from 'node:buffer';
@@ -21,10 +23,29 @@ import { declaredBodyLength, requestHeader } from './node-io.js';
 const MSGPACK_RE = /^application\/(?:x-|vnd\.)?msgpack\b/i;
 const JSON_RE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 
-/** True when the client accepts msgpack (`Accept: application/msgpack`). */
+/** Media types a response can take, JSON first: it wins ties, wildcards and a missing Accept. */
+const RESPONSE_TYPES = ['application/json', 'application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];
+/** Decisions per distinct Accept string: clients send a handful, so parsing happens once per string. */
+const acceptDecisions = new Map<string, boolean>();
+/** Bounds the cache against clients that send endless distinct strings. */
+const MAX_ACCEPT_DECISIONS = 256;
+
+/**
+ * True when msgpack is the client's preferred answer by RFC 9110 negotiation
+ * (q-values, specificity): `Accept: application/json, application/msgpack;q=0`
+ * gets JSON. Anything unparseable or acceptable to neither gets JSON.
+ */
 export function wantsMsgpack(c: Context): boolean {
   const accept = requestHeader(c, 'accept');
-  return accept !== undefined && accept.includes('msgpack');
+  if (accept === undefined || !accept.includes('msgpack')) return false;
+  let wants = acceptDecisions.get(accept);
+  if (wants === undefined) {
+    const best = new Negotiator({ headers: { accept } }).mediaType(RESPONSE_TYPES);
+    wants = best !== undefined && best !== 'application/json';
+    if (acceptDecisions.size >= MAX_ACCEPT_DECISIONS) acceptDecisions.clear();
+    acceptDecisions.set(accept, wants);
+  }
+  return wants;
 }
 
 /**
@@ -116,14 +137,25 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-/** A record in the API's snake_case shape; typed arrays kept for msgpack, converted for JSON. */
-export function recordOut(r: FeatureRecord, msgpack: boolean) {
-  return {
+/** A record in the API's snake_case shape (with its source when read by source); typed arrays kept for msgpack, converted for JSON. */
+export function recordOut(r: FeatureRecord & { source?: RecordSource }, msgpack: boolean): RecordOut {
+  const out: RecordOut = {
     image_id: r.imageId,
     version: r.version,
     features: msgpack ? r.features : (jsonValue(r.features) as Record<string, unknown>),
     created_at: isoTime(r.createdAt),
   };
+  if (r.source !== undefined) out.source = r.source;
+  return out;
+}
+
+/** A record in the API's shape. */
+export interface RecordOut {
+  image_id: string;
+  version: string;
+  features: Record<string, unknown>;
+  created_at: string;
+  source?: RecordSource;
 }
 
 /** A Map as a null-prototype object (for JSON; a key may be "__proto__"). */

@@ -46,7 +46,10 @@ export interface UploadSpec<P extends z.ZodType | undefined = undefined, F exten
    * @default the route's access
    */
   access?(fields: Out<F>): RouteAccess;
-  handle(c: Context<AppEnv>, input: { params: Out<P>; fields: Out<F>; image: Uint8Array }): Response | Promise<Response>;
+  /** The multipart file fields, all required; with more than one, a raw image body is refused (415). @default ['image'] */
+  files?: readonly string[];
+  /** `image` is the first file; `files` holds each by field name. */
+  handle(c: Context<AppEnv>, input: { params: Out<P>; fields: Out<F>; image: Uint8Array; files: Record<string, Uint8Array> }): Response | Promise<Response>;
 }
 
 export interface RouteSpec<
@@ -94,10 +97,10 @@ export interface RouteDeps {
   logger: pino.Logger;
   metrics: HttpMetrics;
   schemas: Schemas;
-  /** Runs cache.health() but answers "unhealthy" after healthTimeoutMs instead of hanging. */
-  guardedHealth(): Promise<import('../types.js').HealthReport>;
+  /** Runs cache.health() but answers "unhealthy" after healthTimeoutMs instead of hanging. (A function property: routes destructure it.) */
+  guardedHealth: () => Promise<import('../types.js').HealthReport>;
   /** True once shutdown began. */
-  isShuttingDown(): boolean;
+  isShuttingDown: () => boolean;
   /** Extraction and similarity (src/http/images.ts); absent: those routes are not served. */
   images?: ImageService;
 }

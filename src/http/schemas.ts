@@ -4,17 +4,21 @@
  * limits come from the config.
  */
 import { z } from 'zod';
-import { CONTROL_CHARS, DOT_SEGMENT, LONE_SURROGATE, MAX_TTL_SECONDS } from '../cache/validate.js';
+import { keyNameProblem } from '../cache/validate.js';
+import { ttlSecondsRule } from '../rules.js';
+import { SOURCE_CHOICES } from '../sources.js';
 import { nonFinitePath } from './finite.js';
-
-// the library's rules for keys and TTLs
-const CONTROL = CONTROL_CHARS;
-const MAX_TTL = MAX_TTL_SECONDS;
 
 export interface SchemaLimits {
   maxBatch: number;
   maxImageIdBytes: number;
 }
+
+/** Which records a read looks at: client-stored, extracted (POST /analysis/features, `featcache ingest`), or stored then extracted. */
+export const sourceChoiceSchema = z
+  .enum(SOURCE_CHOICES)
+  .default('any')
+  .describe('`stored` (PUT, batch-set), `extracted` (POST /analysis/features, `featcache ingest`) or `any`: stored first, then extracted');
 
 /** A record as the API returns it. */
 export const recordSchema = z
@@ -23,6 +27,7 @@ export const recordSchema = z
     version: z.string(),
     features: z.record(z.string(), z.unknown()).describe('feature type -> value; typed arrays are number arrays in JSON, ext values in msgpack'),
     created_at: z.string().describe('ISO 8601 time of the write'),
+    source: z.enum(['stored', 'extracted']).describe('where the record was read: client-stored or extracted').optional(),
   })
   .meta({ id: 'FeatureRecord' });
 
@@ -44,20 +49,16 @@ const featuresSchema = z
 /** Builds the request schemas for the configured limits. */
 export function buildSchemas(limits: SchemaLimits) {
   const { maxBatch, maxImageIdBytes } = limits;
+  // the library's own check (src/cache/validate.ts), so HTTP and library refuse the same names with the same words
   const key = (what: string) =>
-    z
-      .string()
-      .min(1, `${what} must not be empty`)
-      .refine((s) => s.length * 3 <= maxImageIdBytes || Buffer.byteLength(s, 'utf8') <= maxImageIdBytes, {
-        message: `${what} must be at most ${maxImageIdBytes} bytes (UTF-8)`,
-      })
-      .refine((s) => !CONTROL.test(s), { message: `${what} must not contain control characters` })
-      .refine((s) => !LONE_SURROGATE.test(s), { message: `${what} must be valid Unicode (no lone surrogates)` })
-      .refine((s) => !DOT_SEGMENT.test(s), { message: `${what} must not be "." or ".."` });
+    z.string().superRefine((s, ctx) => {
+      const problem = keyNameProblem(s, maxImageIdBytes, what);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
   const imageId = key('image ID');
   const group = key('group name');
-  const ttlSeconds = z.number().int().min(0).max(MAX_TTL).describe('TTL override; 0 = no expiry');
+  const ttlSeconds = ttlSecondsRule.describe('TTL override; 0 = no expiry');
   const groups = z.array(group).max(64).describe('groups the image joins');
   const types = z.array(z.string().min(1)).min(1).max(64);
 
@@ -72,6 +73,7 @@ export function buildSchemas(limits: SchemaLimits) {
         .optional()
         .describe('comma-separated feature types to return (default: all)')
         .transform((s) => (s ? s.split(',').map((t) => t.trim()).filter(Boolean) : undefined)),
+      source: sourceChoiceSchema,
     }),
     putImageBody: z.strictObject({
       features: featuresSchema,
@@ -81,6 +83,7 @@ export function buildSchemas(limits: SchemaLimits) {
     batchGetBody: z.strictObject({
       image_ids: z.array(imageId).min(1, 'image_ids must not be empty').max(maxBatch, `at most ${maxBatch} image_ids per request`),
       types: types.optional().describe('feature types to return (default: all)'),
+      source: sourceChoiceSchema,
     }),
     batchSetBody: z.strictObject({
       items: z

@@ -32,7 +32,10 @@ export function uploadKind(contentType: string | undefined): 'multipart' | 'raw'
 
 /** An uploaded image and the text fields sent with it. */
 export interface Upload {
+  /** The first (or only) file. */
   bytes: Uint8Array;
+  /** Every file by field name (the route's file fields, all present). */
+  files: Record<string, Uint8Array>;
   /** Query parameters, overridden by multipart text fields of the same name. */
   fields: Record<string, string>;
 }
@@ -63,8 +66,8 @@ export async function readLimited(req: Request, limit: number, onExceed: () => E
   return Buffer.concat(chunks, total);
 }
 
-async function readMultipart(c: Context, contentType: string, maxBytes: number, fields: Record<string, string>): Promise<Upload> {
-  const raw = await readLimited(c.req.raw, maxBytes + MULTIPART_OVERHEAD, () => imageTooLarge(maxBytes));
+async function readMultipart(c: Context, contentType: string, maxBytes: number, fields: Record<string, string>, names: readonly string[]): Promise<Upload> {
+  const raw = await readLimited(c.req.raw, maxBytes * names.length + MULTIPART_OVERHEAD, () => imageTooLarge(maxBytes));
   assertFewParts(raw, contentType);
   let form: FormData;
   try {
@@ -72,17 +75,22 @@ async function readMultipart(c: Context, contentType: string, maxBytes: number, 
   } catch {
     throw new ApiError(400, HttpErrorCodes.MALFORMED_BODY, 'Request body is not valid multipart/form-data');
   }
-  let file: File | undefined;
+  const found = new Map<string, File>();
   for (const [name, value] of form) {
-    if (name === 'image') {
-      if (typeof value === 'string') throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, 'image: must be a file field');
-      file = value;
+    if (names.includes(name)) {
+      if (typeof value === 'string') throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, `${name}: must be a file field`);
+      found.set(name, value);
     } else if (typeof value === 'string') fields[name] = value;
     else throw new ApiError(400, name === 'image_id' ? ErrorCodes.INVALID_IMAGE_ID : HttpErrorCodes.INVALID_REQUEST, `${name} must be a text field`);
   }
-  if (file === undefined) throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, 'image: a file field named "image" is required');
-  if (file.size > maxBytes) throw imageTooLarge(maxBytes);
-  return { bytes: new Uint8Array(await file.arrayBuffer()), fields };
+  const files: Record<string, Uint8Array> = {};
+  for (const name of names) {
+    const file = found.get(name);
+    if (file === undefined) throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, `${name}: a file field named "${name}" is required`);
+    if (file.size > maxBytes) throw imageTooLarge(maxBytes);
+    files[name] = new Uint8Array(await file.arrayBuffer());
+  }
+  return { bytes: files[names[0]!]!, files, fields };
 }
 
 /** Refuses a form with more than MAX_FORM_PARTS parts (delimiter lines counted with indexOf, nothing built). */
@@ -103,12 +111,18 @@ function assertFewParts(raw: Uint8Array, contentType: string): void {
  * Throws 415 UNSUPPORTED_MEDIA_TYPE for other bodies, 413 IMAGE_TOO_LARGE over
  * `maxBytes`, 400 MALFORMED_BODY / INVALID_REQUEST for a broken form.
  * @param query the parsed query string (fields of raw uploads; defaults for multipart)
+ * @param names the file fields; a raw body can carry only one. @default ['image']
  */
-export async function readUpload(c: Context, maxBytes: number, query: Record<string, string>): Promise<Upload> {
+export async function readUpload(c: Context, maxBytes: number, query: Record<string, string>, names: readonly string[] = ['image']): Promise<Upload> {
   const contentType = requestHeader(c, 'content-type');
   const kind = uploadKind(contentType);
   const fields = { ...query };
-  if (kind === 'multipart') return readMultipart(c, contentType!, maxBytes, fields);
-  if (kind === 'raw') return { bytes: await readLimited(c.req.raw, maxBytes, () => imageTooLarge(maxBytes)), fields };
-  throw new ApiError(415, HttpErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'Send multipart/form-data (a file field "image" and text fields) or the raw image with Content-Type image/*');
+  const list = names.map((n) => `"${n}"`).join(' and ');
+  if (kind === 'multipart') return readMultipart(c, contentType!, maxBytes, fields, names);
+  if (kind === 'raw' && names.length === 1) {
+    const bytes = await readLimited(c.req.raw, maxBytes, () => imageTooLarge(maxBytes));
+    return { bytes, files: { [names[0]!]: bytes }, fields };
+  }
+  if (kind === 'raw') throw new ApiError(415, HttpErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Send multipart/form-data with the file fields ${list}: a raw image body carries only one image`);
+  throw new ApiError(415, HttpErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Send multipart/form-data (a file field ${list} and text fields) or the raw image with Content-Type image/*`);
 }

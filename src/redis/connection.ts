@@ -1,14 +1,16 @@
 /**
  * One connection factory per topology: standalone URL or options, Sentinel,
  * Cluster, or the embedded default. Every client gets the settings that make a
- * dead Redis fail fast (see DESIGN.md "Known pitfalls"): a command timeout, one
- * retry per request, and a bounded reconnect backoff.
+ * dead Redis fail fast — without them ioredis queues commands and retries for
+ * ever while Redis is down, so callers hang instead of getting REDIS_UNAVAILABLE:
+ * a command timeout, one retry per request, and a bounded reconnect backoff.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { EmbeddedRedisOptions, Logger, RedisTarget } from '../types.js';
 import { startEmbeddedRedis } from './embedded.js';
 import type { RedisProcess } from './redis-process.js';
+import { timeCommands, type CommandObserver } from './command-timing.js';
 
 export type TopologyMode = 'standalone' | 'sentinel' | 'cluster' | 'embedded';
 
@@ -30,6 +32,8 @@ export interface ConnectOptions {
   embedded?: EmbeddedRedisOptions;
   /** Told about the embedded server's life (a leftover shut down, a crash, a restart). */
   logger?: Logger;
+  /** Told the latency of every command (src/redis/command-timing.ts). */
+  onCommand?: CommandObserver;
 }
 
 function commonOptions(o: ConnectOptions): RedisOptions {
@@ -162,6 +166,10 @@ export async function connectRedis(target: RedisTarget | undefined, o: ConnectOp
   const swallow = () => {};
   client.on('error', swallow);
   reader?.on('error', swallow);
+  if (o.onCommand) {
+    timeCommands(client, o.onCommand);
+    if (reader) timeCommands(reader, o.onCommand);
+  }
 
   const close = async () => {
     await Promise.allSettled([quit(client), reader ? quit(reader) : Promise.resolve()]);

@@ -19,13 +19,16 @@ import type { EmbeddedRedisOptions, Logger } from '../types.js';
 import { reclaimDataDir, writeState } from './embedded-leftover.js';
 import { freePort, startRedisProcess, type RedisExit, type RedisProcess } from './redis-process.js';
 
+/** Where the embedded redis-server keeps its data unless told otherwise (FEATCACHE_DATA_DIR). */
+export const DEFAULT_EMBEDDED_DIR = './.featcache';
+
 /** Restart backoff after the embedded redis-server died: first try at once, then doubling up to the cap. */
 const RESTART_BACKOFF_MS = { first: 100, max: 5000 } as const;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export async function startEmbeddedRedis(opts: EmbeddedRedisOptions = {}, logger: Logger = silent): Promise<RedisProcess> {
-  const dir = resolve(opts.dir ?? './.featcache');
+  const dir = resolve(opts.dir ?? DEFAULT_EMBEDDED_DIR);
   const pidfile = resolve(dir, 'redis.pid');
   const statefile = resolve(dir, 'embedded-redis.json');
   await reclaimDataDir(dir, pidfile, statefile, logger);

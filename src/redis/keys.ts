@@ -8,6 +8,7 @@
  *   <prefix>:@expiry-leader             lease of the instance that tracks expiry/eviction
  *   <prefix>:@l:<version>:<imageId>     read-through lock (stampede protection)
  *   <prefix>:@x:<version>:...           similarity index (src/search/layout.ts)
+ *   <prefix>:@p:<version>:<digest>      cached pairwise verdict (src/provenance/pair-cache.ts)
  *
  * Records, one per image, have the shortest key that still reads well: each
  * byte of it is paid once per image, and Redis rounds the key's allocation up
@@ -17,13 +18,11 @@
  * and every key stays under `<prefix>:` (one ACL pattern `~<prefix>:*` covers
  * featcache).
  *
- * Prefix and version are restricted to [A-Za-z0-9._+-] so they can never contain
- * ':', '@' or glob characters; image IDs and group names are opaque and only ever
- * appear at the end of a key, never inside a SCAN pattern.
+ * Prefix and version follow KEY_SEGMENT (src/rules.ts), so they can never
+ * contain ':', '@' or glob characters; image IDs and group names are opaque and
+ * only ever appear at the end of a key, never inside a SCAN pattern.
  */
 import { slotTag } from './slot-tags.js';
-
-export const SAFE_SEGMENT = /^[A-Za-z0-9._+-]{1,128}$/;
 
 const AT = '@'.charCodeAt(0);
 
@@ -48,6 +47,9 @@ export class KeySchema {
   /** ...and of any version with this. */
   readonly indexPrefixAny: string;
   readonly leader: string;
+  /** Every cached pairwise verdict of this version starts with this; of any version with `pairPrefixAny`. */
+  readonly pairPrefix: string;
+  readonly pairPrefixAny: string;
   private readonly countBase: string;
 
   constructor(
@@ -63,6 +65,8 @@ export class KeySchema {
     this.indexPrefix = indexBase(prefix, version);
     this.indexPrefixAny = `${prefix}:@x:`;
     this.leader = `${prefix}:@expiry-leader`;
+    this.pairPrefixAny = `${prefix}:@p:`;
+    this.pairPrefix = `${this.pairPrefixAny}${version}:`;
     this.countBase = `${prefix}:@n:${version}`;
   }
 
@@ -72,6 +76,11 @@ export class KeySchema {
 
   lock(imageId: string): string {
     return `${this.prefix}:@l:${this.version}:${imageId}`;
+  }
+
+  /** A cached verdict of an ordered pair; `digest` is a hex digest of the pair and the verification parameters. */
+  pairVerdict(digest: string): string {
+    return `${this.pairPrefix}${digest}`;
   }
 
   group(name: string): string {

@@ -3,12 +3,11 @@
  * parsing, byte packing and popcount helpers shared by the index and compareSet.
  */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
-
-export const HASH_HEX = /^[0-9a-fA-F]{16}$/;
+import { HASH64_HEX } from '../rules.js';
 
 /** True when `v` is a 64-bit hash as 16 hex digits. */
 export function isHash64(v: unknown): v is string {
-  return typeof v === 'string' && HASH_HEX.test(v);
+  return typeof v === 'string' && HASH64_HEX.test(v);
 }
 
 /** Parses 16 hex digits into a bigint; throws INVALID_ARGUMENT otherwise. */

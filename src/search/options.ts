@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { featureFieldRule, hash64Rule } from '../rules.js';
 import { probeCount } from './probe.js';
 
 /** Most bucket probes one query may need at maxRadius (checked at construction). */
@@ -15,12 +16,15 @@ export const MAX_EXPECTED_ENTRIES = 300_000;
 /** Images per bucket the default bucketBits aims at. */
 export const TARGET_BUCKET_FILL = 64;
 
+/** Defaults of a similarity query or comparison of the service and the CLI (`max_distance`, `limit`). */
+export const SIMILAR_DEFAULTS = { maxDistance: 8, limit: 50 } as const;
+
 /** Hard ceiling on maxRadius: the probe count grows combinatorially with the radius. */
 export const RADIUS_CEILING = 16;
 
 export const similarityOptionsSchema = z.object({
   /** Feature fields indexed, each holding a 64-bit hash as 16 hex digits. @default ['phash'] */
-  fields: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).min(1).max(4).default(['phash']),
+  fields: z.array(featureFieldRule).min(1).max(4).default(['phash']),
   /** Expected number of indexed images; picks `tables`, the shard counts. @default 1_000_000 */
   expectedImages: z.number().int().min(1).max(10_000_000_000).default(1_000_000),
   /** Number of tables m (disjoint bucket fields); default chosen from expectedImages (see chooseTables). */
@@ -122,6 +126,11 @@ export const searchOptionsSchema = z.object({
   withFeatures: z.boolean().default(false),
   /** Include the query image itself (imageId queries). @default false */
   includeSelf: z.boolean().default(false),
+  /**
+   * `all`: search the query's 8 rotations/mirrorings (its `phash_dihedral`) against the
+   * `phash` index; each neighbour then says which orientation matched. @default 'identity'
+   */
+  orientations: z.enum(['identity', 'all']).default('identity'),
 });
 
 export type SearchOptions = z.input<typeof searchOptionsSchema>;
@@ -129,16 +138,19 @@ export type SearchOptions = z.input<typeof searchOptionsSchema>;
 /** The query: a hash of an indexed field, or a cached image whose hash is used. */
 export const similarQuerySchema = z.union([
   z.object({ imageId: z.string().min(1), field: z.string().optional() }),
-  z.object({ hash: z.string().regex(/^[0-9a-fA-F]{16}$/), field: z.string().optional() }),
-  z.object({ phash: z.string().regex(/^[0-9a-fA-F]{16}$/) }),
-  z.object({ dhash: z.string().regex(/^[0-9a-fA-F]{16}$/) }),
+  z.object({ hash: hash64Rule, field: z.string().optional() }),
+  z.object({ phash: hash64Rule }),
+  z.object({ dhash: hash64Rule }),
+  z.object({ phash_dihedral: z.array(hash64Rule).length(8) }),
 ]);
 
 export type SimilarQuery =
   | { imageId: string; field?: string }
   | { hash: string; field?: string }
   | { phash: string }
-  | { dhash: string };
+  | { dhash: string }
+  /** The 8 dihedral pHashes of an image (extractor `phash_dihedral`), searched on the `phash` index. */
+  | { phash_dihedral: readonly string[] };
 
 /** Inputs of compareSet. */
 export const compareOptionsSchema = z.object({

@@ -8,6 +8,7 @@
  *    `limit` are confirmed; stale entries met on the way are repaired.
  */
 import type { ExtensionContext } from '../cache/extension.js';
+import type { DihedralOrientation } from '../features/dihedral.js';
 import type { Features } from '../types.js';
 import { shardHi, shardIds, shardLo, shardSize } from './dict-shard.js';
 import type { FieldIndex } from './field-index.js';
@@ -23,6 +24,12 @@ export interface SimilarNeighbor {
   hash: string;
   /** Present when `withFeatures` was asked. */
   features?: Features;
+  /**
+   * With `orientations: 'all'`: the orientation of the query this neighbour matched
+   * (`rot90`: the neighbour looks like the query rotated 90° clockwise); the nearest
+   * one, the earlier in DIHEDRAL_ORIENTATIONS order on a tie.
+   */
+  orientation?: DihedralOrientation;
 }
 
 export interface SimilarResult {
@@ -49,6 +56,8 @@ export interface SimilarResult {
   stale_skipped: number;
   /** Time per phase: tables (probe + scan), dictionary (resolve), records (verify). */
   timings_ms: { tables: number; dictionary: number; records: number };
+  /** Present with `orientations: 'all'`: the counters above are then summed over the orientations searched. */
+  orientations?: 'all';
 }
 
 interface Survivor {

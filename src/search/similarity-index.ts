@@ -12,7 +12,7 @@ import type { Features } from '../types.js';
 import { compareSet, type CompareResult } from './compare-set.js';
 import { shardEntries } from './dict-shard.js';
 import { FieldIndex } from './field-index.js';
-import { parseHash64 } from './hash64.js';
+import { isHash64, parseHash64 } from './hash64.js';
 import {
   parseArgs,
   resolveSimilarityOptions,
@@ -23,6 +23,7 @@ import {
   type SimilarityOptions,
   type SimilarQuery,
 } from './options.js';
+import { DIHEDRAL_FEATURE, DIHEDRAL_INDEX_FIELD, runOrientedQuery } from './orientations.js';
 import { runQuery, type SimilarResult } from './query.js';
 import { defineSimilarityScripts } from './scripts.js';
 
@@ -99,8 +100,12 @@ export class SimilarityIndex implements CacheExtension {
    * Cached images within `maxDistance` (Hamming) of a hash or of a cached
    * image's hash, nearest first — exactly what a brute-force scan of the
    * records would return (see docs/SEARCH.md for the capped-bucket caveat).
+   * With `orientations: 'all'` the query's 8 rotations/mirrorings are searched on the
+   * `phash` index (docs/SEARCH.md): query by imageId (its record's `phash_dihedral`)
+   * or by `{ phash_dihedral }`.
    * Throws INVALID_ARGUMENT (malformed hash, radius above maxRadius, unknown
-   * field), UNKNOWN_IMAGE_CODE for an image ID without a record.
+   * field, orientations without dihedral hashes), UNKNOWN_IMAGE_CODE for an image ID
+   * without a record.
    */
   async searchSimilar(query: SimilarQuery, options: SearchOptions): Promise<SimilarResult> {
     const o = parseArgs(searchOptionsSchema, options, 'search option');
@@ -115,9 +120,11 @@ export class SimilarityIndex implements CacheExtension {
         details: { maxLimit: this.options.maxLimit },
       });
     }
-    const { index, hash, excludeId } = await this.resolveQuery(query, o.includeSelf);
+    const all = o.orientations === 'all';
+    const { index, hashes, excludeId } = await this.resolveQuery(query, o.includeSelf, all);
     await index.ensureLayout();
-    return runQuery(this.ctx, index, { hash, maxDistance: o.maxDistance, limit, withFeatures: o.withFeatures, excludeId });
+    const input = { maxDistance: o.maxDistance, limit, withFeatures: o.withFeatures, excludeId };
+    return all ? runOrientedQuery(this.ctx, index, hashes, input) : runQuery(this.ctx, index, { ...input, hash: hashes[0]! });
   }
 
   /** compareSet over the cache's records (peekMany: no hit/miss counting). */
@@ -136,10 +143,35 @@ export class SimilarityIndex implements CacheExtension {
     return index;
   }
 
-  private async resolveQuery(query: SimilarQuery, includeSelf: boolean): Promise<{ index: FieldIndex; hash: bigint; excludeId?: string }> {
+  /**
+   * The index and the hash(es) a query searches: one hash, or with `dihedral` the 8
+   * dihedral pHashes (on the phash index).
+   */
+  private async resolveQuery(
+    query: SimilarQuery,
+    includeSelf: boolean,
+    dihedral: boolean,
+  ): Promise<{ index: FieldIndex; hashes: bigint[]; excludeId?: string }> {
     if (query === null || typeof query !== 'object') throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'query must be an object');
+    if (DIHEDRAL_FEATURE in query) {
+      const hashes = dihedralHashesOf(query.phash_dihedral, DIHEDRAL_FEATURE);
+      if (hashes === null) throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `${DIHEDRAL_FEATURE} must be 8 hashes of 16 hex digits`);
+      return { index: this.fieldIndex(DIHEDRAL_INDEX_FIELD), hashes: dihedral ? hashes : hashes.slice(0, 1) };
+    }
+    if (dihedral && !('imageId' in query)) {
+      throw new FeatureCacheError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `orientations 'all' needs the query's ${DIHEDRAL_FEATURE}: query by imageId or by { ${DIHEDRAL_FEATURE} }, not by a single hash`,
+        { details: { reason: 'no_dihedral' } },
+      );
+    }
     if ('imageId' in query) {
-      const index = this.fieldIndex(query.field);
+      const index = this.fieldIndex(dihedral ? (query.field ?? DIHEDRAL_INDEX_FIELD) : query.field);
+      if (dihedral && index.field !== DIHEDRAL_INDEX_FIELD) {
+        throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `orientations 'all' searches the ${DIHEDRAL_INDEX_FIELD} index, not ${index.field}`, {
+          details: { field: index.field },
+        });
+      }
       if (typeof query.imageId !== 'string' || query.imageId.length === 0) {
         throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'imageId must be a non-empty string');
       }
@@ -149,24 +181,34 @@ export class SimilarityIndex implements CacheExtension {
           details: { reason: 'unknown_image', imageId: query.imageId },
         });
       }
+      const excludeId = includeSelf ? undefined : query.imageId;
+      if (dihedral) {
+        const hashes = dihedralHashesOf(record.features[DIHEDRAL_FEATURE], DIHEDRAL_FEATURE);
+        if (hashes === null) {
+          throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `image ${JSON.stringify(query.imageId)} has no ${DIHEDRAL_FEATURE} (extract it with the ${DIHEDRAL_FEATURE} extractor)`, {
+            details: { reason: 'no_dihedral', field: DIHEDRAL_FEATURE },
+          });
+        }
+        return { index, hashes, excludeId };
+      }
       const hash = index.hashOf(record.features);
       if (hash === null) {
         throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `image ${JSON.stringify(query.imageId)} has no ${index.field} hash`, {
           details: { reason: 'no_hash', field: index.field },
         });
       }
-      return { index, hash, excludeId: includeSelf ? undefined : query.imageId };
+      return { index, hashes: [hash], excludeId };
     }
     if ('hash' in query) {
       const index = this.fieldIndex(query.field);
-      return { index, hash: parseHash64(query.hash, 'hash') };
+      return { index, hashes: [parseHash64(query.hash, 'hash')] };
     }
     const named = Object.keys(query).filter((k) => this.fields.has(k));
     if (named.length !== 1) {
-      throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `query needs exactly one of imageId, hash, ${this.options.fields.join(', ')}`);
+      throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `query needs exactly one of imageId, hash, ${DIHEDRAL_FEATURE}, ${this.options.fields.join(', ')}`);
     }
     const field = named[0]!;
-    return { index: this.fieldIndex(field), hash: parseHash64((query as Record<string, unknown>)[field], field) };
+    return { index: this.fieldIndex(field), hashes: [parseHash64((query as Record<string, unknown>)[field], field)] };
   }
 
   /** Batches of (imageId, indexed hash) of a field's dictionary, via SCAN on every master. */
@@ -196,4 +238,10 @@ export class SimilarityIndex implements CacheExtension {
   private masters(): Redis[] {
     return this.ctx.router.isCluster ? (this.ctx.client as Cluster).nodes('master') : [this.ctx.client as Redis];
   }
+}
+
+/** The 8 hashes of a phash_dihedral value, or null when it is not 8 hashes of 16 hex digits. */
+function dihedralHashesOf(value: unknown, name: string): bigint[] | null {
+  if (!Array.isArray(value) || value.length !== 8 || !value.every(isHash64)) return null;
+  return value.map((h: string) => parseHash64(h, name));
 }

@@ -2,27 +2,22 @@
  * `featcache ingest`, run as a real process (node --import tsx src/cli/main.ts)
  * on temporary folders of images made by sharp, against a private redis-server.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from '../../src/features/index.js';
 import { extractionFeatureVersion } from '../../src/features/extractors.js';
 import { createFeatureCache } from '../../src/index.js';
 import type { FeatureCache } from '../../src/types.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const PREFIX = 'clitest';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 let t: TestRedis;
 let cache: FeatureCache;
@@ -30,22 +25,7 @@ let dir: string;
 let good: string;
 let mixed: string;
 
-/** Runs the CLI; resolves with its exit code and output (never rejects on a non-zero exit). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  for (const k of ['REDIS_URL', 'FEATCACHE_PREFIX', 'FEATCACHE_FEATURE_VERSION']) if (!(k in env)) delete childEnv[k];
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: ROOT, env: childEnv, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> => runCli(args, env);
 
 const ingest = (source: string, ...more: string[]) => cli(['ingest', source, '--redis', t.url, '--prefix', PREFIX, ...more]);
 
@@ -196,12 +176,13 @@ describe('featcache ingest', { timeout: 120_000 }, () => {
   it('prints help for the CLI and for each command', async () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
-    for (const name of ['serve', 'ingest', 'bench', 'redis']) expect(top.stdout).toContain(name);
+    for (const name of ['serve', 'ingest', 'get', 'export', 'import', 'search', 'compare', 'redis']) expect(top.stdout).toContain(name);
+    expect(top.stdout).not.toMatch(/\bbench\b/); // benchmarks are npm scripts of the checkout, not the published CLI
     const help = await cli(['ingest', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--id <path\|content-hash>/);
     expect(help.stdout).toMatch(/1 some file failed/);
-    const names = ['serve', 'bench', 'redis'];
+    const names = ['serve', 'get', 'export', 'import', 'search', 'compare', 'redis'];
     const runs = await Promise.all(names.map((name) => cli([name, '--help'])));
     for (const [i, r] of runs.entries()) {
       const name = names[i]!;

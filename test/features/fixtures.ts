@@ -133,3 +133,55 @@ export async function megapixelJpeg(index: number): Promise<Buffer> {
   }
   return sharp(png).jpeg({ quality: 85 }).toBuffer();
 }
+
+/**
+ * A textured, asymmetric image (smooth colour noise, random shapes, text): plenty of
+ * ORB keypoints everywhere, and no rotation or mirror symmetry. PNG, `width` x `height`.
+ */
+export async function texturedPng(seed: number, width: number, height: number): Promise<Buffer> {
+  const rnd = prng(seed);
+  const colour = () => `rgb(${Math.floor(rnd() * 256)},${Math.floor(rnd() * 256)},${Math.floor(rnd() * 256)})`;
+  const shapes: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const x = rnd() * width;
+    const y = rnd() * height;
+    const r = 4 + rnd() * Math.min(width, height) * 0.08;
+    shapes.push(
+      i % 3 === 0
+        ? `<circle cx="${x}" cy="${y}" r="${r}" fill="${colour()}"/>`
+        : i % 3 === 1
+          ? `<rect x="${x}" y="${y}" width="${r * 1.7}" height="${r}" fill="${colour()}" transform="rotate(${rnd() * 90} ${x} ${y})"/>`
+          : `<text x="${x}" y="${y}" font-family="sans-serif" font-size="${r}" fill="${colour()}">F${i}q</text>`,
+    );
+  }
+  const base = await smoothNoisePng(seed, width, height, 10);
+  const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`);
+  return sharp(base).composite([{ input: overlay }]).png().toBuffer();
+}
+
+/**
+ * A procedural RGB image computed pixel by pixel (no SVG, fonts or resampling, so the
+ * same bytes on every machine): sinusoidal colour waves whose saturation grows from
+ * the left (grey) to the right edge, a dark band at the top and a white block — every
+ * bin of colorhash gets pixels. Lossless PNG, `width` x `height`.
+ */
+export async function proceduralPng(seed: number, width: number, height: number): Promise<Buffer> {
+  const rnd = prng(seed);
+  const f = Array.from({ length: 9 }, () => 0.005 + rnd() * 0.08);
+  const raw = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const wave = (k: number) => Math.sin(x * f[k]! + y * f[k + 1]! + f[k + 2]! * 50);
+      const sat = width > 1 ? x / (width - 1) : 0;
+      const light = 128 + 100 * wave(0);
+      const dark = y < height / 8 ? 0.1 : 1;
+      const white = x > width * 0.8 && y > height * 0.8;
+      const i = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        const v = white ? 255 : (light + sat * 120 * wave(c * 3 % 7)) * dark;
+        raw[i + c] = Math.max(0, Math.min(255, Math.round(v)));
+      }
+    }
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}

@@ -20,7 +20,7 @@ describe('image routes', () => {
 
     const get = await call(s.url, '/analysis/cache/image/img-1');
     expect(get.status).toBe(200);
-    expect(get.body).toEqual({ success: true, image_id: 'img-1', version: '1.0', features, created_at: expect.any(String) });
+    expect(get.body).toEqual({ success: true, image_id: 'img-1', version: '1.0', features, created_at: expect.any(String), source: 'stored' });
     expect(new Date(get.body.created_at).toISOString()).toBe(get.body.created_at);
     expect(Math.abs(Date.parse(get.body.created_at) - Date.now())).toBeLessThan(60_000);
   });
@@ -83,7 +83,7 @@ describe('batch routes', () => {
     expect(get.status).toBe(200);
     expect(get.body.success).toBe(true);
     expect(Object.keys(get.body.found).sort()).toEqual(items.map((i) => i.image_id).sort());
-    expect(get.body.found['b-7']).toEqual({ image_id: 'b-7', version: '1.0', features: { n: 7, v: [7, 7.5] }, created_at: expect.any(String) });
+    expect(get.body.found['b-7']).toEqual({ image_id: 'b-7', version: '1.0', features: { n: 7, v: [7, 7.5] }, created_at: expect.any(String), source: 'stored' });
     expect(get.body.missing).toEqual(['b-missing-1', 'b-missing-2']);
   });
 
@@ -140,7 +140,7 @@ describe('operator routes', () => {
     expect(await call(s.url, '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
   });
 
-  it('metrics expose request counts by route pattern, cache hits/misses and Redis gauges', async () => {
+  it('metrics expose request counts by route pattern, cache hits/misses by source, Redis latency and Node defaults', async () => {
     await call(s.url, '/analysis/cache/image/metrics-miss');
     const r = await call(s.url, '/metrics');
     expect(r.status).toBe(200);
@@ -148,10 +148,17 @@ describe('operator routes', () => {
     expect(text).toMatch(/featcache_http_requests_total\{method="GET",route="\/analysis\/cache\/image\/\{image_id\}",status="404"\} \d+/);
     expect(text).toContain('featcache_http_request_duration_seconds_bucket');
     expect(text).not.toContain('metrics-miss'); // raw paths never become labels
-    expect(text).toMatch(/featcache_cache_hits_total [1-9]/);
-    expect(text).toMatch(/featcache_cache_misses_total [1-9]/);
+    expect(text).toMatch(/featcache_cache_hits_total\{source="stored"\} [1-9]/);
+    expect(text).toMatch(/featcache_cache_misses_total\{source="stored"\} [1-9]/);
     expect(text).toContain('featcache_redis_up 1');
     expect(text).toMatch(/featcache_redis_latency_seconds \d/);
+    // every command the cache sent is timed by name (the reads above were GET/MGET)
+    expect(text).toMatch(/featcache_redis_command_duration_seconds_count\{command="(get|mget)"\} [1-9]/);
+    expect(text).toMatch(/^featcache_extraction_queue_depth 0$/m);
+    // Node's default metrics under their standard names, for stock dashboards
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(text).not.toContain('featcache_process_');
   });
 
   it('openapi.json documents every route and /docs serves a self-contained page', async () => {

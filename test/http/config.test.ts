@@ -3,7 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadConfig, toFeatureCacheOptions, toSimilarityOptions } from '../../src/config.js';
+import { cacheOptionsSchema } from '../../src/cache/options.js';
+import { ConfigError, loadBackendConfig, loadConfig, toFeatureCacheOptions, toSimilarityOptions } from '../../src/config.js';
+import { envName } from '../../src/env.js';
+import { renderEnvTable, updateEnvDocs } from '../../scripts/docs-env.js';
 
 const fails = (env: Record<string, string>, variable: string) => {
   try {
@@ -25,7 +28,7 @@ describe('loadConfig', () => {
       port: 8000,
       redis: { kind: 'embedded', dir: './.featcache', port: 0 },
       apiKeys: [],
-      cache: {},
+      cache: { prefix: 'fc', featureVersion: '1.0', ttlSeconds: 30 * 24 * 3600, batchSize: 100, maxImageIdBytes: 512 },
       maxBodyBytes: 16 * 1024 * 1024,
       maxBatch: 1000,
       maxImageIdBytes: 512,
@@ -33,7 +36,7 @@ describe('loadConfig', () => {
       healthTimeoutMs: 1500,
       publicMetrics: false,
     });
-    expect(toFeatureCacheOptions(c)).toEqual({ maxImageIdBytes: 512, embedded: { dir: './.featcache', port: 0 } });
+    expect(toFeatureCacheOptions(c)).toEqual({ ...c.cache, embedded: { dir: './.featcache', port: 0 } });
   });
 
   it('rejects invalid values naming the variable', () => {
@@ -45,7 +48,12 @@ describe('loadConfig', () => {
     fails({ FEATCACHE_API_KEYS: 'k1:admin' }, 'FEATCACHE_API_KEYS');
     fails({ FEATCACHE_API_KEYS: 'justakey' }, 'FEATCACHE_API_KEYS');
     fails({ FEATCACHE_MAX_BATCH: '0' }, 'FEATCACHE_MAX_BATCH');
-    fails({ FEATCACHE_MAX_IMAGE_ID_BYTES: '513' }, 'FEATCACHE_MAX_IMAGE_ID_BYTES');
+    fails({ FEATCACHE_MAX_IMAGE_ID_BYTES: '65537' }, 'FEATCACHE_MAX_IMAGE_ID_BYTES');
+    fails({ FEATCACHE_MAX_IMAGE_ID_BYTES: '0' }, 'FEATCACHE_MAX_IMAGE_ID_BYTES');
+    fails({ FEATCACHE_PREFIX: 'my:app' }, 'FEATCACHE_PREFIX');
+    fails({ FEATCACHE_FEATURE_VERSION: '2.0:' }, 'FEATCACHE_FEATURE_VERSION');
+    fails({ FEATCACHE_BATCH_CONCURRENCY: '0' }, 'FEATCACHE_BATCH_CONCURRENCY');
+    fails({ FEATCACHE_TRACK_EXPIRY: 'maybe' }, 'FEATCACHE_TRACK_EXPIRY');
     fails({ FEATCACHE_MAX_BODY_BYTES: '1e6' }, 'FEATCACHE_MAX_BODY_BYTES');
     fails({ FEATCACHE_COMPRESSION: 'gzip' }, 'FEATCACHE_COMPRESSION');
     fails({ FEATCACHE_QUANTIZE: 'int4' }, 'FEATCACHE_QUANTIZE');
@@ -68,10 +76,10 @@ describe('loadConfig', () => {
   });
 
   it('enables the near tier only with FEATCACHE_NEAR_CACHE_BYTES above 0', () => {
-    expect(loadConfig({}).cache.nearCache).toBeUndefined();
-    expect(loadConfig({ FEATCACHE_NEAR_CACHE_BYTES: '0' }).cache.nearCache).toBeUndefined();
+    expect(loadConfig({}).nearCache).toBeUndefined();
+    expect(loadConfig({ FEATCACHE_NEAR_CACHE_BYTES: '0' }).nearCache).toBeUndefined();
     const env = { FEATCACHE_NEAR_CACHE_BYTES: '67108864', FEATCACHE_NEAR_CACHE_MAX_AGE_MS: '5000', FEATCACHE_NEAR_CACHE_SERVE_STALE_MS: '30000' };
-    expect(loadConfig(env).cache.nearCache).toEqual({ maxBytes: 67108864, maxAgeMs: 5000, serveStaleMs: 30000 });
+    expect(loadConfig(env).nearCache).toEqual({ maxBytes: 67108864, maxAgeMs: 5000, serveStaleMs: 30000 });
     fails({ FEATCACHE_NEAR_CACHE_BYTES: 'lots' }, 'FEATCACHE_NEAR_CACHE_BYTES');
   });
 
@@ -81,7 +89,7 @@ describe('loadConfig', () => {
 
   it('maps URL, Sentinel and Cluster to library options', () => {
     const url = loadConfig({ REDIS_URL: 'rediss://user:pw@cache.internal:6380/2', FEATCACHE_PREFIX: 'p1', FEATCACHE_FEATURE_VERSION: '2.0', FEATCACHE_TTL_SECONDS: '60', FEATCACHE_COMPRESSION: 'none', FEATCACHE_QUANTIZE: 'float16', FEATCACHE_PACK_FLOATS: 'false', FEATCACHE_COALESCE: 'no' });
-    expect(toFeatureCacheOptions(url)).toEqual({
+    expect(toFeatureCacheOptions(url)).toMatchObject({
       redis: 'rediss://user:pw@cache.internal:6380/2',
       prefix: 'p1',
       featureVersion: '2.0',
@@ -92,6 +100,9 @@ describe('loadConfig', () => {
       coalesce: false,
       maxImageIdBytes: 512,
     });
+    // credentials the URL does not carry come from REDIS_USERNAME / REDIS_PASSWORD; its own win
+    expect(toFeatureCacheOptions(loadConfig({ REDIS_URL: 'redis://cache:6379/1', REDIS_USERNAME: 'app', REDIS_PASSWORD: 'p@ss' })).redis).toBe('redis://app:p%40ss@cache:6379/1');
+    expect(toFeatureCacheOptions(loadConfig({ REDIS_URL: 'redis://u:own@cache:6379', REDIS_PASSWORD: 'other' })).redis).toBe('redis://u:own@cache:6379');
     const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379, 10.0.0.2:26379', REDIS_PASSWORD: 'pw' });
     expect(toFeatureCacheOptions(sentinel).redis).toEqual({
       sentinel: {
@@ -104,6 +115,7 @@ describe('loadConfig', () => {
         password: 'pw',
       },
     });
+    expect(toFeatureCacheOptions(loadConfig({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_PASSWORD: 'spw' })).redis).toMatchObject({ sentinel: { sentinelPassword: 'spw' } });
     const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000,[::1]:7001', REDIS_SENTINEL_NAME: 'ignored' });
     expect(toFeatureCacheOptions(cluster).redis).toEqual({ cluster: { nodes: [{ host: 'n1', port: 7000 }, { host: '::1', port: 7001 }] } });
   });
@@ -180,4 +192,41 @@ describe('server entry point', () => {
     expect(r.stderr).toContain('HOST');
     expect(r.stderr).toContain('FEATCACHE_API_KEYS');
   }, 30_000);
+});
+
+describe('one options schema', () => {
+  /** A valid value other than the default, as the variable's text. */
+  const otherValue = (field: string, dflt: unknown): string => {
+    const special: Record<string, string> = { prefix: 'app', featureVersion: '3.1', ttlStrategy: 'sliding', compression: 'none', quantize: 'int8', ttlJitter: '0.25' };
+    if (special[field] !== undefined) return special[field];
+    if (typeof dflt === 'boolean') return String(!dflt);
+    if (typeof dflt === 'number') return String(dflt + 1);
+    throw new Error(`no test value for ${field}`);
+  };
+
+  it('every library option is a FEATCACHE_ variable of the same name, with the library default when unset', () => {
+    const defaults = cacheOptionsSchema.parse({});
+    expect(loadBackendConfig({}).cache).toEqual(defaults);
+    for (const [field, schema] of Object.entries(cacheOptionsSchema.shape)) {
+      const name = envName(field, schema);
+      expect(name).toBe(`FEATCACHE_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
+      const text = otherValue(field, defaults[field as keyof typeof defaults]);
+      const cache = loadBackendConfig({ [name]: text }).cache as Record<string, unknown>;
+      expect({ field, value: String(cache[field]) }).toEqual({ field, value: text });
+    }
+  });
+
+  it('FEATCACHE_BATCH_CHUNK still sets batchSize', () => {
+    expect(loadBackendConfig({ FEATCACHE_BATCH_CHUNK: '7' }).cache.batchSize).toBe(7);
+  });
+
+  it('a backend config never applies the listen-address rule (HOST=0.0.0.0 without keys)', () => {
+    expect(loadBackendConfig({ HOST: '0.0.0.0', FEATCACHE_TTL_SECONDS: '60' }).cache.ttlSeconds).toBe(60);
+  });
+
+  it('the environment tables of README.md and docs/HTTP.md are the ones generated from the schemas (npm run docs:env)', () => {
+    expect(updateEnvDocs(true)).toEqual([]);
+    const table = renderEnvTable();
+    for (const [field, schema] of Object.entries(cacheOptionsSchema.shape)) expect(table).toContain(`| \`${envName(field, schema)}\` |`);
+  });
 });

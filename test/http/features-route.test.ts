@@ -41,6 +41,13 @@ async function call(path: string, init: RequestInit): Promise<Answer> {
   return { status: res.status, body: (await res.json()) as Answer['body'], headers: res.headers };
 }
 
+/** A sample of the service's /metrics (0 when absent). */
+async function sample(series: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
 /** Successful and failed extractions so far, from the service's /metrics. */
 async function extractions(): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -90,6 +97,14 @@ function postOnOwnSocket(path: string, type: string, chunks: Buffer[], withLengt
   });
 }
 
+/** A feature value as the JSON response carries it: typed arrays become arrays. */
+function asJson(v: unknown): unknown {
+  if (ArrayBuffer.isView(v)) return Array.from(v as Uint8Array);
+  if (Array.isArray(v)) return v.map(asJson);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, asJson(e)]));
+  return v;
+}
+
 function raw(bytes: Uint8Array, type: string): RequestInit {
   return { method: 'POST', body: new Uint8Array(bytes), headers: { 'content-type': type } };
 }
@@ -121,16 +136,25 @@ afterAll(async () => {
 describe('POST /analysis/features', () => {
   it('extracts a multipart upload, caches it, and answers a second call from the cache', async () => {
     const before = await extractions();
+    const [hits, misses, timed] = await Promise.all([
+      sample('featcache_cache_hits_total{source="extracted"}'),
+      sample('featcache_cache_misses_total{source="extracted"}'),
+      sample('featcache_image_extraction_duration_seconds_count'),
+    ]);
     const first = await call('/analysis/features', multipart('img-multipart', jpeg));
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ success: true, image_id: 'img-multipart', cached: false });
     expect(first.body.version).toBe(`1.0+${extractorVersion()}`);
-    expect(first.body.features).toEqual(await extractFeatures(jpeg));
+    expect(first.body.features).toEqual(asJson(await extractFeatures(jpeg)));
 
     const second = await call('/analysis/features', multipart('img-multipart', jpeg));
     expect(second.body).toMatchObject({ success: true, cached: true, features: first.body.features });
     expect((await extractions()) - before).toBe(1);
-    expect((await cache.get('img-multipart'))?.features).toEqual(first.body.features);
+    // the first upload was a miss of the extracted records (and one timed extraction), the second a hit
+    expect((await sample('featcache_cache_misses_total{source="extracted"}')) - misses).toBe(1);
+    expect((await sample('featcache_cache_hits_total{source="extracted"}')) - hits).toBe(1);
+    expect((await sample('featcache_image_extraction_duration_seconds_count')) - timed).toBe(1);
+    expect(asJson((await cache.get('img-multipart'))?.features)).toEqual(first.body.features);
     // the operator's stats count extracted records beside the stored ones
     const stats = (await (await fetch(`${base}/analysis/cache/stats`)).json()) as { stats: Record<string, unknown> };
     expect(stats.stats).toMatchObject({ extracted_feature_version: `1.0+${extractorVersion()}`, feature_version: '1.0' });

@@ -1,11 +1,5 @@
 /** `featcache ingest <dir|glob|file>`: extract and cache the features of many images. */
-import { availableParallelism } from 'node:os';
-import { createFeatureCache } from '../../index.js';
-import { loadConfig, toSimilarityOptions } from '../../config.js';
-import { extractionFeatureVersion } from '../../features/extractors.js';
-import type { ExtractOptions } from '../../features/options.js';
-import { createExtractionPool } from '../../features/pool.js';
-import type { FeatureCache, FeatureCacheOptions } from '../../types.js';
+import { BACKEND_HELP, BACKEND_OPTIONS, commandConfig, withBackend } from '../backend.js';
 import { DEFAULT_EXTENSIONS, discoverImages } from '../ingest/discover.js';
 import { createProgress, silentProgress } from '../ingest/progress.js';
 import { runIngest, type IdMode } from '../ingest/run.js';
@@ -23,21 +17,22 @@ Options:
   --id <path|content-hash>  image id: the path relative to the folder (or to the
                             glob's static prefix), posix separators; or the
                             sha256 of the file's bytes, hex             [path]
-  --workers <n>             extraction worker threads     [CPU cores: ${availableParallelism()}]
+  --workers <n>             extraction worker threads
+                                 [FEATCACHE_EXTRACT_WORKERS, CPU cores]
   --concurrency <n>         extractions in flight                  [--workers]
   --batch-size <n>          ids per cache lookup / write                 [100]
-  --redis <url>             redis:// or rediss:// URL  [REDIS_URL, else an
-                            embedded redis-server with data in --data-dir]
-  --data-dir <dir>          embedded Redis data   [FEATCACHE_DATA_DIR, ./.featcache]
-  --prefix <p>              key prefix                  [FEATCACHE_PREFIX, fc]
-  --feature-version <v>     base version; the extractor versions are appended
-                            (<v>+avg_color.1+...)  [FEATCACHE_FEATURE_VERSION, 1.0]
-  --ttl <seconds>           TTL of the written records; 0 = none [cache default]
+${BACKEND_HELP}
+                            Records go under the base version with the
+                            extractor versions appended (<v>+avg_color.1+...).
+  --ttl <seconds>           TTL of the written records; 0 = none
+                                 [FEATCACHE_TTL_SECONDS, 30 days]
   --group <name>            add every written image to this group (repeatable)
   --ext <list>              comma-separated extensions
                             [${DEFAULT_EXTENSIONS.join(',')}]
-  --max-pixels <n>          refuse larger images (IMAGE_TOO_LARGE)  [40000000]
-  --max-bytes <n>           refuse larger files (IMAGE_TOO_LARGE)   [52428800]
+  --max-pixels <n>          refuse larger images (IMAGE_TOO_LARGE)
+                                 [FEATCACHE_MAX_IMAGE_PIXELS]
+  --max-bytes <n>           refuse larger files (IMAGE_TOO_LARGE)
+                                 [FEATCACHE_MAX_IMAGE_BYTES]
   --json                    print a JSON summary on stdout instead of text
   --quiet                   no progress output
   -h, --help                this help
@@ -55,10 +50,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   concurrency: { type: 'string' },
   'batch-size': { type: 'string' },
-  redis: { type: 'string' },
-  'data-dir': { type: 'string' },
-  prefix: { type: 'string' },
-  'feature-version': { type: 'string' },
+  ...BACKEND_OPTIONS,
   ttl: { type: 'string' },
   group: { type: 'string', multiple: true },
   ext: { type: 'string' },
@@ -79,26 +71,12 @@ async function run(argv: string[]): Promise<number> {
   const source = positionals[0]!;
   const idMode = (v.id ?? 'path') as IdMode;
   if (idMode !== 'path' && idMode !== 'content-hash') throw new UsageError(`--id must be path or content-hash, got ${JSON.stringify(v.id)}`);
-  const workers = intOption('workers', v.workers, 1, 256) ?? availableParallelism();
-  const concurrency = intOption('concurrency', v.concurrency, 1, 4096) ?? workers;
   const batchSize = intOption('batch-size', v['batch-size'], 1, 10_000) ?? 100;
-  const ttlSeconds = intOption('ttl', v.ttl, 0);
-  const extract: ExtractOptions = {};
-  const maxPixels = intOption('max-pixels', v['max-pixels']);
-  const maxBytes = intOption('max-bytes', v['max-bytes']);
-  if (maxPixels !== undefined) extract.maxPixels = maxPixels;
-  if (maxBytes !== undefined) extract.maxBytes = maxBytes;
   const extensions = v.ext !== undefined ? v.ext.split(',').map((e) => e.trim()).filter(Boolean) : DEFAULT_EXTENSIONS;
   if (extensions.length === 0) throw new UsageError('--ext needs at least one extension');
-  const redisUrl = v.redis ?? process.env.REDIS_URL;
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError('--redis must be a redis:// or rediss:// URL');
-  const prefix = v.prefix ?? process.env.FEATCACHE_PREFIX ?? 'fc';
-  let version: string;
-  try {
-    version = extractionFeatureVersion(v['feature-version'] ?? process.env.FEATCACHE_FEATURE_VERSION ?? '1.0');
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  if (v.redis !== undefined && !/^rediss?:\/\//.test(v.redis)) throw new UsageError('--redis must be a redis:// or rediss:// URL');
+  const config = commandConfig(v);
+  const concurrency = intOption('concurrency', v.concurrency, 1, 4096) ?? config.images.extractWorkers;
 
   const found = await discoverImages(source, extensions);
   if (found.files.length === 0) {
@@ -106,50 +84,40 @@ async function run(argv: string[]): Promise<number> {
     return ExitCode.FAILURE;
   }
 
-  // index what we ingest exactly as the service would (same fields and layout)
-  let images: ReturnType<typeof loadConfig>['images'];
-  try {
-    images = loadConfig(process.env).images;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const cacheOptions: FeatureCacheOptions = { prefix, featureVersion: version };
-  if (images.similarity) cacheOptions.similarity = toSimilarityOptions(images);
-  if (redisUrl !== undefined) cacheOptions.redis = redisUrl;
-  else cacheOptions.embedded = { dir: v['data-dir'] ?? process.env.FEATCACHE_DATA_DIR ?? './.featcache' };
-  const cache: FeatureCache = await createFeatureCache(cacheOptions);
   // every extraction in flight may wait in the pool's queue
-  const pool = createExtractionPool({ size: workers, maxQueue: Math.max(32, concurrency) });
-  const progress = v.quiet ? silentProgress : createProgress(found.files.length);
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(ExitCode.FAILURE);
-    process.stderr.write('\nfeatcache ingest: interrupted, finishing the current batch (Ctrl-C again to quit now)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
-
-  try {
-    const result = await runIngest(cache, pool, found.files, {
-      idMode,
-      concurrency,
-      batchSize,
-      extract,
-      signal: abort.signal,
-      onProgress: (c) => progress.update(c),
-      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
-      ...(v.group !== undefined ? { groups: v.group } : {}),
-    });
-    progress.stop();
-    const ctx = { source, base: found.base, idMode, prefix, version };
-    process.stdout.write(v.json ? `${JSON.stringify(summaryJson(result, ctx), null, 2)}\n` : summaryText(result, ctx));
-    return result.failed > 0 || result.interrupted ? ExitCode.FAILURE : ExitCode.OK;
-  } finally {
-    progress.stop();
-    process.off('SIGINT', onSigint);
-    await pool.close();
-    await cache.close();
-  }
+  return withBackend(
+    config,
+    async ({ extracted: cache, pool, extractOptions }) => {
+      const progress = v.quiet ? silentProgress : createProgress(found.files.length);
+      const abort = new AbortController();
+      const onSigint = () => {
+        if (abort.signal.aborted) process.exit(ExitCode.FAILURE);
+        process.stderr.write('\nfeatcache ingest: interrupted, finishing the current batch (Ctrl-C again to quit now)\n');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const result = await runIngest(cache, pool, found.files, {
+          idMode,
+          concurrency,
+          batchSize,
+          extract: extractOptions,
+          maxImageIdBytes: config.cache.maxImageIdBytes,
+          signal: abort.signal,
+          onProgress: (c) => progress.update(c),
+          ...(v.group !== undefined ? { groups: v.group } : {}),
+        });
+        progress.stop();
+        const ctx = { source, base: found.base, idMode, prefix: cache.prefix, version: cache.featureVersion };
+        process.stdout.write(v.json ? `${JSON.stringify(summaryJson(result, ctx), null, 2)}\n` : summaryText(result, ctx));
+        return result.failed > 0 || result.interrupted ? ExitCode.FAILURE : ExitCode.OK;
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSigint);
+      }
+    },
+    { maxQueue: Math.max(32, concurrency) },
+  );
 }
 
 export const ingestCommand: Command = {

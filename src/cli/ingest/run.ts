@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isFeatureCacheError } from '../../errors.js';
+import { DEFAULT_CACHE_OPTIONS } from '../../cache/options.js';
 import { assertImageId } from '../../cache/validate.js';
 import type { ExtractOptions } from '../../features/options.js';
 import type { ExtractionPool } from '../../features/pool.js';
@@ -29,7 +30,7 @@ export interface IngestOptions {
   groups?: string[];
   /** Limits passed to extractFeatures. */
   extract?: ExtractOptions;
-  /** Longest accepted image id in UTF-8 bytes. @default 512 */
+  /** Longest accepted image id in UTF-8 bytes. @default the cache's default (DEFAULT_CACHE_OPTIONS) */
   maxImageIdBytes?: number;
   /** Stops after the batch in flight when aborted. */
   signal?: AbortSignal;
@@ -106,7 +107,7 @@ export async function runIngest(cache: FeatureCache, pool: ExtractionPool, files
   const idMode = options.idMode ?? 'path';
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const concurrency = options.concurrency ?? pool.size;
-  const maxIdBytes = options.maxImageIdBytes ?? 512;
+  const maxIdBytes = options.maxImageIdBytes ?? DEFAULT_CACHE_OPTIONS.maxImageIdBytes;
   const counts: IngestCounts = { total: files.length, done: 0, extracted: 0, cached: 0, duplicates: 0, failed: 0 };
   const failures: IngestFailure[] = [];
   const seen = new Set<string>();

@@ -2,16 +2,21 @@
 import { nullProtoObject, recordOut, send, wantsMsgpack } from '../negotiate.js';
 import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
 import { responses } from '../schemas.js';
+import { getManyFrom } from '../../sources.js';
 import type { SetManyItem } from '../../types.js';
+import { sourcesOf } from '../read-sources.js';
 
-export function batchRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] {
+export function batchRoutes(deps: RouteDeps): AnyRoute[] {
+  const { cache, metrics, schemas } = deps;
   const batchGet = defineRoute({
     method: 'post',
     path: '/analysis/cache/batch-get',
     access: 'read',
     tag: 'batch',
     summary: 'Get many images in one request',
-    description: 'Duplicate IDs are looked up once. `found` maps image ID to record; `missing` lists the misses in request order.',
+    description:
+      'Duplicate IDs are looked up once. `found` maps image ID to record (with its `source`); `missing` lists the misses in request order. ' +
+      '`source`: `stored`, `extracted` or `any` (default: stored first, then extracted for the IDs stored did not have).',
     body: schemas.batchGetBody,
     responses: {
       200: { description: 'Found and missing images', schema: responses.batchGet },
@@ -19,7 +24,7 @@ export function batchRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] 
     },
     async handle(c, { body }) {
       const ids = body.image_ids.length > 1 ? [...new Set(body.image_ids)] : body.image_ids;
-      const records = await cache.getMany(ids, body.types ? { types: body.types } : undefined);
+      const records = await getManyFrom(sourcesOf(deps, body.source), ids, body.source, body.types ? { types: body.types } : undefined);
       const mp = wantsMsgpack(c);
       // A Map (an image ID may be "__proto__", and 100 string keys would turn an
       // object into a slow dictionary); JSON needs a plain object, built from it.
@@ -31,7 +36,7 @@ export function batchRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] 
         if (r) found.set(id, recordOut(r, mp));
         else missing.push(id);
       }
-      metrics.cacheReads(ids.length - missing.length, missing.length);
+      metrics.cacheReads(ids.length - missing.length, missing.length, 'stored');
       return send(c, mp, { success: true, found: mp ? found : nullProtoObject(found), missing });
     },
   });

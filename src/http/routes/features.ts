@@ -26,7 +26,7 @@ export function featuresRoutes({ images }: RouteDeps, schemas: ImageSchemas): An
     tag: 'images',
     summary: "Extract and cache an uploaded image's features",
     description:
-      'Colour, aHash/dHash/pHash, histogram and metadata (docs/FEATURES.md), cached under the extraction version ' +
+      'Every extractor of docs/FEATURES.md (colour, aHash/dHash/pHash/wHash/colorhash, dihedral pHash, histogram, metadata, ORB keypoints, content hash), cached under the extraction version ' +
       '(`<FEATCACHE_FEATURE_VERSION>+avg_color.1+...`). A second upload under the same image_id is answered from the cache (`cached: true`).',
     upload: {
       description: 'The image: multipart/form-data (file field `image`, text field `image_id`) or the raw bytes with Content-Type image/* and `?image_id=`.',

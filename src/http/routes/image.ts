@@ -3,33 +3,40 @@ import { ApiError, HttpErrorCodes } from '../errors.js';
 import { recordOut, send, wantsMsgpack } from '../negotiate.js';
 import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
 import { responses } from '../schemas.js';
+import { getFrom } from '../../sources.js';
 import type { SetOptions } from '../../types.js';
+import { sourcesOf } from '../read-sources.js';
 
 const PATH = '/analysis/cache/image/{image_id}';
 
-export function imageRoutes({ cache, metrics, schemas }: RouteDeps): AnyRoute[] {
+export function imageRoutes(deps: RouteDeps): AnyRoute[] {
+  const { cache, metrics, schemas } = deps;
   const get = defineRoute({
     method: 'get',
     path: PATH,
     access: 'read',
     tag: 'images',
     summary: "Get one image's cached features",
+    description:
+      '`source` picks the records read: `stored` (PUT, batch-set), `extracted` (POST /analysis/features, `featcache ingest`) ' +
+      'or `any` (default): stored first, then extracted. The answer names the `source` it came from.',
     params: schemas.imageParams,
     query: schemas.getImageQuery,
     responses: {
       200: { description: 'The record', schema: responses.record },
+      400: errorDoc('INVALID_ARGUMENT: source=extracted on a service without extraction'),
       404: errorDoc('Not cached (code NOT_FOUND)'),
     },
     async handle(c, { params, query }) {
-      const record = await cache.get(params.image_id, query.types ? { types: query.types } : undefined);
+      const record = await getFrom(sourcesOf(deps, query.source), params.image_id, query.source, query.types ? { types: query.types } : undefined);
       if (record === null) {
-        metrics.cacheReads(0, 1);
+        metrics.cacheReads(0, 1, 'stored');
         throw new ApiError(404, HttpErrorCodes.NOT_FOUND, 'No cached features for this image ID');
       }
-      metrics.cacheReads(1, 0);
+      metrics.cacheReads(1, 0, 'stored');
       const mp = wantsMsgpack(c);
       const out = recordOut(record, mp);
-      return send(c, mp, { success: true, image_id: out.image_id, version: out.version, features: out.features, created_at: out.created_at });
+      return send(c, mp, { success: true, ...out });
     },
   });
 

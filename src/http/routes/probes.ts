@@ -7,6 +7,7 @@ import type { HealthReport } from '../../types.js';
 const READY_CACHE_MS = 1000;
 
 export function probeRoutes({ metrics, guardedHealth, isShuttingDown }: RouteDeps): AnyRoute[] {
+  metrics.beforeCollect(guardedHealth); // refreshes the Redis gauges before each collection
   let last: { at: number; report: Promise<HealthReport> } | undefined;
 
   const livez = defineRoute({
@@ -48,8 +49,7 @@ export function probeRoutes({ metrics, guardedHealth, isShuttingDown }: RouteDep
     summary: 'Prometheus metrics (read scope unless FEATCACHE_PUBLIC_METRICS=true)',
     responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } },
     async handle(c) {
-      await guardedHealth(); // refreshes the Redis gauges
-      const text = await metrics.registry.metrics();
+      const text = await metrics.scrape();
       return c.body(text, 200, { 'content-type': metrics.registry.contentType });
     },
   });

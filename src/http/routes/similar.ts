@@ -21,6 +21,7 @@ interface SimilarRequest {
   limit: number;
   withFeatures: boolean;
   includeSelf: boolean;
+  orientations: 'identity' | 'all';
 }
 
 interface UploadInfo {
@@ -36,6 +37,7 @@ async function runSimilar(c: Context, images: ImageService, r: SimilarRequest, u
     limit: r.limit,
     withFeatures: r.withFeatures,
     includeSelf: r.includeSelf,
+    orientations: r.orientations,
   });
   const mp = wantsMsgpack(c);
   const body: Record<string, unknown> = {
@@ -46,6 +48,7 @@ async function runSimilar(c: Context, images: ImageService, r: SimilarRequest, u
     max_distance: result.maxDistance,
     neighbors: result.neighbors.map((n) => {
       const out: Record<string, unknown> = { image_id: n.imageId, distance: n.distance, hash: n.hash };
+      if (n.orientation !== undefined) out.orientation = n.orientation;
       if (n.features !== undefined) out.features = featuresOut(n.features, mp);
       return out;
     }),
@@ -55,15 +58,24 @@ async function runSimilar(c: Context, images: ImageService, r: SimilarRequest, u
     probes: result.probes,
     candidates: result.candidates,
   };
+  if (result.orientations !== undefined) body.orientations = result.orientations;
   if (uploaded) body.uploaded = uploaded;
   return send(c, mp, body);
 }
 
-/** The hash of `field` in freshly extracted features (extractFeatures always writes phash and dhash). */
+/** The hash of `field` in freshly extracted features (the default extractors write phash and dhash). */
 function hashOf(features: Features, field: string): string {
   const h = features[field];
   if (typeof h !== 'string') throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, `the extracted features have no ${field} hash`);
   return h;
+}
+
+/** The query of freshly extracted features: their `field` hash, or with orientations 'all' their dihedral pHashes. */
+function queryOf(features: Features, field: string, orientations: 'identity' | 'all'): SimilarQuery {
+  if (orientations === 'identity') return { hash: hashOf(features, field), field };
+  const d = features.phash_dihedral;
+  if (!Array.isArray(d)) throw new ApiError(400, HttpErrorCodes.INVALID_REQUEST, "orientations 'all' needs phash_dihedral, which the extracted features do not have");
+  return { phash_dihedral: d as string[] };
 }
 
 export function similarRoutes({ images }: RouteDeps, schemas: ImageSchemas): AnyRoute[] {
@@ -78,7 +90,8 @@ export function similarRoutes({ images }: RouteDeps, schemas: ImageSchemas): Any
     description:
       'Exact multi-index-hashing search (docs/SEARCH.md), nearest first. JSON/msgpack body: exactly one of image_id, phash, dhash, ' +
       '{hash, field}. Or upload an image (multipart or raw image/*; parameters as form fields or in the query string): it is ' +
-      'extracted first and searched by its phash (or `field`); with image_id it is also cached (then the write scope is needed), without it nothing is stored.',
+      'extracted first and searched by its phash (or `field`); with image_id it is also cached (then the write scope is needed), without it nothing is stored. ' +
+      "orientations 'all' also finds 90/180/270° rotations and mirror images (image_id or upload queries; each neighbour then has `orientation`).",
     body: schemas.similarBody,
     async handle(c, { body }) {
       let query: SimilarQuery;
@@ -93,6 +106,7 @@ export function similarRoutes({ images }: RouteDeps, schemas: ImageSchemas): Any
         limit: body.limit,
         withFeatures: body.with_features,
         includeSelf: body.include_self,
+        orientations: body.orientations,
       });
     },
     upload: {
@@ -110,15 +124,16 @@ export function similarRoutes({ images }: RouteDeps, schemas: ImageSchemas): Any
           limit: f.limit ?? schemas.defaultLimit,
           withFeatures: f.with_features ?? false,
           includeSelf: f.include_self ?? false,
+          orientations: f.orientations ?? 'identity',
         };
         if (f.image_id === undefined) {
           const features = await images.extractOnly(c, image);
-          return runSimilar(c, images, { ...common, query: { hash: hashOf(features, field), field } }, { image_id: null, stored: false, cached: false });
+          return runSimilar(c, images, { ...common, query: queryOf(features, field, common.orientations) }, { image_id: null, stored: false, cached: false });
         }
         const { record, computed } = await images.extractAndCache(c, f.image_id, image);
         const uploaded = { image_id: f.image_id, stored: true, cached: !computed };
         // over the extracted records the stored image is in the index: query by ID, so it excludes itself
-        const query: SimilarQuery = source === 'extracted' ? { imageId: f.image_id, field } : { hash: hashOf(record.features, field), field };
+        const query: SimilarQuery = source === 'extracted' ? { imageId: f.image_id, field } : queryOf(record.features, field, common.orientations);
         return runSimilar(c, images, { ...common, query }, uploaded);
       },
     },

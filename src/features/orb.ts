@@ -1,0 +1,131 @@
+/**
+ * ORB keypoints and rBRIEF descriptors (OpenCV), grid-spread, as compact typed arrays:
+ * the evidence geometric verification (src/provenance/) matches and checks with RANSAC.
+ *
+ * - The grey image (Pillow luma, as the hashes use) is downscaled with area averaging
+ *   so its longer side is at most ORB_MAX_SIDE (never upscaled): the analysed frame.
+ *   Keypoint coordinates are in that frame's pixels, rounded.
+ * - OpenCV detects up to ORB_OVERSAMPLE x `maxKeypoints` candidates (default ORB
+ *   parameters: 8 levels, scale 1.2, FAST threshold 20, Harris score, 31 px patch);
+ *   `selectGridSpread` keeps `maxKeypoints` of them spread over a 6 x 6 grid.
+ * - Low-texture images yield fewer keypoints, possibly none: that is a result, not an
+ *   error (`keypoints.length === 0`); so do frames under ORB_MIN_SIDE px on a side.
+ * - `mirror: true` analyses the horizontally mirrored frame (the verification's
+ *   mirror pass); coordinates are then in the mirrored frame.
+ * Size: 36 bytes per keypoint (32 descriptor + 2 x uint16), ~18 KB for 500.
+ */
+import { selectGridSpread } from './grid-select.js';
+import type { GreyImage } from './grey.js';
+import { loadOpenCv, opencvError, type OpenCv } from './opencv.js';
+
+/** A type alias (not an interface) so it is assignable to the cache's `Features`. */
+export type OrbFeatures = {
+  /** The analysed frame (the image downscaled to at most ORB_MAX_SIDE), px. */
+  width: number;
+  height: number;
+  /** 2n values: x0, y0, x1, y1, ... in analysed-frame px (rounded). */
+  keypoints: Uint16Array;
+  /** 32n bytes: row i is keypoint i's 256-bit rBRIEF descriptor. */
+  descriptors: Uint8Array;
+};
+
+/** Longest side of the analysed frame; larger images are downscaled, smaller ones kept. */
+export const ORB_MAX_SIDE = 1024;
+/** Keypoints kept per image unless configured. */
+export const DEFAULT_ORB_KEYPOINTS = 500;
+/** Most keypoints a caller may ask for. */
+export const MAX_ORB_KEYPOINTS = 5000;
+/** Candidates detected per kept keypoint, for the grid to choose from. */
+export const ORB_OVERSAMPLE = 4;
+/**
+ * Frames with a side below this have no keypoints: ORB drops keypoints within its
+ * 31 px border (edgeThreshold), and OpenCV's pyramid fails on frames a few px wide.
+ */
+export const ORB_MIN_SIDE = 2 * 31 + 1;
+/** Bytes per descriptor (256 bits). */
+export const ORB_DESCRIPTOR_BYTES = 32;
+
+export interface OrbComputeOptions {
+  maxKeypoints: number;
+  mirror: boolean;
+}
+
+/** The analysed frame's size for an image of `width` x `height`. */
+export function orbFrameSize(width: number, height: number): { width: number; height: number } {
+  const scale = Math.min(1, ORB_MAX_SIDE / Math.max(width, height));
+  if (scale === 1) return { width, height };
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** A Mat-like thing that must be freed. */
+interface Deletable {
+  delete(): void;
+}
+
+/** ORB features of a decoded grey image (full size; downscaled here). */
+export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Promise<OrbFeatures> {
+  const frame = orbFrameSize(grey.width, grey.height);
+  if (Math.min(frame.width, frame.height) < ORB_MIN_SIDE) {
+    return { ...frame, keypoints: new Uint16Array(0), descriptors: new Uint8Array(0) };
+  }
+  const { cv } = await loadOpenCv();
+  const owned: Deletable[] = [];
+  const own = <T extends Deletable>(x: T): T => {
+    owned.push(x);
+    return x;
+  };
+  try {
+    let mat = own(cv.matFromArray(grey.height, grey.width, cv.CV_8UC1, grey.data));
+    if (frame.width !== grey.width || frame.height !== grey.height) {
+      const small = own(new cv.Mat());
+      cv.resize(mat, small, new cv.Size(frame.width, frame.height), 0, 0, cv.INTER_AREA);
+      mat = small;
+    }
+    if (opts.mirror) {
+      const flipped = own(new cv.Mat());
+      cv.flip(mat, flipped, 1);
+      mat = flipped;
+    }
+    return detect(cv, mat, frame, opts.maxKeypoints, own);
+  } catch (err) {
+    throw opencvError('extracting ORB features', err, cv);
+  } finally {
+    for (const x of owned) x.delete();
+  }
+}
+
+function detect(
+  cv: OpenCv,
+  mat: ReturnType<OpenCv['matFromArray']>,
+  frame: { width: number; height: number },
+  maxKeypoints: number,
+  own: <T extends Deletable>(x: T) => T,
+): OrbFeatures {
+  const orb = own(new cv.ORB(maxKeypoints * ORB_OVERSAMPLE));
+  const keypoints = own(new cv.KeyPointVector());
+  const descriptors = own(new cv.Mat());
+  const mask = own(new cv.Mat());
+  orb.detectAndCompute(mat, mask, keypoints, descriptors);
+
+  const n = keypoints.size();
+  if (n > 0 && (descriptors.rows !== n || descriptors.cols !== ORB_DESCRIPTOR_BYTES)) {
+    throw new Error(`unexpected descriptor matrix ${descriptors.rows}x${descriptors.cols} for ${n} keypoints`);
+  }
+  const candidates = new Array<{ x: number; y: number; response: number }>(n);
+  for (let i = 0; i < n; i++) {
+    const kp = keypoints.get(i);
+    candidates[i] = { x: kp.pt.x, y: kp.pt.y, response: kp.response };
+  }
+  const kept = selectGridSpread(candidates, frame.width, frame.height, maxKeypoints);
+
+  const xy = new Uint16Array(kept.length * 2);
+  const desc = new Uint8Array(kept.length * ORB_DESCRIPTOR_BYTES);
+  const all = n > 0 ? descriptors.data : new Uint8Array(0);
+  kept.forEach((i, j) => {
+    const c = candidates[i]!;
+    xy[2 * j] = Math.min(frame.width - 1, Math.max(0, Math.round(c.x)));
+    xy[2 * j + 1] = Math.min(frame.height - 1, Math.max(0, Math.round(c.y)));
+    desc.set(all.subarray(i * ORB_DESCRIPTOR_BYTES, (i + 1) * ORB_DESCRIPTOR_BYTES), j * ORB_DESCRIPTOR_BYTES);
+  });
+  return { width: frame.width, height: frame.height, keypoints: xy, descriptors: desc };
+}

@@ -1,0 +1,123 @@
+/**
+ * cache.verifyPair: the verdict of two cached records, itself cached in Redis.
+ *
+ * Key: `<prefix>:@p:<version>:<digest>`, one string per ordered pair (A, B),
+ * where digest = SHA-1 of the verification algorithm's version, its parameters
+ * and both image IDs. The value (JSON) holds both IDs, a fingerprint of each
+ * record (its createdAt and the features verification reads) and the result.
+ * A cached verdict is served only when both fingerprints equal those of the
+ * records just read, so it is never served after either record was
+ * overwritten, merged, invalidated and rewritten, expired or evicted; it
+ * lives `ttlSeconds` and is replaced on the next verification. One key per
+ * verdict and no multi-key command: safe on a Cluster.
+ */
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import type { KeySchema } from '../redis/keys.js';
+import { mapRedisError } from '../redis/map-error.js';
+import type { FeatureRecord } from '../types.js';
+import type { VerifyOptions, VerifyResult } from './types.js';
+import { resolveVerifyOptions, verifyFeatures } from './verify.js';
+
+/** Bumped whenever verifyFeatures can answer differently for the same features and options. */
+export const VERIFY_ALGORITHM_VERSION = '1';
+/** How long a cached verdict lives. */
+export const PAIR_VERDICT_TTL_SECONDS = 7 * 24 * 3600;
+/** The feature types verification reads (the fingerprint covers exactly these). */
+const INPUTS = ['orb', 'content_hash', 'phash', 'phash_dihedral', 'width', 'height'] as const;
+
+export interface VerifyPairOptions extends Omit<VerifyOptions, 'mirroredB'> {
+  /** Lifetime of the cached verdict. @default 604800 (7 days) */
+  cacheTtlSeconds?: number;
+}
+
+export interface PairCacheContext {
+  client: Redis | Cluster;
+  keys: KeySchema;
+  /** Records without counting hits or misses, aligned (null for a miss). */
+  peekMany(imageIds: string[]): Promise<Array<FeatureRecord | null>>;
+}
+
+interface Stored {
+  a: string;
+  b: string;
+  fa: string;
+  fb: string;
+  r: VerifyResult;
+}
+
+/** Fingerprint of what a verdict depends on in one record. */
+export function recordFingerprint(record: FeatureRecord): string {
+  const h = createHash('sha1').update(String(record.createdAt));
+  for (const type of INPUTS) {
+    const v = record.features[type];
+    h.update(`\0${type}=`);
+    if (v === undefined) continue;
+    if (type === 'orb' && v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
+      const { width, height, keypoints, descriptors } = v as Record<string, unknown>;
+      h.update(`${String(width)}x${String(height)}:`);
+      for (const arr of [keypoints, descriptors]) {
+        if (ArrayBuffer.isView(arr)) h.update(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+        h.update('|');
+      }
+    } else h.update(JSON.stringify(v));
+  }
+  return h.digest('hex');
+}
+
+function pairDigest(idA: string, idB: string, params: unknown): string {
+  return createHash('sha1').update(JSON.stringify([VERIFY_ALGORITHM_VERSION, params, idA, idB])).digest('hex');
+}
+
+function parse(raw: string | null): Stored | null {
+  if (raw === null) return null;
+  try {
+    const v = JSON.parse(raw) as Stored;
+    return v && typeof v === 'object' && v.r && typeof v.r.verdict === 'string' ? v : null;
+  } catch {
+    return null; // a foreign or truncated value is recomputed and replaced
+  }
+}
+
+/**
+ * The verdict of the ordered pair (A, B) of cached records: served from Redis
+ * when both records are unchanged since it was computed, else verified and
+ * stored. Throws NOT_FOUND naming the images without a record, INVALID_FEATURES
+ * when a record holds nothing verifiable, INVALID_ARGUMENT on bad options.
+ */
+export async function verifyPair(ctx: PairCacheContext, idA: string, idB: string, opts: VerifyPairOptions = {}): Promise<VerifyResult & { cached: boolean }> {
+  // no mirror pass here (records hold forward features only): a stray mirroredB is dropped
+  const { cacheTtlSeconds = PAIR_VERDICT_TTL_SECONDS, mirroredB: _stray, ...verifyOpts } = opts as VerifyPairOptions & { mirroredB?: unknown };
+  if (!Number.isInteger(cacheTtlSeconds) || cacheTtlSeconds < 1) {
+    throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'cacheTtlSeconds must be a positive integer', { details: { option: 'cacheTtlSeconds' } });
+  }
+  const { mirroredB: _none, ...params } = resolveVerifyOptions(verifyOpts);
+  const key = ctx.keys.pairVerdict(pairDigest(idA, idB, params));
+  let raw: string | null;
+  let records: Array<FeatureRecord | null>;
+  try {
+    // the verdict and both records (one batch read) travel together
+    [raw, records] = await Promise.all([ctx.client.get(key), ctx.peekMany([idA, idB])]);
+  } catch (err) {
+    throw mapRedisError(err, 'verifyPair');
+  }
+  const [recA, recB] = records;
+  if (!recA || !recB) {
+    await ctx.client.unlink(key).catch(() => {}); // tidy: the verdict can never be served again
+    const missing = [!recA ? idA : null, !recB ? idB : null].filter((id): id is string => id !== null);
+    throw new FeatureCacheError(ErrorCodes.NOT_FOUND, `no cached record for ${missing.map((id) => JSON.stringify(id)).join(' and ')}`, { details: { missing } });
+  }
+  const fa = recordFingerprint(recA);
+  const fb = recordFingerprint(recB);
+  const stored = parse(raw);
+  if (stored && stored.a === idA && stored.b === idB && stored.fa === fa && stored.fb === fb) return { ...stored.r, cached: true };
+  const result = verifyFeatures(recA.features, recB.features, verifyOpts);
+  const value: Stored = { a: idA, b: idB, fa, fb, r: result };
+  try {
+    await ctx.client.set(key, JSON.stringify(value), 'EX', cacheTtlSeconds);
+  } catch (err) {
+    throw mapRedisError(err, 'verifyPair');
+  }
+  return { ...result, cached: false };
+}
