@@ -16,7 +16,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { cacheOptionsSchema, type ResolvedCacheSettings } from './cache/options.js';
+import { cacheOptionsSchema, nearCacheSchema, type ResolvedCacheSettings } from './cache/options.js';
 import { ConfigError, readEnv, type Env } from './env.js';
 import { DEFAULT_EMBEDDED_DIR } from './redis/embedded.js';
 import { DEFAULT_MAX_PIXELS } from './features/options.js';
@@ -237,8 +237,19 @@ export const serviceSettingsSchema = z.object({
     .meta({ env: 'LOG_LEVEL', description: 'pino log level.' }),
 });
 
+/**
+ * The near tier's variables (the library's `nearCache` option is an object, so it
+ * has no variable by name). Bounds and defaults stay in nearCacheSchema: absent
+ * variables leave the library's defaults.
+ */
+export const nearCacheSettingsSchema = z.object({
+  nearCacheBytes: z.number().int().min(0).default(0).describe('Near tier budget in bytes: decoded records kept in process, invalidated by Redis (0: off).'),
+  nearCacheMaxAgeMs: z.number().int().optional().meta({ defaultText: '`60000`', description: 'A record older than this in the near tier is read from Redis again.' }),
+  nearCacheServeStaleMs: z.number().int().optional().meta({ defaultText: '`0`', description: 'How long the near tier answers reads Redis cannot serve, flagged stale (0: never).' }),
+});
+
 /** Every schema whose variables the environment table lists, in its order. */
-export const ENV_SCHEMAS = [serviceSettingsSchema, redisSettingsSchema, cacheOptionsSchema, imageSettingsSchema] as const;
+export const ENV_SCHEMAS = [serviceSettingsSchema, redisSettingsSchema, cacheOptionsSchema, nearCacheSettingsSchema, imageSettingsSchema] as const;
 
 export type LogLevel = z.output<typeof serviceSettingsSchema>['logLevel'];
 
@@ -255,6 +266,8 @@ export interface BackendConfig {
   redis: RedisConfig;
   /** The library's options, every default applied (cacheOptionsSchema). */
   cache: ResolvedCacheSettings;
+  /** The near tier (FEATCACHE_NEAR_CACHE_BYTES > 0); absent: off. */
+  nearCache?: z.output<typeof nearCacheSchema>;
   images: ImageConfig;
 }
 
@@ -297,6 +310,20 @@ function withCredentials(url: string, auth: { username?: string; password?: stri
   return u.toString();
 }
 
+/** The near-tier variables -> the library's nearCache option, validated by its schema. */
+function toNearCache(near: z.output<typeof nearCacheSettingsSchema>): z.output<typeof nearCacheSchema> {
+  const r = nearCacheSchema.safeParse({
+    maxBytes: near.nearCacheBytes,
+    ...(near.nearCacheMaxAgeMs !== undefined && { maxAgeMs: near.nearCacheMaxAgeMs }),
+    ...(near.nearCacheServeStaleMs !== undefined && { serveStaleMs: near.nearCacheServeStaleMs }),
+  });
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = String(issue?.path[0] ?? 'maxBytes');
+  const variable = { maxBytes: 'FEATCACHE_NEAR_CACHE_BYTES', maxAgeMs: 'FEATCACHE_NEAR_CACHE_MAX_AGE_MS', serveStaleMs: 'FEATCACHE_NEAR_CACHE_SERVE_STALE_MS' }[field] ?? field;
+  throw new ConfigError(variable, issue?.message ?? 'invalid');
+}
+
 /**
  * Reads the backend's configuration: Redis, the library options, extraction.
  * No listen-address rule: a command that does not listen (ingest, get ...)
@@ -307,10 +334,12 @@ function withCredentials(url: string, auth: { username?: string; password?: stri
 export function loadBackendConfig(env: Env = process.env, processes = 1): BackendConfig {
   const redis = toRedisConfig(readEnv(redisSettingsSchema, env));
   const cache = readEnv(cacheOptionsSchema, env);
+  const near = readEnv(nearCacheSettingsSchema, env);
   const { extractWorkers, imageFormats, ...images } = readEnv(imageSettingsSchema, env);
   return {
     redis,
     cache,
+    ...(near.nearCacheBytes > 0 && { nearCache: toNearCache(near) }),
     images: {
       ...images,
       formats: imageFormats,
@@ -365,6 +394,7 @@ export function toRedisTarget(redis: RedisConfig): RedisTarget | undefined {
 /** Maps a backend config to createFeatureCache options. */
 export function toFeatureCacheOptions(config: BackendConfig, logger?: Logger): FeatureCacheOptions {
   const options: FeatureCacheOptions = { ...config.cache };
+  if (config.nearCache) options.nearCache = config.nearCache;
   const target = toRedisTarget(config.redis);
   if (target !== undefined) options.redis = target;
   else if (config.redis.kind === 'embedded') options.embedded = { dir: config.redis.dir, port: config.redis.port };

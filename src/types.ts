@@ -6,6 +6,7 @@ import type { CodecOptions } from './codec/options.js';
 import type { CompareOptions, SearchOptions, SimilarityOptions, SimilarQuery } from './search/options.js';
 import type { CompareResult } from './search/compare-set.js';
 import type { SimilarResult } from './search/query.js';
+import type { CacheEventMap, CacheEventName, CacheListener } from './cache/events.js';
 import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/analyze-set.js';
 import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
 import type { VerifyPairOptions } from './provenance/pair-cache.js';
@@ -13,6 +14,7 @@ import type { VerifyPairOptions } from './provenance/pair-cache.js';
 export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CodecOptions, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
 export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
 export type { RenderOptions } from './provenance/render.js';
+export type { CacheEventMap, CacheEventName, CacheListener };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
 export type TypedArray =
@@ -50,6 +52,8 @@ export interface FeatureRecord {
   features: Features;
   /** When the record was written, ms since the epoch (second precision). */
   createdAt: number;
+  /** Set when Redis was unreachable and the near tier answered with its grace copy (`nearCache.serveStaleMs`). */
+  stale?: true;
 }
 
 export type Compression = NonNullable<CodecOptions['compression']>;
@@ -95,6 +99,12 @@ export interface FeatureCacheOptions extends CacheSettings {
    */
   redis?: RedisTarget;
   /**
+   * Keep decoded records in process, kept exact by Redis's invalidation
+   * messages (CLIENT TRACKING); see docs/ARCHITECTURE.md "Near tier". Absent: off.
+   * One Redis, Sentinel (master reads) or Cluster.
+   */
+  nearCache?: NearCacheOptions;
+  /**
    * Keep a near-duplicate index of 64-bit hash fields (phash, dhash) for
    * searchSimilar(); absent: no index (compareSet still works). See docs/SEARCH.md.
    */
@@ -109,6 +119,19 @@ export interface FeatureCacheOptions extends CacheSettings {
    * Keep it cheap: it runs once per command.
    */
   onRedisCommand?: (name: string, seconds: number, failed: boolean) => void;
+}
+
+export interface NearCacheOptions {
+  /** Bytes of encoded records kept (least recently used dropped first). */
+  maxBytes: number;
+  /** An entry is dropped this long after it was filled, whatever happens. @default 60000 */
+  maxAgeMs?: number;
+  /**
+   * When the invalidation connection drops, keep the tier's records this long as
+   * a grace copy, served (flagged `stale`) only to reads that Redis fails with
+   * REDIS_UNAVAILABLE. 0: off. @default 0
+   */
+  serveStaleMs?: number;
 }
 
 export interface EmbeddedRedisOptions {
@@ -148,6 +171,14 @@ export interface GetOrComputeOptions extends SetOptions {
   lockTtlMs?: number;
   /** How long a caller waits for another process's result before computing itself. @default lockTtlMs */
   waitTimeoutMs?: number;
+  /**
+   * Past this many ms of waiting for the computation (the lock wait included),
+   * answer with the record's previous value, flagged `stale`, when the near tier
+   * kept one (`nearCache.serveStaleMs`); the computation goes on and stores its result.
+   */
+  softTimeoutMs?: number;
+  /** Past this many ms, fail with COMPUTE_FAILED; the computation goes on and stores its result. */
+  hardTimeoutMs?: number;
 }
 
 export interface SetManyItem extends SetOptions {
@@ -266,4 +297,7 @@ export interface FeatureCache {
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;
   close(): Promise<void>;
+  /** Listens to the cache's events (hit, miss, set, invalidate, evict, expire, error). */
+  on<K extends CacheEventName>(name: K, listener: CacheListener<K>): void;
+  off<K extends CacheEventName>(name: K, listener: CacheListener<K>): void;
 }

@@ -35,6 +35,8 @@ import { scanRecordIds } from './scan-ids.js';
 import { Coalescer } from './coalescer.js';
 import { collectGroups, GroupIndex } from './groups.js';
 import { ExpiryTracker } from './expiry-tracker.js';
+import { CacheEvents, type CacheEventName, type CacheListener } from './events.js';
+import { NearCache } from './near-cache.js';
 import { checkHealth } from './health.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
@@ -66,6 +68,9 @@ export class RedisFeatureCache implements FeatureCache {
   private readonly sliding: (() => number) | undefined;
   private readonly readThrough: ReadThrough;
   readonly extensions: CacheExtension[];
+  /** Shared with views: one near tier (keyed by Redis key, so per version) and one set of listeners. */
+  private readonly events: CacheEvents;
+  readonly near: NearCache | null;
   private closed: Promise<void> | null = null;
   /** Open views made by withVersion() (expiry events are routed to those of the removed key's version). */
   private readonly views = new Set<RedisFeatureCache>();
@@ -87,11 +92,18 @@ export class RedisFeatureCache implements FeatureCache {
     this.store = new RecordStore(conn.client, conn.reader, this.router, this.keys, o);
     this.groups = new GroupIndex(conn.client, this.store, this.keys, o.batchSize * 10);
     this.counters = new StatsCounters(conn.client, this.keys.stats);
+    this.events = parent ? parent.events : new CacheEvents();
+    this.near = parent
+      ? parent.near
+      : o.nearCache
+        ? new NearCache(conn, `${o.prefix}:`, o.nearCache, this.events, o.logger, Math.max(250, o.commandTimeoutMs))
+        : null;
     this.tracker = parent
       ? parent.tracker
       : o.trackExpiry
       ? new ExpiryTracker(conn.client, this.keys, o.logger, {
           onRemoved: async (version, ids) => {
+            this.events.emit('expire', { imageIds: ids, version });
             for (const target of [this, ...this.views]) {
               if (target.featureVersion === version) await target.notify('afterRemove', ids);
             }
@@ -110,6 +122,7 @@ export class RedisFeatureCache implements FeatureCache {
         await this.setUncounted(id, features, opts);
         return { imageId: id, version: this.featureVersion, features, createdAt: Math.floor(Date.now() / 1000) * 1000 };
       },
+      previous: (id) => this.near?.tier.previous(this.keys.recordPrefix, id),
     });
     const ctx: ExtensionContext = {
       client: conn.client,
@@ -149,7 +162,15 @@ export class RedisFeatureCache implements FeatureCache {
     this.counters.start(this.o.statsFlushIntervalMs, (err) =>
       this.o.logger.debug({ err: (err as Error).message }, 'stats flush failed; will retry'),
     );
-    if (!this.parent) await this.tracker?.start();
+    if (!this.parent) await Promise.all([this.tracker?.start(), this.near?.start(this.o.connectTimeoutMs)]);
+  }
+
+  on<K extends CacheEventName>(name: K, listener: CacheListener<K>): void {
+    this.events.on(name, listener);
+  }
+
+  off<K extends CacheEventName>(name: K, listener: CacheListener<K>): void {
+    this.events.off(name, listener);
   }
 
   /**
@@ -199,7 +220,20 @@ export class RedisFeatureCache implements FeatureCache {
   }
 
   get(imageId: string, opts: GetOptions = {}): Promise<FeatureRecord | null> {
-    return this.counted(() => this.getUncounted(imageId, opts));
+    // a near-tier hit cannot fail: it skips the error-counting wrapper (one promise less)
+    const near = opts.types === undefined ? this.nearHit(imageId) : undefined;
+    return near ? Promise.resolve(near) : this.counted(() => this.getUncounted(imageId, opts));
+  }
+
+  /** The record from the near tier, counted as a hit; only valid IDs enter the tier, so a hit needs no validation. */
+  private nearHit(imageId: string): FeatureRecord | undefined {
+    if (this.closed || this.parent?.closed) return undefined;
+    const near = this.near?.tier.get(this.keys.recordPrefix, imageId);
+    if (near) {
+      this.counters.reads(1, 0);
+      if (this.events.wants('hit')) this.events.emit('hit', { imageId, version: this.featureVersion, source: 'near' });
+    }
+    return near;
   }
 
   private async getUncounted(imageId: string, opts: GetOptions): Promise<FeatureRecord | null> {
@@ -223,7 +257,10 @@ export class RedisFeatureCache implements FeatureCache {
   private counted<T>(call: () => Promise<T>): Promise<T> {
     // a .catch, not an async wrapper: one promise less on the hot path (the calls are async, so they never throw)
     return call().catch((err: unknown) => {
-      if (countsAsCacheError(err)) this.counters.add('cache_errors');
+      if (countsAsCacheError(err)) {
+        this.counters.add('cache_errors');
+        this.events.emit('error', { operation: 'call', error: err as Error });
+      }
       throw err;
     });
   }
@@ -255,7 +292,13 @@ export class RedisFeatureCache implements FeatureCache {
   /** Writes validated, encoded records: chunked, pipelined, counted. Returns how many. */
   private async writePrepared(prepared: PreparedWrite[]): Promise<number> {
     await mapChunks(chunk(prepared, this.o.batchSize), this.o.batchConcurrency, async (part) => {
-      await this.store.write(part.map((p) => p.entry), collectGroups(part, this.keys));
+      try {
+        await this.store.write(part.map((p) => p.entry), collectGroups(part, this.keys));
+      } finally {
+        // again once answered: drops what a read racing the write put back
+        this.near?.tier.invalidate(part.map((p) => p.entry.key));
+      }
+      if (this.events.wants('set')) this.events.emit('set', { imageIds: part.map((p) => p.imageId), version: this.featureVersion });
       this.counters.add('cache_writes', part.length);
       this.counters.add('cache_operations', part.length);
       if (this.extensions.length > 0) await this.notify('afterWrite', part.map((p) => ({ imageId: p.imageId, features: p.features })));
@@ -278,14 +321,22 @@ export class RedisFeatureCache implements FeatureCache {
 
   /** Reads validated IDs: chunked, pipelined, hits and misses counted per image. */
   private async readValidated(imageIds: string[], types: string[] | undefined): Promise<Array<FeatureRecord | null>> {
+    const fetch = (keys: string[]) => this.store.read(keys, this.sliding);
+    const near = this.near;
     const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
-      const values = await this.store.read(ids.map((id) => this.keys.record(id)), this.sliding);
-      return values.map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
+      if (!near) return (await fetch(ids.map((id) => this.keys.record(id)))).map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
+      // the tier keeps whole records: `types` is applied to what it returns
+      const { records, fromNear } = await near.read(this.keys.recordPrefix, ids, fetch, (i, value) => this.decode(ids[i]!, value, undefined));
+      if (this.events.wants('hit')) {
+        records.forEach((r, i) => r && this.events.emit('hit', { imageId: ids[i]!, version: this.featureVersion, source: fromNear[i] ? 'near' : 'redis' }));
+      }
+      return types ? records.map((r) => r && { ...r, features: pick(r.features, types) }) : records;
     });
     const out = parts.length === 1 ? parts[0]! : parts.flat();
     let hits = 0;
     for (const r of out) if (r !== null) hits++;
     this.counters.reads(hits, out.length - hits);
+    if (this.events.wants('hit') || this.events.wants('miss')) this.emitReads(imageIds, out, near !== null);
     return out;
   }
 
@@ -306,7 +357,9 @@ export class RedisFeatureCache implements FeatureCache {
         const createdAt = Date.now();
         const value = this.codec.encode(features, createdAt);
         const ttlMs = jitteredTtlMs(opts.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
+        this.near?.tier.invalidate([key]);
         const written = await this.store.compareAndSet(key, current ?? null, value, ttlMs, opts.ttlSeconds === undefined);
+        this.near?.tier.invalidate([key]);
         if (written) {
           if (groups?.length) await this.groups.add(imageId, groups, ttlMs);
           this.counters.add('cache_writes');
@@ -403,9 +456,16 @@ export class RedisFeatureCache implements FeatureCache {
     for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
     const unique = [...new Set(imageIds)];
     this.flushSingles();
-    const counts = await mapChunks(chunk(unique, this.o.batchSize), this.o.batchConcurrency, (ids) =>
-      this.store.remove(ids.map((id) => this.keys.record(id))),
-    );
+    this.near?.tier.invalidate(unique.map((id) => this.keys.record(id)));
+    const counts = await mapChunks(chunk(unique, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
+      const keys = ids.map((id) => this.keys.record(id));
+      try {
+        return await this.store.remove(keys);
+      } finally {
+        this.near?.tier.invalidate(keys);
+      }
+    });
+    if (this.events.wants('invalidate')) this.events.emit('invalidate', { source: 'call', imageIds: unique, version: this.featureVersion });
     const removed = counts.reduce((a, b) => a + b, 0);
     if (this.extensions.length > 0) await this.notify('afterRemove', unique);
     this.counters.add('cache_invalidations', removed);
@@ -503,7 +563,7 @@ export class RedisFeatureCache implements FeatureCache {
       await Promise.all([this.singleReads?.drain(), this.singleWrites?.drain()]).catch(() => {});
       for (const view of [...this.views]) await view.close();
       this.counters.stop();
-      if (!this.parent) await this.tracker?.stop().catch(() => {});
+      if (!this.parent) await Promise.all([this.tracker?.stop().catch(() => {}), this.near?.stop().catch(() => {})]);
       for (const ext of this.extensions) await ext.close?.().catch(() => {});
       await this.counters.flush().catch(() => {});
       if (this.parent) this.parent.views.delete(this);
@@ -526,7 +586,20 @@ export class RedisFeatureCache implements FeatureCache {
     this.validGroups(item.groups, `items[${index}].groups`);
     const value = this.codec.encode(item.features, now);
     const ttlMs = jitteredTtlMs(item.ttlSeconds ?? this.o.ttlSeconds, this.o.ttlJitter);
-    return { entry: { key: this.keys.record(item.imageId), value, ttlMs }, imageId: item.imageId, features: item.features, groups: item.groups };
+    const key = this.keys.record(item.imageId);
+    // dropped when the write is issued: a read issued after it, even before it is sent, misses the tier
+    this.near?.tier.invalidate([key]);
+    return { entry: { key, value, ttlMs }, imageId: item.imageId, features: item.features, groups: item.groups };
+  }
+
+  /** hit/miss events of one read, only built when someone listens (with a near tier, hits were told per chunk). */
+  private emitReads(imageIds: string[], out: Array<FeatureRecord | null>, near: boolean): void {
+    const version = this.featureVersion;
+    out.forEach((r, i) => {
+      const imageId = imageIds[i]!;
+      if (r === null) this.events.emit('miss', { imageId, version });
+      else if (!near) this.events.emit('hit', { imageId, version, source: 'redis' });
+    });
   }
 
   /** Checks an optional list of group names (`what` names it in the error). */

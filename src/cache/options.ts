@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { codecOptionsSchema, invalidOptions } from '../codec/options.js';
+import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { FeatureCacheOptions, Logger } from '../types.js';
 import { featureVersionRule, maxImageIdBytesRule, prefixRule, ttlSecondsRule } from '../rules.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
@@ -44,6 +45,18 @@ export const cacheOptionsSchema = z.object({
   mergeRetries: z.number().int().min(1).max(1000).default(50).describe('Compare-and-set races `merge()` may lose before `MERGE_CONFLICT`.'),
 });
 
+/**
+ * The near tier (src/cache/near-cache.ts): not a scalar, so not an environment
+ * variable by name; the service maps FEATCACHE_NEAR_CACHE_* onto it (src/config.ts).
+ */
+export const nearCacheSchema = z
+  .object({
+    maxBytes: z.number().int().min(1024).max(Number.MAX_SAFE_INTEGER).describe('Budget of decoded records kept in process.'),
+    maxAgeMs: z.number().int().min(1).max(24 * 3600 * 1000).default(60_000).describe('A record older than this in the tier is read from Redis again.'),
+    serveStaleMs: z.number().int().min(0).max(24 * 3600 * 1000).default(0).describe('How long a grace copy answers reads Redis cannot serve (0: never).'),
+  })
+  .strict();
+
 /** The options of cacheOptionsSchema with every default applied. */
 export type ResolvedCacheSettings = z.output<typeof cacheOptionsSchema>;
 
@@ -57,6 +70,7 @@ export type ResolvedOptions = ResolvedCacheSettings & {
   embedded: FeatureCacheOptions['embedded'];
   logger: Logger;
   onRedisCommand: FeatureCacheOptions['onRedisCommand'];
+  nearCache: z.output<typeof nearCacheSchema> | undefined;
 };
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -64,10 +78,16 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export function resolveOptions(
   options: FeatureCacheOptions & { extensions?: Array<(ctx: ExtensionContext) => CacheExtension> },
 ): ResolvedOptions {
-  const { redis, embedded, logger, extensions, onRedisCommand, ...rest } = options;
+  const { redis, embedded, logger, extensions, onRedisCommand, nearCache, ...rest } = options;
   const parsed = cacheOptionsSchema.safeParse(rest);
   if (!parsed.success) throw invalidOptions(parsed.error);
-  const resolved = { ...parsed.data, redis, embedded, extensions, onRedisCommand, logger: logger ?? silent };
+  const near = nearCacheSchema.optional().safeParse(nearCache);
+  if (!near.success) throw invalidOptions(near.error, 'nearCache');
+  const resolved = { ...parsed.data, redis, embedded, extensions, onRedisCommand, nearCache: near.data, logger: logger ?? silent };
   if (resolved.ttlStrategy === 'none') resolved.ttlSeconds = 0;
+  if (resolved.nearCache && resolved.ttlStrategy === 'sliding') {
+    // a read answered in process cannot restart the record's TTL in Redis
+    throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'invalid option nearCache: not available with ttlStrategy "sliding"');
+  }
   return resolved;
 }

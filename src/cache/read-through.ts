@@ -29,6 +29,8 @@ export interface ReadThroughDeps {
   peek(imageId: string): Promise<FeatureRecord | null>;
   /** Writes without counting a read; returns the stored record. */
   put(imageId: string, features: Features, opts: GetOrComputeOptions): Promise<FeatureRecord>;
+  /** A previous value of the record, for answers past the soft timeout (none without a near tier). */
+  previous?(imageId: string): FeatureRecord | undefined;
 }
 
 export class ReadThrough {
@@ -44,11 +46,55 @@ export class ReadThrough {
 
   /** For an image the caller already looked up (and counted) as a miss: compute once, store, return. */
   computeMissing(imageId: string, compute: (imageId: string) => Promise<Features>, opts: GetOrComputeOptions = {}): Promise<FeatureRecord> {
-    const running = this.inflight.get(imageId);
-    if (running) return running;
-    const flight = this.computeOnce(imageId, compute, opts).finally(() => this.inflight.delete(imageId));
-    this.inflight.set(imageId, flight);
-    return flight;
+    let flight = this.inflight.get(imageId);
+    if (!flight) {
+      flight = this.computeOnce(imageId, compute, opts).finally(() => this.inflight.delete(imageId));
+      this.inflight.set(imageId, flight);
+    }
+    return opts.softTimeoutMs === undefined && opts.hardTimeoutMs === undefined ? flight : this.bounded(imageId, flight, opts);
+  }
+
+  /**
+   * The flight's answer, or past `softTimeoutMs` the previous value (flagged
+   * stale) if there is one, or past `hardTimeoutMs` COMPUTE_FAILED. The flight
+   * itself is never cancelled: it goes on and stores its result.
+   */
+  private bounded(imageId: string, flight: Promise<FeatureRecord>, opts: GetOrComputeOptions): Promise<FeatureRecord> {
+    const { softTimeoutMs: soft, hardTimeoutMs: hard } = opts;
+    for (const [name, ms] of [['softTimeoutMs', soft], ['hardTimeoutMs', hard]] as const) {
+      if (ms !== undefined && !(Number.isFinite(ms) && ms > 0)) {
+        throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `${name} must be a positive number of ms`);
+      }
+    }
+    flight.catch(() => {}); // a caller that left on a timeout does not see the flight fail
+    return new Promise<FeatureRecord>((resolve, reject) => {
+      const timers: NodeJS.Timeout[] = [];
+      const done = () => timers.forEach(clearTimeout);
+      flight.then(
+        (r) => (done(), resolve(r)),
+        (err: unknown) => (done(), reject(err)),
+      );
+      if (soft !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            const previous = this.deps.previous?.(imageId);
+            if (previous) (done(), resolve({ ...previous, stale: true }));
+          }, soft),
+        );
+      }
+      if (hard !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            done();
+            reject(
+              new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `computing the features of ${JSON.stringify(imageId)} took longer than ${hard} ms (it goes on and stores its result)`, {
+                details: { hardTimeoutMs: hard },
+              }),
+            );
+          }, hard),
+        );
+      }
+    });
   }
 
   private async computeOnce(imageId: string, compute: (imageId: string) => Promise<Features>, opts: GetOrComputeOptions): Promise<FeatureRecord> {

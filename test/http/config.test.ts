@@ -75,6 +75,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('enables the near tier only with FEATCACHE_NEAR_CACHE_BYTES above 0', () => {
+    expect(loadConfig({}).nearCache).toBeUndefined();
+    expect(loadConfig({ FEATCACHE_NEAR_CACHE_BYTES: '0' }).nearCache).toBeUndefined();
+    const env = { FEATCACHE_NEAR_CACHE_BYTES: '67108864', FEATCACHE_NEAR_CACHE_MAX_AGE_MS: '5000', FEATCACHE_NEAR_CACHE_SERVE_STALE_MS: '30000' };
+    expect(loadConfig(env).nearCache).toEqual({ maxBytes: 67108864, maxAgeMs: 5000, serveStaleMs: 30000 });
+    fails({ FEATCACHE_NEAR_CACHE_BYTES: 'lots' }, 'FEATCACHE_NEAR_CACHE_BYTES');
+  });
+
   it('one Redis topology at a time', () => {
     fails({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: 'a:1' }, 'REDIS_URL + REDIS_CLUSTER_NODES');
   });
