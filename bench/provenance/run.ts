@@ -14,10 +14,11 @@
  *    distractors): seconds (median of runs), edited copies grouped with their
  *    source, unrelated images merged.
  * Options: --quick (fewer runs, 300 images, a sample of the unrelated pairs),
- * --json <path> (default bench/results/provenance-<time>.json).
+ * --json <path> (default: bench/results/provenance.json plus a line of history.jsonl).
  * Run it on a quiet machine: it prints the load average beside the figures.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeResult } from '../lib/report.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -35,7 +36,7 @@ import { texturedImage } from './textures.js';
 
 const quick = process.argv.includes('--quick');
 const jsonAt = process.argv.indexOf('--json');
-const jsonPath = jsonAt > 0 ? process.argv[jsonAt + 1]! : `bench/results/provenance-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+const jsonPath = jsonAt > 0 ? process.argv[jsonAt + 1] : undefined;
 const PHASH_RADIUS = 10;
 const RUNS = quick ? 1 : 3;
 const SET_SIZE = quick ? 300 : 1000;
@@ -293,9 +294,11 @@ async function main(): Promise<void> {
       orientations,
       analyze_set: analyze,
     };
-    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    // --json <file>: a file of your own; otherwise the latest result plus a line of history.jsonl
+    if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    const written = jsonPath ?? writeResult('provenance', report);
     printSummary(report);
-    log(`written ${jsonPath}`);
+    log(`written ${written}`);
   } finally {
     await cache.close();
     raw.disconnect();
