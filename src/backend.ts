@@ -3,7 +3,7 @@
  * backend (the stored-features cache, its extraction view, the extraction
  * pool). Every entry point opens its backend here and nowhere else: the
  * service (each process of FEATCACHE_WORKERS), `featcache serve`, `ingest`,
- * `get`, `export`, `import`, `search` and `compare`. So every command honours
+ * `dedup`, `get`, `export`, `import`, `search` and `compare`. So every command honours
  * every Redis setting and every cache option the same way.
  */
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from './errors.js';

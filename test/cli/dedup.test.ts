@@ -4,7 +4,7 @@
  * redis-server: groups, the JSON file, the HTML report and the table.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,9 +23,10 @@ let t: TestRedis;
 let dir: string;
 let images: string;
 
-function cli(args: string[]): Promise<Run> {
+function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['REDIS_URL', 'FEATCACHE_PREFIX', 'FEATCACHE_FEATURE_VERSION']) delete env[k];
+  for (const k of ['REDIS_URL', 'FEATCACHE_PREFIX', 'FEATCACHE_FEATURE_VERSION', 'FEATCACHE_TTL_SECONDS']) delete env[k];
+  Object.assign(env, extraEnv);
   return new Promise((done) => {
     execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, timeout: 170_000 }, (err, stdout, stderr) => {
       done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
@@ -89,4 +90,25 @@ describe('featcache dedup', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('dedup.html');
   }, 60_000);
+
+  it('is built through the composition root: every variable of the service applies, options over them', async () => {
+    const two = join(dir, 'two');
+    mkdirSync(two);
+    for (const f of ['f-source.png', 'f-copy.png']) copyFileSync(join(images, f), join(two, f));
+    const r = await cli(['dedup', two, '--out', join(dir, 'out3'), '--json', '--quiet', '--workers', '1'], {
+      REDIS_URL: t.url,
+      FEATCACHE_PREFIX: 'envp',
+      FEATCACHE_TTL_SECONDS: '1000',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ prefix: 'envp', groups: [expect.arrayContaining(['f-copy.png', 'f-source.png'])] });
+    const [, keys] = await t.raw.scan('0', 'MATCH', 'envp:*', 'COUNT', 10_000);
+    const ttls = await Promise.all(keys.map((k) => t.raw.ttl(k)));
+    expect(ttls.some((s) => s > 0)).toBe(true);
+    expect(ttls.every((s) => s <= 1000)).toBe(true); // FEATCACHE_TTL_SECONDS, not the default 30 days
+
+    const bad = await cli(['dedup', two, '--redis', t.url], { FEATCACHE_TTL_SECONDS: 'soon' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('FEATCACHE_TTL_SECONDS');
+  }, 120_000);
 });

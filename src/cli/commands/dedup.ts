@@ -4,14 +4,11 @@
  * table to the terminal, a JSON file and a self-contained HTML report.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { createFeatureCache } from '../../index.js';
 import { renderMatches } from '../../provenance/render.js';
-import { extractionFeatureVersion } from '../../features/extractors.js';
-import { createExtractionPool } from '../../features/pool.js';
-import type { FeatureCache, FeatureCacheOptions } from '../../types.js';
+import type { FeatureCache } from '../../types.js';
+import { BACKEND_HELP, BACKEND_OPTIONS, commandConfig, withBackend } from '../backend.js';
 import { buildReport } from '../dedup/report.js';
 import { reportHtml } from '../dedup/report-html.js';
 import { reportText } from '../dedup/report-text.js';
@@ -43,13 +40,11 @@ Options:
   --out <dir>               where dedup.json and dedup.html go  [./featcache-dedup]
   --pictures <n>            match pictures in the HTML report, for the first
                             <n> related pairs; 0 = none               [${DEFAULT_PICTURES}]
-  --workers <n>             extraction worker threads     [CPU cores: ${availableParallelism()}]
-  --redis <url>             redis:// or rediss:// URL  [REDIS_URL, else an
-                            embedded redis-server with data in --data-dir]
-  --data-dir <dir>          embedded Redis data   [FEATCACHE_DATA_DIR, ./.featcache]
-  --prefix <p>              key prefix                  [FEATCACHE_PREFIX, fc]
-  --feature-version <v>     base version; the extractor versions are appended
-                                                 [FEATCACHE_FEATURE_VERSION, 1.0]
+  --workers <n>             extraction worker threads
+                                 [FEATCACHE_EXTRACT_WORKERS, CPU cores]
+${BACKEND_HELP}
+                            Records go under the base version with the
+                            extractor versions appended (<v>+avg_color.1+...).
   --ext <list>              comma-separated extensions
                             [${DEFAULT_EXTENSIONS.join(',')}]
   --json                    print the JSON report on stdout instead of the table
@@ -67,10 +62,7 @@ const OPTIONS = {
   out: { type: 'string' },
   pictures: { type: 'string' },
   workers: { type: 'string' },
-  redis: { type: 'string' },
-  'data-dir': { type: 'string' },
-  prefix: { type: 'string' },
-  'feature-version': { type: 'string' },
+  ...BACKEND_OPTIONS,
   ext: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -111,19 +103,11 @@ async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('dedup takes exactly one <dir|glob|file>');
   const source = positionals[0]!;
-  const workers = intOption('workers', v.workers, 1, 256) ?? availableParallelism();
   const maxPictures = intOption('pictures', v.pictures, 0, 100_000) ?? DEFAULT_PICTURES;
   const extensions = v.ext !== undefined ? v.ext.split(',').map((e) => e.trim()).filter(Boolean) : DEFAULT_EXTENSIONS;
   if (extensions.length === 0) throw new UsageError('--ext needs at least one extension');
-  const redisUrl = v.redis ?? process.env.REDIS_URL;
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError('--redis must be a redis:// or rediss:// URL');
-  const prefix = v.prefix ?? process.env.FEATCACHE_PREFIX ?? 'fc';
-  let version: string;
-  try {
-    version = extractionFeatureVersion(v['feature-version'] ?? process.env.FEATCACHE_FEATURE_VERSION ?? '1.0');
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const config = commandConfig(v);
+  const workers = config.images.extractWorkers;
   const out = resolve(v.out ?? 'featcache-dedup');
 
   const found = await discoverImages(source, extensions);
@@ -136,41 +120,47 @@ async function run(argv: string[]): Promise<number> {
     return ExitCode.FAILURE;
   }
 
-  const cacheOptions: FeatureCacheOptions = { prefix, featureVersion: version };
-  if (redisUrl !== undefined) cacheOptions.redis = redisUrl;
-  else cacheOptions.embedded = { dir: v['data-dir'] ?? process.env.FEATCACHE_DATA_DIR ?? './.featcache' };
-  const cache: FeatureCache = await createFeatureCache(cacheOptions);
-  const pool = createExtractionPool({ size: workers, maxQueue: Math.max(32, workers) });
-  const ingestBar = v.quiet ? silentProgress : createProgress(found.files.length);
-  const verifyBar = v.quiet ? silentPhase : createPhaseProgress('verify');
-  try {
-    const ingest = await runIngest(cache, pool, found.files, { concurrency: workers, onProgress: (c) => ingestBar.update(c) });
-    ingestBar.stop();
-    const failed = new Set(ingest.failures.map((f) => f.file));
-    const ids = found.files.map((f) => f.relative).filter((id) => !failed.has(id));
-    const analysis = await cache.analyzeSet(ids, { maxIds: MAX_IMAGES, onProgress: (p) => verifyBar.update(p.verified, p.candidates) });
-    verifyBar.stop();
+  // every extraction in flight may wait in the pool's queue
+  return withBackend(
+    config,
+    async ({ extracted: cache, pool, extractOptions }) => {
+      const ingestBar = v.quiet ? silentProgress : createProgress(found.files.length);
+      const verifyBar = v.quiet ? silentPhase : createPhaseProgress('verify');
+      try {
+        // every extractor (ORB and the provenance hashes included) into the extraction view
+        const ingest = await runIngest(cache, pool, found.files, {
+          concurrency: workers,
+          extract: extractOptions,
+          maxImageIdBytes: config.cache.maxImageIdBytes,
+          onProgress: (c) => ingestBar.update(c),
+        });
+        ingestBar.stop();
+        const failed = new Set(ingest.failures.map((f) => f.file));
+        const ids = found.files.map((f) => f.relative).filter((id) => !failed.has(id));
+        const analysis = await cache.analyzeSet(ids, { maxIds: MAX_IMAGES, onProgress: (p) => verifyBar.update(p.verified, p.candidates) });
+        verifyBar.stop();
 
-    const files = { json: join(out, 'dedup.json'), html: join(out, 'dedup.html') };
-    const report = buildReport({ source, base: found.base, prefix, version, files }, analysis, ingest);
-    const pathOf = new Map(found.files.map((f) => [f.relative, f.path]));
-    const thumbnails = new Map<string, Buffer>();
-    for (const id of new Set(report.groups.flat())) {
-      const t = await thumbnail(pathOf.get(id)!);
-      if (t) thumbnails.set(id, t);
-    }
-    const pictures = await matchPictures(cache, report.edges.slice(0, maxPictures), pathOf);
-    await mkdir(out, { recursive: true });
-    await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(files.html, reportHtml(report, { thumbnails, pictures }));
-    process.stdout.write(v.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
-    return report.success ? ExitCode.OK : ExitCode.FAILURE;
-  } finally {
-    ingestBar.stop();
-    verifyBar.stop();
-    await pool.close();
-    await cache.close();
-  }
+        const files = { json: join(out, 'dedup.json'), html: join(out, 'dedup.html') };
+        const report = buildReport({ source, base: found.base, prefix: cache.prefix, version: cache.featureVersion, files }, analysis, ingest);
+        const pathOf = new Map(found.files.map((f) => [f.relative, f.path]));
+        const thumbnails = new Map<string, Buffer>();
+        for (const id of new Set(report.groups.flat())) {
+          const t = await thumbnail(pathOf.get(id)!);
+          if (t) thumbnails.set(id, t);
+        }
+        const pictures = await matchPictures(cache, report.edges.slice(0, maxPictures), pathOf);
+        await mkdir(out, { recursive: true });
+        await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
+        await writeFile(files.html, reportHtml(report, { thumbnails, pictures }));
+        process.stdout.write(v.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
+        return report.success ? ExitCode.OK : ExitCode.FAILURE;
+      } finally {
+        ingestBar.stop();
+        verifyBar.stop();
+      }
+    },
+    { maxQueue: Math.max(32, workers) },
+  );
 }
 
 export const dedupCommand: Command = {

@@ -52,7 +52,7 @@ async function run(argv: string[]): Promise<number> {
       batches[source] = [];
       written[source] += (await cacheOfSource(backend, source).setMany(items)).written;
     };
-    let failure: unknown;
+    let failure: Error | undefined;
     try {
       for await (const r of readRecords(format, positionals[0])) {
         const source = forced ?? r.source ?? 'stored';
@@ -62,7 +62,7 @@ async function run(argv: string[]): Promise<number> {
         if (batches[source].length >= config.cache.batchSize) await flush(source);
       }
     } catch (err) {
-      failure = err; // the records read before it are still stored
+      failure = err instanceof Error ? err : new Error(String(err)); // the records read before it are still stored
     }
     try {
       await flush('stored');
