@@ -58,8 +58,8 @@ function opencvVerify(cv: Cv, a: OrbFeatures, b: OrbFeatures): { matches: number
   da.data.set(a.descriptors);
   db.data.set(b.descriptors);
   // the package's typings lack knnMatch, size() and delete() on these classes
-  const matcher = new cv.BFMatcher(cv.NORM_HAMMING, false) as unknown as KnnMatcher;
-  const knn = new cv.DMatchVectorVector() as unknown as Vec<Vec<DMatch>>;
+  const matcher = new cv.BFMatcher(cv.NORM_HAMMING, false) as KnnMatcher;
+  const knn = new cv.DMatchVectorVector() as Vec<Vec<DMatch>>;
   const src: number[] = [];
   const dst: number[] = [];
   try {

@@ -43,7 +43,7 @@ export function envName(field: string, schema: AnyField): string {
 }
 
 function metaOf(schema: AnyField): EnvMeta {
-  return (z.globalRegistry.get(schema) ?? {}) as EnvMeta;
+  return (z.globalRegistry.get(schema) ?? {});
 }
 
 /** The schema a raw string must become an input of: through default, optional and the input side of pipes. */
@@ -99,9 +99,9 @@ function describeIssue(issue: z.core.$ZodIssue | undefined, raw: unknown): strin
 export function readEnv<S extends z.ZodObject>(schema: S, env: Env): z.output<S> {
   const input: Record<string, unknown> = {};
   const source: Record<string, { name: string; raw: unknown }> = {};
-  for (const [field, fieldSchema] of Object.entries(schema.shape as Record<string, AnyField>)) {
+  for (const [field, fieldSchema] of Object.entries<AnyField>(schema.shape)) {
     const names = [envName(field, fieldSchema), ...(metaOf(fieldSchema).aliases ?? [])];
-    const name = names.find((n) => env[n] !== undefined && env[n]!.trim() !== '');
+    const name = names.find((n) => env[n] !== undefined && env[n].trim() !== '');
     if (name === undefined) continue;
     const value = fromText(fieldSchema, env[name]!);
     input[field] = value;

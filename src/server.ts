@@ -102,17 +102,16 @@ export async function startServer(config: ServiceConfig = loadConfig(), opts: St
   const { app, backend } = service;
   const { extracted, pool } = backend;
 
-  const server: Server = createServer(
-    getRequestListener(app.fetch, {
-      errorHandler: (err) => {
-        logger.error({ err }, 'unhandled error in request listener');
-        return new Response(JSON.stringify({ success: false, error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } }), {
-          status: 500,
-          headers: { 'content-type': 'application/json' },
-        });
-      },
-    }),
-  );
+  const listener = getRequestListener(app.fetch, {
+    errorHandler: (err) => {
+      logger.error({ err }, 'unhandled error in request listener');
+      return new Response(JSON.stringify({ success: false, error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } }), {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+      });
+    },
+  });
+  const server: Server = createServer((req, res) => void listener(req, res));
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
 
   try {

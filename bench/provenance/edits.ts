@@ -68,14 +68,14 @@ export async function applyEdit(edit: EditName, image: Buffer, donor?: Buffer, o
       const ph = Math.round(height * 0.4);
       const d = await sizeOf(donor!);
       const from = window(d.width, d.height, 0.4 * 0.4, rand);
-      const patch = await sharp(donor!).rotate().extract(from).resize(pw, ph, { fit: 'fill' }).png().toBuffer();
+      const patch = await sharp(donor).rotate().extract(from).resize(pw, ph, { fit: 'fill' }).png().toBuffer();
       const left = Math.floor(rand() * (width - pw + 1));
       const top = Math.floor(rand() * (height - ph + 1));
       return encode(base().composite([{ input: patch, left, top }]), format);
     }
     case 'splice': {
       const half = Math.floor(width / 2);
-      const right = await sharp(donor!)
+      const right = await sharp(donor)
         .rotate()
         .resize(width, height, { fit: 'cover' })
         .extract({ left: half, top: 0, width: width - half, height })

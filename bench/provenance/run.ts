@@ -69,7 +69,7 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T, i: number
 async function extractAll(pool: ExtractionPool, items: Item[], label: string): Promise<void> {
   let done = 0;
   await eachLimited(items, pool.size * 2, async (it) => {
-    it.features = (await pool.extract(it.data)) as unknown as Features;
+    it.features = await pool.extract(it.data);
     if (++done % 100 === 0) log(`  ${label}: ${done}/${items.length}`);
   });
 }
@@ -308,21 +308,42 @@ async function main(): Promise<void> {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function printSummary(r: any): void {
-  const lines = [`provenance bench (load average ${r.load_average.start.join(' ')} -> ${r.load_average.end.join(' ')})`, '', 'edit        pairs  verify%  pHash<=10%'];
-  for (const [edit, row] of Object.entries(r.recall.per_edit) as Array<[string, { pairs: number; verify: number; phash: number }]>) {
+type Recall = { pairs: number | null; verify: number | null; phash: number | null };
+/** The fields of the report the summary prints. */
+interface SummaryReport {
+  load_average: { start: number[]; end?: number[] };
+  recall: { all: Recall; per_edit: Record<string, Recall> };
+  false_positives: { verify: number | null; phash: number | null; pairs: number | null };
+  extraction: { orb_ms_per_mp: number | null; phash_ms_per_mp: number | null; orb_over_phash: number | null };
+  verification_ms: { related_p50_ms: number | null; related_p95_ms: number | null; unrelated_p50_ms: number | null; unrelated_p95_ms: number | null };
+  memory: { record_bytes_median: number | null; record_bytes_max: number | null; without_orb_median: number | null };
+  orientations: unknown;
+  analyze_set: {
+    images: number | null;
+    seconds_median: number | null;
+    edited_copies_with_source: number | null;
+    edited_copies: number | null;
+    edited_copies_proposed: number | null;
+    candidates: number | null;
+    pairs: number | null;
+    unrelated_edges: number | null;
+  };
+}
+
+function printSummary(r: SummaryReport): void {
+  const lines = [`provenance bench (load average ${r.load_average.start.join(' ')} -> ${(r.load_average.end ?? []).join(' ')})`, '', 'edit        pairs  verify%  pHash<=10%'];
+  for (const [edit, row] of Object.entries(r.recall.per_edit)) {
     lines.push(`${edit.padEnd(10)}  ${String(row.pairs).padStart(5)}  ${String(row.verify).padStart(7)}  ${String(row.phash).padStart(10)}`);
   }
   lines.push(`${'all'.padEnd(10)}  ${String(r.recall.all.pairs).padStart(5)}  ${String(r.recall.all.verify).padStart(7)}  ${String(r.recall.all.phash).padStart(10)}`);
   lines.push(
     '',
-    `false positives: verify ${r.false_positives.verify}, pHash ${r.false_positives.phash} of ${r.false_positives.pairs} unrelated pairs`,
-    `extraction: ORB ${r.extraction.orb_ms_per_mp} ms/MP (pHash ${r.extraction.phash_ms_per_mp} ms/MP, x${r.extraction.orb_over_phash})`,
-    `verification: related p50 ${r.verification_ms.related_p50_ms} / p95 ${r.verification_ms.related_p95_ms} ms, unrelated p50 ${r.verification_ms.unrelated_p50_ms} / p95 ${r.verification_ms.unrelated_p95_ms} ms`,
-    `Redis: ${r.memory.record_bytes_median} B per record (max ${r.memory.record_bytes_max}; ${r.memory.without_orb_median} B without ORB)`,
+    `false positives: verify ${String(r.false_positives.verify)}, pHash ${String(r.false_positives.phash)} of ${String(r.false_positives.pairs)} unrelated pairs`,
+    `extraction: ORB ${String(r.extraction.orb_ms_per_mp)} ms/MP (pHash ${String(r.extraction.phash_ms_per_mp)} ms/MP, x${String(r.extraction.orb_over_phash)})`,
+    `verification: related p50 ${String(r.verification_ms.related_p50_ms)} / p95 ${String(r.verification_ms.related_p95_ms)} ms, unrelated p50 ${String(r.verification_ms.unrelated_p50_ms)} / p95 ${String(r.verification_ms.unrelated_p95_ms)} ms`,
+    `Redis: ${String(r.memory.record_bytes_median)} B per record (max ${String(r.memory.record_bytes_max)}; ${String(r.memory.without_orb_median)} B without ORB)`,
     `orientations 'all': ${JSON.stringify(r.orientations)}`,
-    `analyzeSet: ${r.analyze_set.images} images in ${r.analyze_set.seconds_median} s; ${r.analyze_set.edited_copies_with_source}/${r.analyze_set.edited_copies} copies with their source (${r.analyze_set.edited_copies_proposed} proposed); ${r.analyze_set.unrelated_edges} unrelated edges; ${r.analyze_set.candidates} pairs verified of ${r.analyze_set.pairs}`,
+    `analyzeSet: ${String(r.analyze_set.images)} images in ${String(r.analyze_set.seconds_median)} s; ${String(r.analyze_set.edited_copies_with_source)}/${String(r.analyze_set.edited_copies)} copies with their source (${String(r.analyze_set.edited_copies_proposed)} proposed); ${String(r.analyze_set.unrelated_edges)} unrelated edges; ${String(r.analyze_set.candidates)} pairs verified of ${String(r.analyze_set.pairs)}`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -9,7 +9,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 /** Runs `fn` over the chunks with bounded concurrency; results keep chunk order. */
 export async function mapChunks<T, R>(chunks: T[][], concurrency: number, fn: (chunk: T[], index: number) => Promise<R>): Promise<R[]> {
   if (chunks.length === 1) return [await fn(chunks[0]!, 0)];
-  const results: R[] = new Array(chunks.length);
+  const results = new Array<R>(chunks.length);
   let next = 0;
   let failed = false;
   const worker = async () => {

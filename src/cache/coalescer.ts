@@ -68,7 +68,7 @@ export class Coalescer<I, R> {
       async (err: unknown) => {
         const alone = this.o.retryAlone;
         if (batch.length > 1 && alone) {
-          await Promise.all(batch.map((w) => alone(w.input).then(w.resolve, w.reject)));
+          await Promise.all(batch.map((w) => alone(w.input).then((v) => w.resolve(v), (e: unknown) => w.reject(e))));
           return;
         }
         for (const w of batch) w.reject(err);

@@ -68,7 +68,7 @@ export class ExpiryTracker {
   }
 
   private isCluster(): boolean {
-    return 'slots' in this.client && typeof (this.client as Cluster).nodes === 'function';
+    return 'slots' in this.client && typeof (this.client).nodes === 'function';
   }
 
   /** The nodes whose notification settings are checked at start: every master. */
@@ -106,7 +106,7 @@ export class ExpiryTracker {
   private async ensureNotifications(): Promise<void> {
     for (const node of this.watchedNodes()) {
       try {
-        const policy = ((await node.config('GET', 'maxmemory-policy')) as string[])[1] ?? '';
+        const policy = ((await node.config('GET', 'maxmemory-policy')))[1] ?? '';
         if (policy.startsWith('allkeys')) {
           // Redis's LRU clock has a 1 s resolution: under allkeys-* a counter is as
           // evictable as any record written in the same second.
@@ -116,7 +116,7 @@ export class ExpiryTracker {
             'maxmemory-policy is allkeys-*: eviction may remove featcache bookkeeping keys, so cached_images is approximate; use volatile-lru or volatile-lfu',
           );
         }
-        const reply = (await node.config('GET', 'notify-keyspace-events')) as string[];
+        const reply = (await node.config('GET', 'notify-keyspace-events'));
         const flags = reply[1] ?? '';
         const has = (c: string) => flags.includes(c) || (flags.includes('A') && c !== 'E' && c !== 'K');
         if (!(flags.includes('E') && has('x') && has('e'))) {
@@ -176,7 +176,7 @@ export class ExpiryTracker {
     for (const sub of subs) {
       sub.on('error', () => {});
       sub.on('message', (_channel: string, key: string) => this.onRemoved(key));
-      const db = (sub.options.db ?? 0) as number;
+      const db = (sub.options.db ?? 0);
       // ioredis subscribes once it connects and re-subscribes after reconnects
       const done = (async () => {
         if (this.isCluster()) await enableEvents(sub).catch(() => {}); // replicas too: they may be promoted
@@ -246,7 +246,7 @@ export class ExpiryTracker {
 
 /** Makes a node publish expiry and eviction events (keeps whatever else is enabled). */
 async function enableEvents(node: Redis): Promise<void> {
-  const flags = ((await node.config('GET', 'notify-keyspace-events')) as string[])[1] ?? '';
+  const flags = ((await node.config('GET', 'notify-keyspace-events')))[1] ?? '';
   if (flags.includes('E') && (flags.includes('A') || (flags.includes('x') && flags.includes('e')))) return;
   await node.config('SET', 'notify-keyspace-events', Array.from(new Set((flags + 'Exe').split(''))).join(''));
 }

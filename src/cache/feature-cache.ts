@@ -8,7 +8,7 @@ import { createCodec, type RecordCodec } from '../codec/index.js';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { KeySchema } from '../redis/keys.js';
-import { isRedisFullError, mapRedisError } from '../redis/map-error.js';
+import { isRedisFullError } from '../redis/map-error.js';
 import { KeyRouter } from '../redis/router.js';
 import type {
   CacheStats,

@@ -57,7 +57,7 @@ export class RecordStore {
         throw mapRedisError(err, 'read');
       }
     }
-    const out: Array<Buffer | null> = new Array(keys.length).fill(null);
+    const out = new Array<Buffer | null>(keys.length).fill(null);
     if (!this.router.isCluster && !slidingTtlMs) {
       try {
         const values = await this.reader.mgetBuffer(keys);
@@ -122,7 +122,7 @@ export class RecordStore {
 
   /** Whether each key exists, aligned with `keys` (no values are transferred). */
   async exists(keys: string[]): Promise<boolean[]> {
-    const out: boolean[] = new Array(keys.length).fill(false);
+    const out = new Array<boolean>(keys.length).fill(false);
     await Promise.all(
       this.router.route(keys).map(async (group) => {
         const pipe = this.client.pipeline();
@@ -232,7 +232,7 @@ export class RecordStore {
     if (this.opts.waitReplicas > 0) this.appendWait(pipe);
     let replies: Replies | null;
     try {
-      replies = (await pipe.exec()) as Replies | null;
+      replies = (await pipe.exec());
     } catch (err) {
       this.local!.failed(err);
       return null;
@@ -334,7 +334,7 @@ export class RecordStore {
 async function execChecked(pipe: ChainableCommander, what: string): Promise<Replies> {
   let replies: Replies | null;
   try {
-    replies = (await pipe.exec()) as Replies | null;
+    replies = (await pipe.exec());
   } catch (err) {
     throw mapRedisError(err, what);
   }

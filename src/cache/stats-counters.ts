@@ -74,13 +74,13 @@ export class StatsCounters {
       }
       // keep exactly the deltas whose HINCRBY failed
       let firstError: Error | null = null;
-      fields.forEach((f, i) => {
+      for (const [i, f] of fields.entries()) {
         const err = results[i]?.[0] ?? (results[i] ? null : new Error('no reply'));
         if (err) {
           this.pending[f] += deltas[f];
           firstError ??= err;
         }
-      });
+      }
       if (firstError) throw firstError;
     })();
     await this.flushing;

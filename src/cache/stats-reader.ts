@@ -58,7 +58,7 @@ export async function readStats(
       let replies: Array<[Error | null, unknown]>;
       try {
         replies = (await pipe.hgetall(keys.stats).get(counters[0]!).exec()) ?? [];
-        unsent = deltas.filter((_, i) => !replies[i] || replies[i]![0]);
+        unsent = deltas.filter((_, i) => !replies[i] || replies[i][0]);
       } finally {
         keep(unsent);
       }

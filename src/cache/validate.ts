@@ -3,6 +3,7 @@ import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import { MAX_TTL_SECONDS } from '../rules.js';
 
 /** C0 controls, DEL and C1 controls: unsafe in keys, logs and terminals. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL = CONTROL_CHARS;
 
@@ -44,7 +45,7 @@ export function assertFeatures(features: unknown): asserts features is Record<st
   if (features === null || typeof features !== 'object' || Array.isArray(features) || ArrayBuffer.isView(features)) {
     throw new FeatureCacheError(ErrorCodes.INVALID_FEATURES, 'features must be an object mapping feature type to value');
   }
-  const proto = Object.getPrototypeOf(features);
+  const proto: unknown = Object.getPrototypeOf(features);
   if (proto !== Object.prototype && proto !== null) {
     throw new FeatureCacheError(ErrorCodes.INVALID_FEATURES, 'features must be a plain object');
   }

@@ -45,7 +45,7 @@ const f32Bits = new Uint32Array(f32.buffer);
 function nextUpNonNegative(v: number): number {
   f32[0] = v;
   f32Bits[0] = f32Bits[0]! + 1; // +0 -> smallest subnormal; positive: next magnitude
-  return f32[0]!;
+  return f32[0];
 }
 
 /** Next float32 below a float32. */
@@ -54,7 +54,7 @@ function nextDown(v: number): number {
   if (v > 0) f32Bits[0] = f32Bits[0]! - 1;
   else if (v < 0) f32Bits[0] = f32Bits[0]! + 1;
   else f32Bits[0] = 0x80000001; // below +/-0: the negative smallest subnormal
-  return f32[0]!;
+  return f32[0];
 }
 
 /** Stored parameters of an int8-coded vector. */

@@ -52,7 +52,7 @@ const FORMAT_ALIASES: Readonly<Record<string, string>> = { jpg: 'jpeg', tif: 'ti
 const DEFAULT_LIMITS = Object.freeze({
   maxPixels: DEFAULT_MAX_PIXELS,
   maxBytes: DEFAULT_MAX_BYTES,
-  allowedFormats: new Set(DEFAULT_ALLOWED_FORMATS) as ReadonlySet<string>,
+  allowedFormats: new Set(DEFAULT_ALLOWED_FORMATS),
   histogramBins: DEFAULT_HISTOGRAM_BINS,
 });
 
@@ -93,7 +93,7 @@ export function resolveExtractOptions(options: ExtractOptions | undefined): Reso
         details: { option: 'allowedFormats' },
       });
     }
-    allowedFormats = new Set(options.allowedFormats.map((f) => FORMAT_ALIASES[f.toLowerCase()] ?? f.toLowerCase()));
+    allowedFormats = new Set(options.allowedFormats.map((f: string) => FORMAT_ALIASES[f.toLowerCase()] ?? f.toLowerCase()));
   }
   return {
     maxPixels: positiveInteger('maxPixels', options.maxPixels, fallback.maxPixels),

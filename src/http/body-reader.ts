@@ -63,6 +63,7 @@ function readNode(incoming: IncomingMessage, declared: number, scanner: BodyScan
       incoming.off('aborted', onAborted);
       if (err === undefined) return resolve(acc.result());
       incoming.resume(); // drain and discard the rest; the answer goes out now
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a non-Error failure is named by its text, whatever it is
       reject(err instanceof Error ? err : new Error(String(err)));
     };
     const onData = (chunk: Buffer): void => {

@@ -215,7 +215,7 @@ export function msgpackScanner(total?: number): BodyScanner {
           if (next > n) break;
           if (!utf8At(bytes, pos + 1, next)) refuse('Request body is not valid msgpack: a string is not valid UTF-8');
         } else {
-          const kind = KIND[b - 0xc0]!;
+          const kind = KIND[b - 0xc0]! as Kind;
           const extra = EXTRA[b - 0xc0]!;
           if (kind === Kind.UNUSED) refuse(`Request body is not valid msgpack: unused type byte 0x${b.toString(16)}`);
           if (next + extra > n) break;

@@ -54,7 +54,7 @@ export async function readLimited(req: Request, limit: number, onExceed: () => E
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = (await reader.read()) as { done: true; value?: undefined } | { done: false; value: Uint8Array };
     if (done) break;
     total += value.byteLength;
     if (total > limit) {

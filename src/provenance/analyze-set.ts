@@ -69,7 +69,7 @@ function descriptorsOf(f: Features): Uint8Array | null {
 /** The dihedral pHash variants, else the plain pHash. */
 function hashesOf(f: Features): string[] | null {
   const dihedral = f.phash_dihedral;
-  if (Array.isArray(dihedral) && dihedral.length > 0 && dihedral.every((h) => typeof h === 'string')) return dihedral as string[];
+  if (Array.isArray(dihedral) && dihedral.length > 0 && dihedral.every((h) => typeof h === 'string')) return dihedral;
   return typeof f.phash === 'string' ? [f.phash] : null;
 }
 

@@ -60,7 +60,7 @@ function side(projectedFrame: number[], projectedKeypoints: number[], keypoints:
 
 /** Flat x, y list of the keypoints at `idx`. */
 export function pointsAt(keypoints: ArrayLike<number>, idx: readonly number[]): number[] {
-  const out: number[] = new Array(idx.length * 2);
+  const out = new Array<number>(idx.length * 2);
   for (let k = 0; k < idx.length; k++) {
     out[2 * k] = keypoints[2 * idx[k]!]!;
     out[2 * k + 1] = keypoints[2 * idx[k]! + 1]!;

@@ -48,6 +48,7 @@ export function resolveVerifyOptions(opts: VerifyOptions): ResolvedVerifyOptions
   const num = (name: keyof VerifyOptions, value: unknown, fallback: number, ok: (v: number) => boolean): number => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !ok(value)) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the message echoes whatever the caller passed
       throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `verify option ${name} is out of range: ${String(value)}`, { details: { option: name } });
     }
     return value;

@@ -100,7 +100,7 @@ export function describeTarget(target: RedisTarget | undefined): string {
   }
   if (isClusterTarget(target)) return `cluster of ${target.cluster.nodes.length} seed nodes`;
   if (isSentinelTarget(target)) return `sentinel master ${target.sentinel.name}`;
-  const o = target as RedisOptions;
+  const o = target;
   return `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
 }
 
@@ -157,7 +157,7 @@ export async function connectRedis(target: RedisTarget | undefined, o: ConnectOp
     if (s.readFromReplicas) reader = new Redis({ ...base, role: 'slave', preferredSlaves: undefined });
     mode = 'sentinel';
   } else {
-    client = new Redis({ ...common, ...(target as RedisOptions) });
+    client = new Redis({ ...common, ...(target) });
     mode = 'standalone';
   }
 

@@ -98,7 +98,7 @@ async function identify(state: EmbeddedState): Promise<{ pid: number; dir: strin
     await client.connect();
     const info = await client.info('server');
     const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
-    const dir = ((await client.config('GET', 'dir')) as string[])[1] ?? '';
+    const dir = ((await client.config('GET', 'dir')))[1] ?? '';
     return { pid, dir };
   } catch {
     return null;

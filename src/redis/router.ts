@@ -21,7 +21,7 @@ export class KeyRouter {
   readonly isCluster: boolean;
 
   constructor(private readonly client: Redis | Cluster) {
-    this.isCluster = 'slots' in client && Array.isArray((client as Cluster).slots);
+    this.isCluster = 'slots' in client && Array.isArray((client).slots);
   }
 
   /**

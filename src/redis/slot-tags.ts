@@ -10,7 +10,7 @@ export const SLOT_COUNT = 16384;
 let tags: string[] | null = null;
 
 function buildTags(): string[] {
-  const table: Array<string | undefined> = new Array(SLOT_COUNT);
+  const table = new Array<string | undefined>(SLOT_COUNT);
   let found = 0;
   for (let i = 0; found < SLOT_COUNT; i++) {
     const candidate = i.toString(36);

@@ -56,7 +56,7 @@ export class IndexStore {
       })),
       'similarity index write',
     );
-    const out: Array<bigint | null> = new Array(items.length).fill(null);
+    const out = new Array<bigint | null>(items.length).fill(null);
     groups.forEach((shards, g) => {
       const reply = replies[g] as Buffer;
       shards
@@ -83,7 +83,7 @@ export class IndexStore {
   async dictGet(imageIds: string[]): Promise<Array<DictEntry | null>> {
     const byShard = [...groupBy(imageIds.map((id, i) => ({ id, i })), (it) => this.layout.dictShard(it.id))];
     const blobs = await this.readShards(byShard.map(([shard]) => shard));
-    const out: Array<DictEntry | null> = new Array(imageIds.length).fill(null);
+    const out = new Array<DictEntry | null>(imageIds.length).fill(null);
     byShard.forEach(([shard, list], s) => {
       const blob = blobs[s];
       if (!blob || shardSize(blob) === 0) return;
@@ -126,7 +126,7 @@ export class IndexStore {
       })),
       'similarity index read',
     );
-    const out: Array<Buffer | null> = new Array(shards.length).fill(null);
+    const out = new Array<Buffer | null>(shards.length).fill(null);
     groups.forEach((list, g) => {
       const values = replies[g] as Array<Buffer | null>;
       list.forEach(([, items], j) => {
@@ -211,7 +211,7 @@ export class IndexStore {
       })),
       'similarity search',
     );
-    const view: BucketView = { blobs: new Array(probes.length), starts: new Int32Array(probes.length), lengths: new Int32Array(probes.length) };
+    const view: BucketView = { blobs: new Array<Buffer>(probes.length), starts: new Int32Array(probes.length), lengths: new Int32Array(probes.length) };
     byKey.forEach(([, list], k) => {
       const blob = replies[k] as Buffer;
       let o = 0;

@@ -66,8 +66,8 @@ interface Service {
 async function spawnService(command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; port: number }): Promise<Service> {
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   cleanups.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -80,7 +80,7 @@ async function spawnService(command: string, args: string[], opts: { cwd: string
         resolve();
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     void exited.then(([code]) => {
       clearTimeout(timer);
       reject(new Error(`service exited with ${code} before listening:\n${out}`));
@@ -115,7 +115,7 @@ describe('kill -9 of the service (its embedded redis-server lives on)', () => {
         }
       }
     });
-    await eventually(async () => acked.length >= 2000, 20_000, 10);
+    await eventually(() => Promise.resolve(acked.length >= 2000), 20_000, 10);
     first.child.kill('SIGKILL');
     await first.exited;
     stop = true;
@@ -143,7 +143,7 @@ describe('kill -9 of the service (its embedded redis-server lives on)', () => {
     second.child.kill('SIGTERM');
     const [code] = await second.exited;
     expect(code).toBe(0);
-    expect(await eventually(async () => !processAlive(own), 5000)).toBe(true);
+    expect(await eventually(() => Promise.resolve(!processAlive(own)), 5000)).toBe(true);
   }, 90_000);
 
   it('never touches a stranger: a live pidfile without proof that it is our leftover refuses to start', async () => {
@@ -151,7 +151,7 @@ describe('kill -9 of the service (its embedded redis-server lives on)', () => {
     // a live redis-server process that is not this directory's (no state file names its port)
     const other = spawn('redis-server', ['--port', String(await freePort()), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     cleanups.push(() => void other.kill('SIGKILL'));
-    await eventually(async () => existsSync(`/proc/${other.pid}/cmdline`), 2000);
+    await eventually(() => Promise.resolve(existsSync(`/proc/${other.pid}/cmdline`)), 2000);
     writeFileSync(join(dir, 'redis.pid'), `${other.pid}\n`);
     await expect(startServer(loadConfig({ FEATCACHE_DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' }))).rejects.toMatchObject({
       code: 'EMBEDDED_REDIS_FAILED',
@@ -237,7 +237,7 @@ describe('the embedded redis-server dies while the service runs', () => {
     const sockets = new Set<import('node:net').Socket>();
     squatter.on('connection', (s) => sockets.add(s));
     try {
-      expect(await eventually(async () => /did not start again; retrying/.test(logs()), 5000)).toBe(true);
+      expect(await eventually(() => Promise.resolve(/did not start again; retrying/.test(logs())), 5000)).toBe(true);
       const ready = await call(url, '/readyz');
       expect(ready.status).toBe(503);
       expect(ready.body.status).toBe('not_ready');
@@ -276,6 +276,6 @@ describe('npm start', () => {
     npm.child.kill('SIGTERM');
     await npm.exited;
     // today: node and redis-server keep running after npm exits
-    expect(await eventually(async () => !processAlive(node) && !processAlive(redis), 10_000)).toBe(true);
+    expect(await eventually(() => Promise.resolve(!processAlive(node) && !processAlive(redis)), 10_000)).toBe(true);
   }, 60_000);
 });

@@ -38,7 +38,8 @@ describe('createServiceApp', () => {
   });
 
   it('serves as a node:http request listener', async () => {
-    const server = createServer(getRequestListener(service.app.fetch));
+    const listener = getRequestListener(service.app.fetch);
+    const server = createServer((req, res) => void listener(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;

@@ -98,7 +98,7 @@ describe('POST /analysis/verify', () => {
     expect(res.headers.get('content-type')).toBe('image/png');
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
     expect(meta.format).toBe('png');
-    expect(meta.width).toBeGreaterThan(meta.height!);
+    expect(meta.width).toBeGreaterThan(meta.height);
     const byId = await call(s.url, '/analysis/verify?render=png', { json: { image_id_a: 'a-source', image_id_b: 'a-crop70' } });
     expect(byId.status).toBe(400);
     expect(byId.body.error.message).toContain('upload');

@@ -99,7 +99,7 @@ describe('bodies', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: stream,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
     // just under the limit passes

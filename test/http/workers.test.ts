@@ -38,8 +38,8 @@ describe('FEATCACHE_WORKERS', () => {
     });
     let stderr = '';
     let stdout = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
     try {
       const url = `http://127.0.0.1:${port}`;

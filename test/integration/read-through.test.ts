@@ -66,14 +66,14 @@ describe('getOrCompute', () => {
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => cache.getOrCompute('broken', boom)));
     for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'COMPUTE_FAILED' } });
     expect(await redis.raw.exists('rt:@l:1.0:broken')).toBe(0);
-    const ok = await cache.getOrCompute('broken', async () => ({ fixed: true }));
+    const ok = await cache.getOrCompute('broken', () => Promise.resolve({ fixed: true }));
     expect(ok.features.fixed).toBe(true);
   });
 
   it('falls back to computing itself when the lock holder is stuck past waitTimeoutMs', async () => {
     await redis.raw.set('rt:@l:1.0:stuck', 'someone-else', 'PX', 60_000);
     const start = Date.now();
-    const rec = await cache.getOrCompute('stuck', async () => ({ v: 1 }), { waitTimeoutMs: 300 });
+    const rec = await cache.getOrCompute('stuck', () => Promise.resolve({ v: 1 }), { waitTimeoutMs: 300 });
     expect(rec.features.v).toBe(1);
     expect(Date.now() - start).toBeGreaterThanOrEqual(290);
     expect(await redis.raw.get('rt:@l:1.0:stuck')).toBe('someone-else'); // not ours to release
@@ -85,15 +85,15 @@ describe('getOrCompute', () => {
       { imageId: 'm3', features: { v: 'cached' } },
     ]);
     const computed: string[] = [];
-    const recs = await cache.getOrComputeMany(['m1', 'm2', 'm3', 'm4', 'm2'], async (id) => {
+    const recs = await cache.getOrComputeMany(['m1', 'm2', 'm3', 'm4', 'm2'], (id) => {
       computed.push(id);
-      return { v: `computed-${id}` };
+      return Promise.resolve({ v: `computed-${id}` });
     });
     const before = await cache.stats();
     expect(recs.map((r) => r.features.v)).toEqual(['cached', 'computed-m2', 'cached', 'computed-m4', 'computed-m2']);
     expect(computed.sort()).toEqual(['m2', 'm4']);
     // one lookup per requested image: the misses are not counted again by the computation
-    const again = await cache.getOrComputeMany(['m1', 'm5'], async () => ({ v: 'x' }));
+    const again = await cache.getOrComputeMany(['m1', 'm5'], () => Promise.resolve({ v: 'x' }));
     expect(again).toHaveLength(2);
     const after = await cache.stats();
     expect(after.cache_hits - before.cache_hits).toBe(1);

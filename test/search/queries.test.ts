@@ -109,7 +109,7 @@ describe('compareSet', () => {
     expect(res.pairs).toHaveLength(1);
     const bad = await codeOf(compareSet((ids) => ic.cache.getMany(ids), ['a'], { maxDistance: 65 }));
     expect(bad.code).toBe(ErrorCodes.INVALID_ARGUMENT);
-    const tooMany = await codeOf(compareSet(async () => [], ['a', 'b', 'c'], { maxDistance: 1, maxIds: 2 }));
+    const tooMany = await codeOf(compareSet(() => Promise.resolve([]), ['a', 'b', 'c'], { maxDistance: 1, maxIds: 2 }));
     expect(tooMany).toEqual({ code: ErrorCodes.INVALID_ARGUMENT, details: { maxIds: 2 } });
   });
 });

@@ -53,7 +53,7 @@ function countPipelines(client: Redis | import('ioredis').Cluster): { count(): n
   (client as { pipeline: typeof client.pipeline }).pipeline = ((...args: Parameters<typeof original>) => {
     n++;
     return original(...args);
-  }) as typeof client.pipeline;
+  });
   return { count: () => n, restore: () => void ((client as { pipeline: typeof client.pipeline }).pipeline = original) };
 }
 

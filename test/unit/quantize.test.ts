@@ -9,7 +9,6 @@ import {
   int8MaxAbsError,
   toFloat16Bits,
 } from '../../src/codec/index.js';
-import type { Features } from '../../src/types.js';
 import { mulberry32 } from '../../bench/lib/prng.js';
 
 const prng = mulberry32;
@@ -125,7 +124,7 @@ describe('int8 quantization of vectors', () => {
       min = Math.min(min, x);
       max = Math.max(max, x);
     }
-    const out = c.decode(c.encode({ v } as Features, 0)).features.v as Float32Array | Float64Array;
+    const out = c.decode(c.encode({ v }, 0)).features.v as Float32Array | Float64Array;
     expect(out.constructor).toBe(v.constructor);
     const bound = int8MaxAbsError(min, max) + slack(v);
     let worst = 0;

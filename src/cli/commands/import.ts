@@ -52,7 +52,6 @@ async function run(argv: string[]): Promise<number> {
       batches[source] = [];
       written[source] += (await cacheOfSource(backend, source).setMany(items)).written;
     };
-    let failure: Error | undefined;
     try {
       for await (const r of readRecords(format, positionals[0])) {
         const source = forced ?? r.source ?? 'stored';
@@ -61,16 +60,16 @@ async function run(argv: string[]): Promise<number> {
         batches[source].push(item);
         if (batches[source].length >= config.cache.batchSize) await flush(source);
       }
-    } catch (err) {
-      failure = err instanceof Error ? err : new Error(String(err)); // the records read before it are still stored
-    }
-    try {
-      await flush('stored');
-      await flush('extracted');
     } finally {
-      process.stderr.write(`featcache import: ${written.stored} stored and ${written.extracted} extracted records written\n`);
+      // after a read failure the records read before it are still stored; a
+      // flush failure takes precedence over the read failure, as before
+      try {
+        await flush('stored');
+        await flush('extracted');
+      } finally {
+        process.stderr.write(`featcache import: ${written.stored} stored and ${written.extracted} extracted records written\n`);
+      }
     }
-    if (failure !== undefined) throw failure;
     return ExitCode.OK;
   });
 }

@@ -2,6 +2,7 @@
 // service's): POSTs a file's bytes and prints {status, ms, body} as JSON, where
 // ms is the time until the response arrived (the service may answer before the
 // whole body is sent).
+import process from 'node:process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';

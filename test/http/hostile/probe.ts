@@ -29,6 +29,7 @@ const CLIENT = fileURLToPath(new URL('./post-client.mjs', import.meta.url));
 function post(url: string, file: string, headers: Record<string, string>): Promise<{ status: number; ms: number; body: string }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [CLIENT, url, file, JSON.stringify(headers)], { maxBuffer: 1 << 20 }, (err, stdout) => {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile's err is an Error at run time; @types/node types it through Omit<>
       if (err) reject(err);
       else resolve(JSON.parse(stdout) as { status: number; ms: number; body: string });
     });
