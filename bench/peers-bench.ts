@@ -89,12 +89,15 @@ function ioredisJson(prefix: string): Peer {
       for (const [id, f] of items) p.set(`${prefix}:${id}`, JSON.stringify(f));
       return p.exec();
     },
-    getMany: async (ids) => (await r.mget(ids.map((id) => `${prefix}:${id}`))).map((v) => (v === null ? null : JSON.parse(v))),
+    getMany: async (ids) => (await r.mget(ids.map((id) => `${prefix}:${id}`))).map((v) => (v === null ? null : (JSON.parse(v) as unknown))),
     get: async (id) => {
       const v = await r.get(`${prefix}:${id}`);
-      return v === null ? null : JSON.parse(v);
+      return v === null ? null : (JSON.parse(v) as unknown);
     },
-    close: async () => void r.disconnect(),
+    close: () => {
+      r.disconnect();
+      return Promise.resolve();
+    },
   };
 }
 
@@ -139,7 +142,7 @@ for (const [pname, make] of payloads) {
   for (const p of peers) {
     await p.setMany([['exact', { v: probe }]]);
     const got = (await p.getMany(['exact']))[0] as { features?: Features; v?: unknown } | null;
-    const v = (got && 'features' in got ? got.features?.v : (got as { v?: unknown } | null)?.v) as unknown;
+    const v = (got && 'features' in got ? got.features?.v : (got)?.v);
     const exact = v instanceof Float32Array && Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(probe.buffer));
     row(pname, p.name, 'Float32Array bit-exact (1 = yes)').values.push(exact ? 1 : 0);
   }

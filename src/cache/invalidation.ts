@@ -88,11 +88,12 @@ export class InvalidationListener {
     return this.id;
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.stopped = true;
     this.stopHeartbeat();
     this.lost('closed');
     this.sub.disconnect();
+    return Promise.resolve();
   }
 
   private async setup(): Promise<void> {

@@ -116,8 +116,8 @@ export class NearCache {
     fetch: (keys: string[]) => Promise<Array<Buffer | null>>,
     decode: (index: number, value: Buffer) => FeatureRecord | null,
   ): Promise<{ records: Array<FeatureRecord | null>; fromNear: boolean[] }> {
-    const records: Array<FeatureRecord | null> = new Array(ids.length).fill(null);
-    const fromNear: boolean[] = new Array(ids.length).fill(false);
+    const records = new Array<FeatureRecord | null>(ids.length).fill(null);
+    const fromNear = new Array<boolean>(ids.length).fill(false);
     const missing: number[] = [];
     for (let i = 0; i < ids.length; i++) {
       const r = this.tier.get(recordPrefix, ids[i]!);

@@ -72,13 +72,18 @@ export class ReadThrough {
       const done = () => timers.forEach(clearTimeout);
       flight.then(
         (r) => (done(), resolve(r)),
+        // the computation's own rejection, passed through unchanged
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         (err: unknown) => (done(), reject(err)),
       );
       if (soft !== undefined) {
         timers.push(
           setTimeout(() => {
             const previous = this.deps.previous?.(imageId);
-            if (previous) (done(), resolve({ ...previous, stale: true }));
+            if (previous) {
+              done();
+              resolve({ ...previous, stale: true });
+            }
           }, soft),
         );
       }

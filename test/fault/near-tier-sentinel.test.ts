@@ -35,7 +35,7 @@ describe('near tier on Sentinel', () => {
     replica.disconnect();
 
     const killed = await group.killMaster();
-    expect(await eventually(async () => !cache.near!.tier.isLive, 5000, 5)).toBe(true);
+    expect(await eventually(() => !cache.near!.tier.isLive, 5000, 5)).toBe(true);
     expect(cache.near!.tier.size).toBe(0);
     const promoted = await group.waitForFailover(killed, 20_000);
 
@@ -51,7 +51,7 @@ describe('near tier on Sentinel', () => {
         }
       }, 20_000, 100);
       await raw.set('ns:1.0:a', (await raw.getBuffer('ns:1.0:b'))!);
-      expect(await eventually(async () => cache.near!.tier.isLive, 20_000, 20)).toBe(true);
+      expect(await eventually(() => cache.near!.tier.isLive, 20_000, 20)).toBe(true);
       for (let i = 0; i < 20; i++) expect((await cache.get('a'))?.features).toEqual({ n: [2] });
       expect(cache.near!.tier.size).toBeGreaterThan(0);
       // and it is kept exact on the new master

@@ -47,7 +47,7 @@ export async function commandCalls(raw: Redis, command: string): Promise<number>
 }
 
 /** Polls `check` until it returns true or the timeout passes; returns the last result. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000, stepMs = 50): Promise<boolean> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000, stepMs = 50): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;

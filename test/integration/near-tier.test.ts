@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('near tier', () => {
-  it('is off by default', async () => {
+  it('is off by default', () => {
     expect((writer as RedisFeatureCache).near).toBeNull();
   });
 
@@ -191,7 +191,7 @@ describe('near tier', () => {
       await writer.set('k', { n: [i + 1000] });
       const got = await reader.get('k');
       if ((got?.features.n as number[] | undefined)?.[0] !== i + 1000) stale++;
-      expect(await eventually(async () => near().tier.isLive, 5000, 5)).toBe(true);
+      expect(await eventually(() => near().tier.isLive, 5000, 5)).toBe(true);
     }
     expect(stale).toBe(0);
   }, 60_000);
@@ -246,7 +246,7 @@ describe('serve stale', () => {
       await cache.get('a');
       await cache.get('b');
       await down.proc.stop();
-      expect(await eventually(async () => !cache.near!.tier.isLive, 5000, 5)).toBe(true);
+      expect(await eventually(() => !cache.near!.tier.isLive, 5000, 5)).toBe(true);
       const a = await cache.get('a');
       expect(a).toMatchObject({ imageId: 'a', features: { n: [1] }, stale: true });
       const both = await cache.getMany(['a', 'b']);

@@ -19,7 +19,7 @@ let raw: Cluster;
 beforeAll(async () => {
   cluster = await startCluster({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 2000 });
   cache = (await createFeatureCache({ redis: cluster.redisTarget(), prefix: 'nc', commandTimeoutMs: 2000, nearCache: { maxBytes: 1 << 20 } })) as RedisFeatureCache;
-  const t = cluster.redisTarget() as { cluster: { nodes: Array<{ host: string; port: number }> } };
+  const t = cluster.redisTarget();
   raw = new Cluster(t.cluster.nodes);
 });
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 describe('near tier on a Cluster', () => {
   it('is live once every master tracks, and drops keys written on any master by another client', async () => {
-    expect(await eventually(async () => cache.near!.tier.isLive, 10_000, 20)).toBe(true);
+    expect(await eventually(() => cache.near!.tier.isLive, 10_000, 20)).toBe(true);
     // 60 IDs cover every master's slots
     const ids = Array.from({ length: 60 }, (_, i) => `c${i}`);
     await cache.setMany(ids.map((imageId, i) => ({ imageId, features: { n: [i] } })));
@@ -43,7 +43,7 @@ describe('near tier on a Cluster', () => {
     }, 5000, 20);
     expect(cache.near!.tier.size).toBe(ids.length);
     for (const id of ids) await raw.del(`nc:1.0:${id}`);
-    expect(await eventually(async () => cache.near!.tier.size === 0, 3000, 5)).toBe(true);
+    expect(await eventually(() => cache.near!.tier.size === 0, 3000, 5)).toBe(true);
     expect((await cache.getMany(ids)).every((r) => r === null)).toBe(true);
   }, 60_000);
 
@@ -56,10 +56,10 @@ describe('near tier on a Cluster', () => {
     }, 5000, 20);
     const victim = (await cluster.masters())[0]!;
     await cluster.killNode(victim.port);
-    expect(await eventually(async () => !cache.near!.tier.isLive, 5000, 5)).toBe(true);
+    expect(await eventually(() => !cache.near!.tier.isLive, 5000, 5)).toBe(true);
     expect(cache.near!.tier.size).toBe(0);
     await cluster.waitUntilReady(30_000);
-    expect(await eventually(async () => cache.near!.tier.isLive, 30_000, 50)).toBe(true);
+    expect(await eventually(() => cache.near!.tier.isLive, 30_000, 50)).toBe(true);
     // exact on the promoted master too: raw deletes of every key empty the tier again
     await eventually(async () => {
       try {
@@ -71,6 +71,6 @@ describe('near tier on a Cluster', () => {
     }, 20_000, 50);
     expect(cache.near!.tier.size).toBe(ids.length);
     for (const id of ids) await raw.del(`nc:1.0:${id}`);
-    expect(await eventually(async () => cache.near!.tier.size === 0, 3000, 5)).toBe(true);
+    expect(await eventually(() => cache.near!.tier.size === 0, 3000, 5)).toBe(true);
   }, 90_000);
 });
