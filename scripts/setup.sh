@@ -3,6 +3,8 @@
 #   scripts/setup.sh test   npm dependencies + redis-server, redis-sentinel, redis-cli
 #                           (the tests start standalone, Sentinel and Cluster topologies)
 #                           + chromium (the browser-origin test drives /usr/bin/chromium)
+#                           + python3 with requests, msgpack, numpy (the Python client's tests,
+#                           test/clients/python.test.ts; Debian's packages, run by /usr/bin/python3)
 #   scripts/setup.sh start  npm dependencies + redis-server, only when no Redis is
 #                           configured (REDIS_URL / REDIS_SENTINELS / REDIS_CLUSTER_NODES)
 # Missing Redis binaries are installed from the OS packages when running as root
@@ -25,6 +27,7 @@ else
   command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  "${FEATCACHE_PYTHON:-/usr/bin/python3}" -c 'import requests, msgpack, numpy' >/dev/null 2>&1 || missing+=(python3-client)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -33,8 +36,13 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   packages=()
-  for p in "${missing[@]}"; do [ "$p" = chromium ] || packages=(redis-server redis-sentinel redis-tools); done
-  for p in "${missing[@]}"; do [ "$p" != chromium ] || packages+=(chromium); done
+  for p in "${missing[@]}"; do
+    case "$p" in
+      chromium) packages+=(chromium) ;;
+      python3-client) packages+=(python3 python3-requests python3-msgpack python3-numpy) ;;
+      *) packages+=(redis-server redis-sentinel redis-tools) ;; # any missing Redis binary: all three (apt ignores repeats)
+    esac
+  done
   apt-get install -y -qq "${packages[@]}" >/dev/null
   # the Debian package may start a system redis on 6379; featcache never needs it
   (service redis-server stop >/dev/null 2>&1 || true)
@@ -42,6 +50,7 @@ else
   echo "featcache setup: ${missing[*]} not found." >&2
   echo "  Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server redis-sentinel redis-tools;" >&2
   echo "  macOS: brew install redis), or run the service against an existing Redis with REDIS_URL." >&2
-  echo "  The tests also need Chromium at /usr/bin/chromium (Debian/Ubuntu: sudo apt-get install chromium)." >&2
+  echo "  The tests also need Chromium at /usr/bin/chromium (Debian/Ubuntu: sudo apt-get install chromium)" >&2
+  echo "  and python3 with requests, msgpack and numpy (sudo apt-get install python3-requests python3-msgpack python3-numpy)." >&2
   exit 1
 fi

@@ -2,7 +2,7 @@
  * The response encoder for `application/msgpack`: the same wire format as the
  * @msgpack/msgpack Encoder configured in msgpack.ts (typed arrays as our ext
  * codes, Uint8Array as bin, bigint as int64/uint64, safe integers beyond 32 bits
- * as float64 so they decode as numbers), written for the shape of our answers: a
+ * as float64 so they decode as numbers; unlike it, -0 as float64, so it stays -0), written for the shape of our answers: a
  * batch answer repeats the same few map keys (`image_id`, `version`, `features`,
  * feature names...) for every record, so the encoded bytes of short strings are
  * cached instead of UTF-8-encoded again each time (measured: ~2x the encodes per
@@ -80,7 +80,8 @@ export class MsgpackEncoder {
     this.ensure(9);
     const b = this.buf;
     const p = this.pos;
-    if (Number.isSafeInteger(x) && x < 0x100000000 && x >= -0x80000000) {
+    // -0 is a safe integer to JS, but as msgpack int it would arrive as 0: float64 keeps its sign
+    if (Number.isSafeInteger(x) && x < 0x100000000 && x >= -0x80000000 && !Object.is(x, -0)) {
       if (x >= 0) {
         if (x < 0x80) {
           b[p] = x;

@@ -7,7 +7,7 @@ const record = (i: number) => ({
   version: '1.0',
   created_at: '2026-11-22T01:00:00.000Z',
   features: {
-    fast: { avg_color_features: [127.43215, 64.5, -0], ahash_features: Array.from({ length: 64 }, (_, k) => (k * i) % 2) },
+    fast: { avg_color_features: [127.43215, 64.5, 0], ahash_features: Array.from({ length: 64 }, (_, k) => (k * i) % 2) },
     orb: { keypoints_count: 500 + i, descriptors_shape: [500, 32] },
     embedding: Float32Array.from({ length: 40 }, (_, k) => Math.sin(k + i)),
     bytes: new Uint8Array([1, 2, 3, i & 0xff]),
@@ -41,6 +41,15 @@ describe('MsgpackEncoder (responses)', () => {
     const ours = Buffer.from(new MsgpackEncoder().encode(asMap));
     // (the reference encoder itself writes a Map as an empty map, so compare with the object)
     expect(ours.equals(Buffer.from(encodeMsgpack(asObject)))).toBe(true);
+  });
+
+  it('keeps -0 (as float64; the reference encoder writes integer 0, which a client reads as +0)', () => {
+    const ours = Buffer.from(new MsgpackEncoder().encode({ a: -0, list: [-0, 0] }));
+    const back = decodeMsgpack(ours) as { a: number; list: number[] };
+    expect(Object.is(back.a, -0)).toBe(true);
+    expect(Object.is(back.list[0], -0)).toBe(true);
+    expect(Object.is(back.list[1], 0)).toBe(true);
+    expect(ours.includes(Buffer.from('cb8000000000000000', 'hex'))).toBe(true);
   });
 
   it('refuses values the API never sends', () => {
