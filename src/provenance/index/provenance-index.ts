@@ -241,6 +241,20 @@ export class ProvenanceIndex implements CacheExtension {
     return out;
   }
 
+  /**
+   * The IDs of these numbers that are live: both maps agree and the record
+   * exists (a removal whose hook was missed is filtered too); null otherwise, aligned.
+   */
+  async liveIds(nums: readonly number[]): Promise<Array<string | null>> {
+    const ids = await this.numbers.resolve(nums);
+    const named = ids.flatMap((id, i) => (id === null ? [] : [{ id, i }]));
+    const exists = named.length > 0 ? await this.ctx.exists(named.map((n) => n.id)) : [];
+    named.forEach((n, k) => {
+      if (!exists[k]) ids[n.i] = null;
+    });
+    return ids;
+  }
+
   /** Live image numbers of these IDs (null when not indexed), aligned. */
   async numbersOf(imageIds: readonly string[]): Promise<Array<number | null>> {
     await this.ensureLayout();

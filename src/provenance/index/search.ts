@@ -142,14 +142,14 @@ function withOrb(features: Features, what: string): { features: Features; orb: O
   return { features, orb };
 }
 
-/** The `limit` best-voted live images (stale numbers skipped), best first. */
+/** The `limit` best-voted live images (stale numbers and removed records skipped), best first. */
 async function topLive(index: ProvenanceIndex, votes: Map<number, number>, limit: number, minVotes: number, selfId: string | null, tier: Found['tier']): Promise<Found[]> {
   const ranked = [...votes].filter(([, v]) => v >= minVotes).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   const out: Found[] = [];
   for (let i = 0; i < ranked.length && out.length < limit; ) {
     const batch = ranked.slice(i, i + Math.max(2 * (limit - out.length), 16));
     i += batch.length;
-    const ids = await index.numbers.resolve(batch.map(([num]) => num));
+    const ids = await index.liveIds(batch.map(([num]) => num));
     batch.forEach(([num, v], k) => {
       const imageId = ids[k];
       if (imageId && imageId !== selfId && out.length < limit) out.push({ num, imageId, votes: v, tier });
