@@ -31,6 +31,7 @@ import { SimilarityIndex } from '../search/similarity-index.js';
 import type {
   CompareOptions,
   CompareResult,
+  ProvenanceQuery,
   ProvenanceSearchOptions,
   ProvenanceSearchResult,
   SearchOptions,
@@ -39,7 +40,7 @@ import type {
   VersionViewOptions,
 } from '../types.js';
 import { ProvenanceIndex } from '../provenance/index/provenance-index.js';
-import { searchProvenance, type InternalQuery } from '../provenance/index/search.js';
+import { searchProvenance } from '../provenance/index/search.js';
 import { extractQueryFeatures } from '../provenance/index/query-features.js';
 import { viewExtensions } from './extension-factories.js';
 import { chunk, mapChunks } from './batch.js';
@@ -428,12 +429,8 @@ export class RedisFeatureCache implements FeatureCache {
     });
   }
 
-  /**
-   * Where does this image come from (docs/PROVENANCE.md, "Provenance II")? Besides
-   * `{ imageId }` and `{ image }`, the service passes `{ features, mirrored }`
-   * extracted in its worker pool.
-   */
-  searchProvenance(query: InternalQuery, opts?: ProvenanceSearchOptions): Promise<ProvenanceSearchResult> {
+  /** Where does this image come from? (docs/PROVENANCE.md, "Provenance II") */
+  searchProvenance(query: ProvenanceQuery, opts?: ProvenanceSearchOptions): Promise<ProvenanceSearchResult> {
     return this.counted(async () => {
       this.assertOpen();
       const index = this.extensions.find((e): e is ProvenanceIndex => e instanceof ProvenanceIndex);

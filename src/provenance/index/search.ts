@@ -16,16 +16,8 @@ import { ExplainedPoints } from './explained.js';
 import { provenanceSearchOptionsSchema } from './options.js';
 import type { ProvenanceIndex } from './provenance-index.js';
 import { queryTerms } from './terms.js';
-import type { ProvenanceCandidate, ProvenanceSearchOptions, ProvenanceSearchResult } from './types.js';
+import type { ProvenanceCandidate, ProvenanceQuery, ProvenanceSearchOptions, ProvenanceSearchResult } from './types.js';
 
-/** A query whose features are already extracted (the HTTP service extracts in its worker pool). */
-export interface ExtractedQuery {
-  features: Features;
-  /** ORB of the query's mirror image (extractOrb(image, { mirror: true })). */
-  mirrored?: OrbFeatures | null;
-}
-
-export type InternalQuery = { imageId: string } | { image: Buffer } | ExtractedQuery;
 
 export interface SearchDeps {
   index: ProvenanceIndex;
@@ -57,7 +49,7 @@ interface Found {
 const now = () => performance.now();
 const ms = (t: number) => Math.round((now() - t) * 100) / 100;
 
-export async function searchProvenance(deps: SearchDeps, query: InternalQuery, options: ProvenanceSearchOptions = {}): Promise<ProvenanceSearchResult> {
+export async function searchProvenance(deps: SearchDeps, query: ProvenanceQuery, options: ProvenanceSearchOptions = {}): Promise<ProvenanceSearchResult> {
   const t0 = now();
   const o = parseArgs(provenanceSearchOptionsSchema, options ?? {}, 'provenance search option');
   const { maxLimit, minVotes } = deps.index.options;
@@ -106,7 +98,7 @@ export async function searchProvenance(deps: SearchDeps, query: InternalQuery, o
   return { candidates: rank([...hosts, ...donors]).map(toCandidate), timings_ms: timings };
 }
 
-async function resolveQuery(deps: SearchDeps, query: InternalQuery): Promise<Query> {
+async function resolveQuery(deps: SearchDeps, query: ProvenanceQuery): Promise<Query> {
   if (query === null || typeof query !== 'object') throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'query must be { imageId } or { image }');
   if ('imageId' in query) {
     if (typeof query.imageId !== 'string' || query.imageId.length === 0) throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'imageId must be a non-empty string');

@@ -1,8 +1,14 @@
 /** Public types of the provenance index and searchProvenance (docs/PROVENANCE.md, "Provenance II"). */
-import type { Verdict } from '../types.js';
+import type { Features } from '../../types.js';
+import type { OrbFeatures, Verdict } from '../types.js';
 
-/** The query of searchProvenance: a cached image (its record's `orb`), or image bytes (extracted here, the mirror image too). */
-export type ProvenanceQuery = { imageId: string } | { image: Buffer };
+/**
+ * The query of searchProvenance: a cached image (its record's `orb`), image
+ * bytes (extracted here, the mirror image too), or features already extracted
+ * (what verification reads: `orb` and the hashes; `mirrored`: the ORB of the
+ * mirror image, `extractOrb(image, { mirror: true })`, for the mirrored vote).
+ */
+export type ProvenanceQuery = { imageId: string } | { image: Buffer } | { features: Features; mirrored?: OrbFeatures | null };
 
 export interface ProvenanceSearchOptions {
   /** Most candidates of each tier (hosts; donors). @default 10 */
