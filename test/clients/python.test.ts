@@ -2,7 +2,7 @@
  * The Python client's tests (clients/python/tests, unittest) against the real
  * service on a real redis-server: batch get/set with every typed-array dtype
  * bit-exact, single get/put/delete, groups, keys and scopes, errors with the
- * service's code, uploads, similar, compare, verify and groups. Fails when any
+ * service's code, uploads, similar, compare, verify, groups and provenance. Fails when any
  * Python test fails or is skipped.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ let s: Stack;
 let imageDir: string;
 
 beforeAll(async () => {
-  s = await startStack({ FEATCACHE_API_KEYS: `${WRITE_KEY}:write,${READ_KEY}:read`, FEATCACHE_MAX_BATCH: String(MAX_BATCH) });
+  s = await startStack({ FEATCACHE_API_KEYS: `${WRITE_KEY}:write,${READ_KEY}:read`, FEATCACHE_MAX_BATCH: String(MAX_BATCH), FEATCACHE_PROVENANCE_INDEX: 'true' });
   imageDir = mkdtempSync(join(tmpdir(), 'featcache-py-images-'));
   for (const img of await buildSet()) if (IMAGES.includes(img.id)) writeFileSync(join(imageDir, `${img.id}.png`), img.data);
 }, 120_000);
@@ -53,6 +53,6 @@ describe('Python client (clients/python)', () => {
     expect(r.stderr).toMatch(/^OK$/m);
     expect(r.stderr).not.toMatch(/skipped/);
     const ran = Number(/^Ran (\d+) tests?/m.exec(r.stderr)?.[1] ?? 0);
-    expect(ran).toBeGreaterThanOrEqual(25);
+    expect(ran).toBeGreaterThanOrEqual(26);
   }, 120_000);
 });

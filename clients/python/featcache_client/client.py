@@ -315,6 +315,33 @@ class FeatcacheClient:
         """Groups of related images among cached ones, with ``edges`` (verdict and reasons per pair)."""
         return self._record(self._call("POST", "/analysis/groups", body={"image_ids": list(image_ids)}))
 
+    def provenance(
+        self,
+        image_id: Optional[str] = None,
+        *,
+        image: Optional[ImageInput] = None,
+        limit: Optional[int] = None,
+        verify: Union[int, bool, None] = None,
+        donors: Optional[bool] = None,
+    ) -> Dict[str, Any]:
+        """Where does an image come from? Its sources among the cached images (``candidates``, best first).
+
+        A cached image by ID, or an upload (``image``; nothing is stored). Each candidate
+        has ``image_id``, ``votes``, ``tier`` (``host`` or ``donor``) and, when verified,
+        ``verdict``, ``inliers`` and ``reasons``. ``verify``: how many top candidates to
+        verify (False: none). Needs ``FEATCACHE_PROVENANCE_INDEX`` on the service
+        (otherwise code ``PROVENANCE_NOT_ENABLED``).
+        """
+        if (image_id is None) == (image is None):
+            raise ValueError("provenance() takes exactly one of image_id, image")
+        if verify is True:
+            raise ValueError("verify is a number of candidates, or False")
+        opts = _options(limit=limit, verify=verify, donors=donors)
+        if image is not None:
+            files = {"image": ("upload", _image_bytes(image), "application/octet-stream")}
+            return self._record(self._call("POST", "/analysis/provenance", params=opts, files=files))
+        return self._record(self._call("POST", "/analysis/provenance", body={"image_id": image_id, **opts}))
+
     @staticmethod
     def _record(answer: Any) -> Dict[str, Any]:
         """The answer without its ``success`` flag (errors have raised already)."""

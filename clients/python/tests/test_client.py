@@ -219,6 +219,21 @@ class ImagesTest(unittest.TestCase):
         edge = next(e for e in answer["edges"] if e["a"] == "f-source")
         self.assertEqual(edge["verdict"], "identical")
 
+    def test_provenance_by_id_and_by_upload(self):
+        by_id = self.c.provenance("a-rotate90", limit=5)
+        self.assertEqual(by_id["image_id"], "a-rotate90")
+        source = next(c for c in by_id["candidates"] if c["image_id"] == "a-source")
+        self.assertIn(source["verdict"], ("near_duplicate", "derived"))
+        related = {c["image_id"] for c in by_id["candidates"] if c.get("verdict") in ("identical", "near_duplicate", "derived")}
+        self.assertNotIn("g-source", related)
+        by_upload = self.c.provenance(image=self.path["a-rotate90"], verify=False)
+        self.assertIsNone(by_upload["image_id"])
+        self.assertIn("a-source", [c["image_id"] for c in by_upload["candidates"]])
+        self.assertTrue(all("verdict" not in c for c in by_upload["candidates"]))
+        with self.assertRaises(FeatcacheError) as cm:
+            self.c.provenance("never-uploaded")
+        self.assertEqual((cm.exception.code, cm.exception.status), ("NOT_FOUND", 404))
+
 
 if __name__ == "__main__":
     unittest.main()
