@@ -1,12 +1,16 @@
 """Times FeatcacheClient.batch_get of N records (msgpack); run by bench/clients/python-bench.ts.
 
-argv: base_url api_key runs id_prefix count ... ; prints {"<id_prefix>": [ms, ...]} as JSON.
+argv: base_url api_key runs id_prefix count ... ; prints as JSON
+{"<id_prefix>": {"get": [ms, ...], "decode": [ms, ...]}}: the whole call, and the decoding
+of the answer's bytes alone (msgpack + numpy, no HTTP).
 """
 import json
 import sys
 import time
 
-from featcache_client import FeatcacheClient
+import requests
+
+from featcache_client import FeatcacheClient, decoder, encode
 
 
 def main() -> None:
@@ -24,7 +28,18 @@ def main() -> None:
                 answer = client.batch_get(ids)
                 times.append((time.perf_counter() - t) * 1000)
                 assert len(answer["found"]) == len(ids), "records missing"
-            out[prefix] = times
+            raw = requests.post(
+                f"{url}/analysis/cache/batch-get",
+                data=encode({"image_ids": ids}),
+                headers={"content-type": "application/msgpack", "accept": "application/msgpack", **({"authorization": f"Bearer {key}"} if key else {})},
+            ).content
+            decode = decoder()
+            decode_times = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                decode(raw)
+                decode_times.append((time.perf_counter() - t) * 1000)
+            out[prefix] = {"get": times, "decode": decode_times}
     print(json.dumps(out))
 
 

@@ -37,6 +37,9 @@ class WireTest(unittest.TestCase):
         self.assertEqual(back.dtype, np.uint8)
         self.assertTrue(np.array_equal(back, a))
         self.assertIsInstance(decoder(bin_as_array=False)(packed)["d"], bytes)
+        listed = decode(encode({"l": [b"\x01\x02", b"\x03"], "n": [1, b"x"]}))
+        self.assertEqual([a.tolist() for a in listed["l"]], [[1, 2], [3]])
+        self.assertEqual(listed["n"], [1, b"x"])  # lists are judged by their first item
 
     def test_every_dtype_round_trips_bit_exact(self):
         for code, dt in EXT_DTYPES.items():
