@@ -1,5 +1,5 @@
 /**
- * The dashboard's only script (served as /ui/assets/app.<hash>.js, ~6 KB): live
+ * The dashboard's only script (served as /ui/assets/app.<hash>.js, ~8.6 KB): live
  * charts on the overview, the upload search, thumbnails from local files on the
  * group view and the confirmation of admin actions. Plain ES2020 for the
  * browser, kept as text because the TypeScript program has no DOM types; the
