@@ -76,9 +76,9 @@ async function main(): Promise<void> {
         if (path !== '/ui/login') await ctx.addCookies(cookies);
         const page = await ctx.newPage();
         await page.goto(stack.url + path, { waitUntil: 'load' });
-        cold.push((await page.evaluate(MEASURE)) as Sample);
+        cold.push(await page.evaluate<Sample>(MEASURE));
         await page.goto(stack.url + path, { waitUntil: 'load' });
-        warm.push((await page.evaluate(MEASURE)) as Sample);
+        warm.push(await page.evaluate<Sample>(MEASURE));
         await ctx.close();
       }
       rows.push({
