@@ -316,6 +316,17 @@ export interface GroupsAnswer {
   missing: string[];
   without_orb: string[];
   stats: Record<string, number>;
+  /** The IDs asked about (set by the page, not the API). */
+  ids?: string[];
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The analysed images in no group (the answer lists groups, missing and judged-by-hash IDs, not these). */
+function alone(a: GroupsAnswer): string[] {
+  const grouped = new Set(a.groups.flat());
+  const missing = new Set(a.missing);
+  return (a.ids ?? []).filter((id) => !grouped.has(id) && !missing.has(id));
 }
 
 const Thumb: FC<{ id: string }> = ({ id }) => (
@@ -342,7 +353,7 @@ export const GroupsPage: FC<{ viewer: Viewer; group: string; ids: string; answer
     {answer && (
       <section id="groups-result">
         <p>
-          {`${answer.stats.images ?? 0} images, ${answer.groups.length} groups, ${answer.stats.candidates ?? 0} candidate pairs verified in ${answer.stats.ms ?? 0} ms.`}
+          {`${plural(answer.stats.images ?? 0, 'image')}, ${plural(answer.groups.length, 'group')}, ${plural(answer.stats.candidates ?? 0, 'candidate pair')} verified in ${answer.stats.ms ?? 0} ms.`}
         </p>
         <label class="card">
           Thumbnails from local files (matched by file name = image ID) <input type="file" id="thumbs" accept="image/*" multiple />
@@ -384,6 +395,7 @@ export const GroupsPage: FC<{ viewer: Viewer; group: string; ids: string; answer
             </table>
           </div>
         )}
+        {alone(answer).length > 0 && <p>{`Related to no other image of the set: ${alone(answer).join(', ')}`}</p>}
         {answer.missing.length > 0 && <p>{`Without an extracted record: ${answer.missing.join(', ')}`}</p>}
         {answer.without_orb.length > 0 && <p>{`Judged by their hashes alone (no ORB): ${answer.without_orb.join(', ')}`}</p>}
       </section>

@@ -187,8 +187,9 @@ export function registerUi(app: Hono<AppEnv>, { config, authEnabled, images, dis
         ids.push(...g.body.image_ids);
       }
       if (ids.length === 0) return render(group === '' ? {} : { error: <p class="error">{`Group ${group} has no images.`}</p> });
-      const r = await apiData<GroupsAnswer>(s, 'POST', '/analysis/groups', { image_ids: [...new Set(ids)] });
-      return render(r.status === 200 ? { answer: r.body } : { error: <ErrorNote status={r.status} body={r.body} /> });
+      const unique = [...new Set(ids)];
+      const r = await apiData<GroupsAnswer>(s, 'POST', '/analysis/groups', { image_ids: unique });
+      return render(r.status === 200 ? { answer: { ...r.body, ids: unique } } : { error: <ErrorNote status={r.status} body={r.body} /> });
     }),
   );
 

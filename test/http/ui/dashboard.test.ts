@@ -122,6 +122,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard /ui (chromium)', () => {
     await page.goto(`${s.url}/ui/groups?group=album`);
     const groups = await page.locator('#groups-result').innerText();
     expect(groups).toContain('Group 1 (2 images)');
+    expect(groups).toContain('Related to no other image of the set: g-source.png');
     expect(groups).toMatch(/a-source\.png[\s\S]*a-mirror\.png/);
     await page.setInputFiles('#thumbs', IDS.map(file));
     await expect.poll(() => page.locator('.thumb img:not([hidden])').count()).toBe(2);
