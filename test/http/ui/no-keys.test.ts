@@ -46,6 +46,11 @@ describe('dashboard without API keys', () => {
     const del = await call(s.url, '/ui/api/analysis/cache/image/kept', { method: 'DELETE', headers: { 'x-featcache-ui': '1', 'sec-fetch-site': 'same-site' } });
     expect(del.status).toBe(403);
     expect((await call(s.url, '/analysis/cache/image/kept')).status).toBe(200);
+    // the same calls from the dashboard's own page are forwarded to the API (a body-less POST included)
+    const same = { 'x-featcache-ui': '1', 'sec-fetch-site': 'same-origin' };
+    expect((await call(s.url, '/ui/api/analysis/cache/cleanup', { method: 'POST', headers: same })).body).toMatchObject({ success: true });
+    expect((await call(s.url, '/ui/api/analysis/cache/image/kept', { method: 'DELETE', headers: same })).status).toBe(200);
+    expect((await call(s.url, '/analysis/cache/image/kept')).status).toBe(404);
     // sign-in from another site (login CSRF) is refused too
     const login = await call(s.url, '/ui/login', { method: 'POST', raw: 'key=x', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' } });
     expect(login.status).toBe(403);
