@@ -12,7 +12,7 @@ export interface FeatureLine {
   preview: string;
 }
 
-const PREVIEW_CHARS = 80;
+const PREVIEW_CHARS = 120;
 
 function clip(s: string): string {
   return s.length > PREVIEW_CHARS ? `${s.slice(0, PREVIEW_CHARS - 1)}…` : s;
@@ -40,7 +40,7 @@ export function describeFeature(name: string, v: unknown): FeatureLine {
     return { name, kind: t.constructor.name, size: `${t.length} × ${t.byteLength / Math.max(1, t.length)} B = ${t.byteLength} B`, preview: clip(`[${head}${t.length > 12 ? ', …' : ''}]`) };
   }
   if (typeof v === 'string') return { name, kind: /^[0-9a-f]{16}$/.test(v) ? '64-bit hash (hex)' : 'string', size: `${v.length} chars`, preview: clip(v) };
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return { name, kind: typeof v, size: '1', preview: String(v) };
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return { name, kind: typeof v, size: '', preview: String(v) };
   if (Array.isArray(v)) return { name, kind: 'array', size: `${v.length} items`, preview: jsonPreview(v) };
   if (v === null) return { name, kind: 'null', size: '0', preview: 'null' };
   if (typeof v === 'object') {

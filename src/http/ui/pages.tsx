@@ -249,13 +249,13 @@ export const LookupPage: FC<{ viewer: Viewer; id: string; source: string; record
           <dt>Created</dt>
           <dd>{record.created_at}</dd>
           <dt>TTL</dt>
-          <dd>{record.ttl_seconds === undefined ? 'unknown' : record.ttl_seconds === null ? 'no expiry' : `${record.ttl_seconds} s`}</dd>
+          <dd>{record.ttl_seconds === undefined ? 'not available (no API route answers it yet)' : record.ttl_seconds === null ? 'no expiry' : `${record.ttl_seconds} s`}</dd>
           <dt>Encoded size</dt>
-          <dd>{record.encoded_bytes === undefined ? 'unknown' : `${record.encoded_bytes} B`}</dd>
+          <dd>{record.encoded_bytes === undefined ? 'not available (no API route answers it yet)' : `${record.encoded_bytes} B`}</dd>
           <dt>Groups</dt>
           <dd>
             {record.groups === undefined
-              ? 'unknown'
+              ? 'not available (no API route answers it yet)'
               : record.groups.length === 0
                 ? 'none'
                 : record.groups.map((g) => (
