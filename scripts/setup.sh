@@ -2,7 +2,7 @@
 # One-time set-up that `npm start` and `npm test` run first (as pre-scripts).
 #   scripts/setup.sh test   npm dependencies + redis-server, redis-sentinel, redis-cli
 #                           (the tests start standalone, Sentinel and Cluster topologies)
-#                           + chromium (the browser-origin test drives /usr/bin/chromium)
+#                           + chromium (the browser-origin and dashboard tests drive /usr/bin/chromium)
 #                           + python3 with requests, msgpack, numpy (the Python client's tests,
 #                           test/clients/python.test.ts; Debian's packages, run by /usr/bin/python3)
 #   scripts/setup.sh start  npm dependencies + redis-server, only when no Redis is

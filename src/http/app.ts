@@ -17,6 +17,7 @@ import { corsMiddleware } from './cors.js';
 import { hostGuard } from './host-guard.js';
 import { originGuard } from './origin-guard.js';
 import { registerDocsPage } from './docs-page.js';
+import { registerUi } from './ui/routes.js';
 import { ApiError, HttpErrorCodes, toErrorAnswer } from './errors.js';
 import type { HttpMetrics } from './metrics.js';
 import { readBody } from './negotiate.js';
@@ -139,6 +140,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     return c.body(openApiText, 200, { 'content-type': 'application/json' });
   });
   registerDocsPage(hono);
+  registerUi(hono, { config, authEnabled: auth.enabled, ...(images ? { images } : {}), dispatch: (req) => Promise.resolve(hono.fetch(req)) });
 
   hono.notFound((c) => c.json({ success: false, error: { code: HttpErrorCodes.NOT_FOUND, message: 'Route not found' } }, 404));
   hono.onError((err, c) => {
