@@ -30,7 +30,8 @@ function invalidationOf(key: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  redis = await startTestRedis();
+  // DEBUG SET-ACTIVE-EXPIRE: the TTL test keeps Redis from deleting expired keys on its own
+  redis = await startTestRedis({ 'enable-debug-command': 'local' });
   reader = (await createFeatureCache({ redis: redis.url, prefix: 'nt', nearCache: { maxBytes: 1 << 20 } })) as RedisFeatureCache;
   writer = await createFeatureCache({ redis: redis.url, prefix: 'nt' });
 });
@@ -139,6 +140,41 @@ describe('near tier', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it("never serves a record past its TTL, though Redis has not deleted it (no invalidation sent)", async () => {
+    const key = 'nt:1.0:ttl';
+    const expired: string[] = [];
+    const invalidated: Array<string[] | null> = [];
+    const onEvict = (e: { key: string; reason: string }) => expired.push(`${e.reason}:${e.key}`);
+    const onInvalidate = (e: { source: string; keys?: string[] | null }) => e.source === 'redis' && invalidated.push(e.keys ?? null);
+    reader.on('evict', onEvict);
+    // Redis then deletes an expired key only when a command touches it: no invalidation until then
+    await redis.raw.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    try {
+      await writer.set('ttl', { n: [1] }, { ttlSeconds: 2 });
+      expect((await reader.get('ttl'))?.features).toEqual({ n: [1] });
+      expect(inTier('ttl')).toBe(true); // so the write's own invalidation has been delivered
+      reader.on('invalidate', onInvalidate);
+      // past the record's real expiry (the TTL may carry jitter: ask Redis)
+      const pttl = await redis.raw.pttl(key);
+      expect(pttl).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, pttl + 20));
+      expect(invalidated.filter((keys) => keys === null || keys.includes(key))).toEqual([]);
+      expect(await reader.get('ttl')).toBeNull();
+      expect(expired).toContain(`ttl:${key}`);
+    } finally {
+      await redis.raw.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+      reader.off('evict', onEvict);
+      reader.off('invalidate', onInvalidate);
+    }
+  });
+
+  it('keeps a record without TTL up to maxAgeMs', async () => {
+    await writer.set('forever', { n: [1] }, { ttlSeconds: 0 });
+    await reader.get('forever');
+    const e = (reader.near!.tier as unknown as { versions: Map<string, { entries: Map<string, { expiresAt: number }> }> }).versions.get('nt:1.0:')!.entries.get('forever')!;
+    expect(e.expiresAt - Date.now()).toBeGreaterThan(50_000); // maxAgeMs: 60 s by default
   });
 
   it('refuses sliding TTLs', async () => {
