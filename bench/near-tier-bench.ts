@@ -89,8 +89,8 @@ const inTier = () => tier.get('nb:1.0:', 'stale') !== undefined;
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))] ?? NaN;
 const delivery = (): Promise<number> =>
   new Promise((resolve) => {
-    const on = (e: { source: string; keys: string[] | null }) => {
-      if (e.source === 'redis' && (e.keys === null || e.keys.includes(KEY))) {
+    const on = (e: { source: string; keys?: string[] | null }) => {
+      if (e.source === 'redis' && (e.keys === null || e.keys?.includes(KEY))) {
         reader.off('invalidate', on);
         resolve(performance.now());
       }
