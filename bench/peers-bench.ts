@@ -1,13 +1,15 @@
 /**
  * npm run bench:peers — featcache (with and without the near tier) beside what a
  * Node user would pick instead, on one Redis, interleaved run by run: keyv with
- * @keyv/redis, cache-manager 7 on that keyv store, and a hand-written
+ * @keyv/redis, cache-manager 7 on that keyv store, bentocache (Redis alone,
+ * and with its memory tier kept in step by its Redis bus), and a hand-written
  * ioredis + JSON loop. Records: the seed-style record and a 512-float
  * embedding. Workloads: batch write (100 per call), batch read (100 per call),
  * single get with 64 callers; then memory per record (INFO used_memory delta over
  * 2,000 records) and exactness (a Float32Array with -0 and NaN read back bit-exact).
- * bentocache is not in the run: its optional peer ioredis@^5 conflicts with the
- * project's ioredis 6 (see docs/BENCHMARKS.md).
+ * bentocache has no batch calls: its batches are Promise.all of single calls
+ * (what its users write). Its optional peer ioredis@^5 is overridden to the
+ * project's ioredis 6 in package.json (`overrides`; see docs/BENCHMARKS.md).
  *
  * Usage: tsx bench/peers-bench.ts [--runs 3] [--seconds 1]
  */
@@ -19,6 +21,9 @@ import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import { createCache } from 'cache-manager';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { createFeatureCache, type Features } from '../src/index.js';
 import { startRedisProcess } from '../src/redis/redis-process.js';
 import { embeddingPayload, seedPayload } from './lib/payloads.js';
@@ -80,6 +85,24 @@ function cacheManagerPeer(ns: string): Peer {
   };
 }
 
+/** bentocache with Redis as its only tier, or with its memory tier (L1) and the Redis bus that keeps it in step. */
+function bentoPeer(ns: string, memory: boolean): Peer {
+  const connection = { host: proc.host, port: proc.port };
+  let store = bentostore();
+  // its own default size cap and serialization (entries kept as JSON, parsed on each hit)
+  if (memory) store = store.useL1Layer(memoryDriver({ maxSize: '256mb', maxItems: 100_000 })).useBus(redisBusDriver({ connection }));
+  store = store.useL2Layer(redisDriver({ connection }));
+  const bento = new BentoCache({ default: 'store', stores: { store }, ttl: '1h' });
+  const c = bento.namespace(ns);
+  return {
+    name: memory ? 'bentocache + memory tier' : 'bentocache',
+    setMany: (items) => Promise.all(items.map(([key, value]) => c.set({ key, value }))),
+    getMany: (ids) => Promise.all(ids.map((key) => c.get({ key }))),
+    get: (key) => c.get({ key }),
+    close: () => bento.disconnectAll(),
+  };
+}
+
 function ioredisJson(prefix: string): Peer {
   const r = new Redis(url);
   return {
@@ -115,7 +138,7 @@ const row = (payload: string, peer: string, workload: string) => {
 
 for (const [pname, make] of payloads) {
   const tag = pname.startsWith('seed') ? 's' : 'e';
-  const peers = [await featcache(`fc${tag}`, false), await featcache(`fc${tag}`, true), keyvPeer(`kv${tag}`), cacheManagerPeer(`cm${tag}`), ioredisJson(`raw${tag}`)];
+  const peers = [await featcache(`fc${tag}`, false), await featcache(`fc${tag}`, true), keyvPeer(`kv${tag}`), cacheManagerPeer(`cm${tag}`), bentoPeer(`bc${tag}`, false), bentoPeer(`bm${tag}`, true), ioredisJson(`raw${tag}`)];
   const records: Array<[string, Features]> = Array.from({ length: KEYS }, (_, i) => [`img${i}`, make()]);
   for (const p of peers) for (let i = 0; i < KEYS; i += BATCH) await p.setMany(records.slice(i, i + BATCH));
   for (let run = 0; run < RUNS; run++) {
@@ -129,8 +152,8 @@ for (const [pname, make] of payloads) {
       row(pname, p.name, 'single get, 64 callers (gets/s)').values.push(await throughput(64, SECONDS, 1, (i) => p.get(`img${i % KEYS}`)));
     }
   }
-  // memory per record: a fresh keyspace of 2,000 records per peer (the near tier stores nothing more in Redis)
-  for (const p of peers.filter((x) => x.name !== 'featcache + near tier')) {
+  // memory per record: a fresh keyspace of 2,000 records per peer (the memory tiers store nothing more in Redis)
+  for (const p of peers.filter((x) => x.name !== 'featcache + near tier' && x.name !== 'bentocache + memory tier')) {
     const before = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))![1]);
     const fresh: Array<[string, Features]> = Array.from({ length: 2000 }, (_, i) => [`mem${i}`, make()]);
     for (let i = 0; i < fresh.length; i += BATCH) await p.setMany(fresh.slice(i, i + BATCH));

@@ -37,7 +37,7 @@ export interface LineChart {
   yMax?: number;
 }
 
-const COLORS = ['#2f6db5', '#e07b39', '#3a9a5b', '#b84a62', '#7a5bb5', '#8c8c8c'];
+const COLORS = ['#2f6db5', '#e07b39', '#3a9a5b', '#b84a62', '#7a5bb5', '#8c8c8c', '#c9a227', '#2aa6a6'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (n: number) => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : Number(n.toPrecision(3)).toString());
 
@@ -95,7 +95,7 @@ export function barChartSvg(c: BarChart): string {
   const top = 60;
   const width = 1100;
   const groupH = c.series.length * barH + groupGap;
-  const perRow = 4;
+  const perRow = 3;
   const legendRows = Math.ceil(c.series.length / perRow);
   const plotBottom = top + c.categories.length * groupH;
   const axisH = 50;
@@ -140,7 +140,7 @@ export function barChartSvg(c: BarChart): string {
   });
   c.series.forEach((s, si) => {
     const legendY = height - 16 - (legendRows - 1 - Math.floor(si / perRow)) * 20;
-    const lx = left + (si % perRow) * 170;
+    const lx = left + (si % perRow) * 230;
     parts.push(`<rect x="${lx}" y="${legendY - 10}" width="12" height="12" fill="${COLORS[si % COLORS.length]}"/>`);
     parts.push(`<text x="${lx + 18}" y="${legendY}" font-size="12">${esc(s.name)}</text>`);
   });

@@ -12,7 +12,8 @@ export interface CacheEventMap {
   /** Keys dropped: by invalidate() (`call`) or by Redis's invalidation message (`redis`, raw keys; null = database flushed). */
   invalidate: { source: 'call'; imageIds: string[]; version: string } | { source: 'redis'; keys: string[] | null };
   /** The near tier dropped an entry for room or age. */
-  evict: { key: string; reason: 'size' | 'age' };
+  /** `ttl`: the record's TTL in Redis ran out; `age`: maxAgeMs; `size`: maxBytes. */
+  evict: { key: string; reason: 'size' | 'age' | 'ttl' };
   /** Redis removed records on its own (TTL expiry or maxmemory eviction), from keyspace events. */
   expire: { imageIds: string[]; version: string };
   error: { operation: string; error: Error };

@@ -335,7 +335,7 @@ export class RedisFeatureCache implements FeatureCache {
     const parts = await mapChunks(chunk(imageIds, this.o.batchSize), this.o.batchConcurrency, async (ids) => {
       if (!near) return (await fetch(ids.map((id) => this.keys.record(id)))).map((value, i) => (value === null ? null : this.decode(ids[i]!, value, types)));
       // the tier keeps whole records: `types` is applied to what it returns
-      const { records, fromNear } = await near.read(this.keys.recordPrefix, ids, fetch, (i, value) => this.decode(ids[i]!, value, undefined));
+      const { records, fromNear } = await near.read(this.keys.recordPrefix, ids, (keys) => this.store.readWithTtl(keys), (i, value) => this.decode(ids[i]!, value, undefined));
       if (this.events.wants('hit')) {
         records.forEach((r, i) => r && this.events.emit('hit', { imageId: ids[i]!, version: this.featureVersion, source: fromNear[i] ? 'near' : 'redis' }));
       }

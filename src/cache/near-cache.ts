@@ -107,13 +107,14 @@ export class NearCache {
 
   /**
    * Reads the records of `ids` (record keys `recordPrefix` + ID): from the tier
-   * where it holds them, the rest with `fetch` (one call), filling the tier
-   * with what `decode` accepts. `fromNear[i]` tells which answers came from the tier.
+   * where it holds them, the rest with `fetch` (one call: values and PTTLs),
+   * filling the tier with what `decode` accepts, each entry dropped by the time
+   * its record expires in Redis. `fromNear[i]` tells which answers came from the tier.
    */
   async read(
     recordPrefix: string,
     ids: string[],
-    fetch: (keys: string[]) => Promise<Array<Buffer | null>>,
+    fetch: (keys: string[]) => Promise<{ values: Array<Buffer | null>; ttls: number[] }>,
     decode: (index: number, value: Buffer) => FeatureRecord | null,
   ): Promise<{ records: Array<FeatureRecord | null>; fromNear: boolean[] }> {
     const records = new Array<FeatureRecord | null>(ids.length).fill(null);
@@ -129,9 +130,12 @@ export class NearCache {
     }
     if (missing.length === 0) return { records, fromNear };
     const ticket = this.tier.ticket();
+    // Redis counts PTTL when it answers: counted from before the send, the entry ends no later than the record
+    const sentAt = Date.now();
     let values: Array<Buffer | null>;
+    let ttls: number[];
     try {
-      values = await fetch(missing.map((i) => recordPrefix + ids[i]!));
+      ({ values, ttls } = await fetch(missing.map((i) => recordPrefix + ids[i]!)));
     } catch (err) {
       // Redis unreachable: the grace copy answers, if it holds every record asked for
       const stale = isFeatureCacheError(err, ErrorCodes.REDIS_UNAVAILABLE) ? missing.map((i) => this.tier.stale(recordPrefix, ids[i]!)) : [];
@@ -148,7 +152,8 @@ export class NearCache {
       if (!value) return;
       const record = decode(i, value);
       records[i] = record;
-      if (record) this.tier.fill(recordPrefix, ids[i]!, record, value.length, ticket);
+      const ttl = ttls[j]!;
+      if (record) this.tier.fill(recordPrefix, ids[i]!, record, value.length, ticket, ttl >= 0 ? sentAt + ttl : Infinity);
     });
     return { records, fromNear };
   }

@@ -16,14 +16,16 @@ export interface NearTierOptions {
   maxAgeMs: number;
   /** How long down() keeps the entries as a grace copy for stale(). */
   serveStaleMs: number;
-  /** Told of entries dropped for room or age (not for invalidations). */
-  onEvict?: (key: string, reason: 'size' | 'age') => void;
+  /** Told of entries dropped for room, age or their record's TTL (not for invalidations). */
+  onEvict?: (key: string, reason: 'size' | 'age' | 'ttl') => void;
 }
 
 interface Entry {
   record: FeatureRecord;
   bytes: number;
   expiresAt: number;
+  /** expiresAt is the record's expiry in Redis (else maxAgeMs). */
+  byTtl: boolean;
   /** Read since the clock hand last passed (second-chance LRU: a hit costs one store, no reordering). */
   used: boolean;
 }
@@ -91,7 +93,7 @@ export class NearTier {
     if (e === undefined) return undefined;
     if (e.expiresAt <= Date.now()) {
       this.drop(v!, imageId, e);
-      this.o.onEvict?.(recordPrefix + imageId, 'age');
+      this.o.onEvict?.(recordPrefix + imageId, e.byTtl ? 'ttl' : 'age');
       return undefined;
     }
     e.used = true;
@@ -116,9 +118,17 @@ export class NearTier {
     return this.seq;
   }
 
-  /** Keeps a record read from Redis, unless it may have been invalidated since `ticket`. */
-  fill(recordPrefix: string, imageId: string, record: FeatureRecord, encodedBytes: number, ticket: number): void {
+  /**
+   * Keeps a record read from Redis, unless it may have been invalidated since
+   * `ticket`, until `expiresAt` (its record's expiry in Redis, Infinity without
+   * a TTL) or `maxAgeMs`, whichever comes first: Redis deletes (and so
+   * invalidates) an expired key only when it samples or touches it, so without
+   * this bound the tier could serve a record past its TTL.
+   */
+  fill(recordPrefix: string, imageId: string, record: FeatureRecord, encodedBytes: number, ticket: number, expiresAt = Infinity): void {
     if (!this.live || ticket < this.floor) return;
+    const now = Date.now();
+    if (expiresAt <= now) return;
     const inv = this.invalidated.get(recordPrefix + imageId);
     if (inv !== undefined && inv > ticket) return;
     const bytes = encodedBytes + (recordPrefix.length + imageId.length) * 2 + ENTRY_OVERHEAD_BYTES;
@@ -127,7 +137,8 @@ export class NearTier {
     if (!v) this.versions.set(recordPrefix, (v = { entries: new Map(), bytes: 0 }));
     const old = v.entries.get(imageId);
     if (old) this.drop(v, imageId, old);
-    v.entries.set(imageId, { record, bytes, expiresAt: Date.now() + this.o.maxAgeMs, used: false });
+    const maxAge = now + this.o.maxAgeMs;
+    v.entries.set(imageId, { record, bytes, expiresAt: Math.min(expiresAt, maxAge), byTtl: expiresAt < maxAge, used: false });
     v.bytes += bytes;
     this.bytes += bytes;
     this.count++;

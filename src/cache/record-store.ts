@@ -90,6 +90,40 @@ export class RecordStore {
   }
 
   /**
+   * Values and their remaining TTLs (PTTL: ms, -1 without expiry, -2 missing),
+   * aligned with `keys`, in one round trip per node: what the near tier fills
+   * from, so that an entry never outlives its record's TTL. GET and PTTL are not
+   * one atomic read, but any write between them (SET, EXPIRE, PERSIST) sends an
+   * invalidation that refuses the fill (see NearTier.fill).
+   */
+  async readWithTtl(keys: string[]): Promise<{ values: Array<Buffer | null>; ttls: number[] }> {
+    const values = new Array<Buffer | null>(keys.length).fill(null);
+    const ttls = new Array<number>(keys.length).fill(-2);
+    const put = (i: number, value: unknown, ttl: unknown) => {
+      values[i] = (value as Buffer | null) ?? null;
+      ttls[i] = Number(ttl);
+    };
+    await this.retryOnSlotChange(() => Promise.all(
+      this.router.route(keys).map(async (group) => {
+        const indices = group.buckets.flatMap((b) => b.indices);
+        if (this.local) {
+          const pairs = await this.local.readWithTtl(indices.map((i) => keys[i]!), group.buckets[0]!.slot);
+          if (pairs) {
+            indices.forEach((i, j) => put(i, pairs[2 * j], pairs[2 * j + 1]));
+            return;
+          }
+        }
+        // the portable path: GET and PTTL per key, one pipeline per node (follows MOVED)
+        const pipe = this.reader.pipeline();
+        for (const i of indices) pipe.getBuffer(keys[i]!).pttl(keys[i]!);
+        const replies = await execChecked(pipe, 'read');
+        indices.forEach((i, j) => put(i, replies[2 * j]?.[1], replies[2 * j + 1]?.[1]));
+      }),
+    ));
+    return { values, ttls };
+  }
+
+  /**
    * One pipeline for the buckets of one node: GET/MGET per slot (with a sliding
    * TTL, fcSlideGet per key: the TTL restarts only on records that have one).
    */

@@ -23,6 +23,16 @@ for i = 1, #ARGV do out[i] = redis.call('GET', ARGV[i]) end
 return out
 `;
 
+/** READ_RECORDS with each key's PTTL after its value (the near tier's fills). */
+const READ_RECORDS_TTL = `#!lua flags=no-writes,allow-cross-slot-keys
+local out = {}
+for i = 1, #ARGV do
+  out[2 * i - 1] = redis.call('GET', ARGV[i])
+  out[2 * i] = redis.call('PTTL', ARGV[i])
+end
+return out
+`;
+
 /**
  * fcSetRecords for many slots of one node. ARGV: bucketCount, then per bucket:
  * counter key, n, then n x (record key, value, ttlMs). Returns records newly
@@ -67,6 +77,7 @@ return sum
 /** A master connection with the node-local scripts defined on it. */
 export type LocalNode = Redis & {
   fcLocalGetBuffer(numKeys: number, ...keys: string[]): Promise<Array<Buffer | null>>;
+  fcLocalGetTtlBuffer(numKeys: number, ...keys: string[]): Promise<Array<Buffer | number | null>>;
   fcLocalSet(numKeys: number, ...args: Array<string | Buffer | number>): Promise<number>;
   fcLocalSum(numKeys: number, ...keys: string[]): Promise<number>;
 };
@@ -88,6 +99,18 @@ export class NodeLocal {
     if (!node) return null;
     try {
       return await node.fcLocalGetBuffer(0, ...keys);
+    } catch (err) {
+      this.failed(err);
+      return null;
+    }
+  }
+
+  /** Values and PTTLs of `keys`, interleaved (value, ttl, value, ttl ...); null as for read(). */
+  async readWithTtl(keys: string[], slot: number): Promise<Array<Buffer | number | null> | null> {
+    const node = this.node(slot);
+    if (!node) return null;
+    try {
+      return await node.fcLocalGetTtlBuffer(0, ...keys);
     } catch (err) {
       this.failed(err);
       return null;
@@ -124,6 +147,7 @@ export class NodeLocal {
     if (node === undefined || node.status !== 'ready') return null;
     if (!this.defined.has(node)) {
       node.defineCommand('fcLocalGet', { lua: READ_RECORDS });
+      node.defineCommand('fcLocalGetTtl', { lua: READ_RECORDS_TTL });
       node.defineCommand('fcLocalSet', { lua: SET_RECORDS });
       node.defineCommand('fcLocalSum', { lua: SUM_COUNTERS });
       this.defined.add(node);

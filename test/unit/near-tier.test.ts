@@ -3,7 +3,7 @@
  * reply which crossed an invalidation out of the tier, flushes, the bypass while
  * down, and byte accounting. The tier with Redis is in test/integration/near-tier.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NearTier } from '../../src/cache/near-tier.js';
 import type { FeatureRecord } from '../../src/types.js';
 
@@ -25,6 +25,26 @@ describe('NearTier', () => {
     // a read sent after the invalidation fills
     t.fill(P, 'a', rec(2), 10, t.ticket());
     expect(t.get(P, 'a')?.features).toEqual({ n: [2] });
+  });
+
+  it("drops an entry when its record expires in Redis, before maxAgeMs; keeps none already expired", () => {
+    const evicted: string[] = [];
+    const t = new NearTier('fc:', { maxBytes: 1 << 20, maxAgeMs: 60_000, serveStaleMs: 0, onEvict: (key, reason) => evicted.push(`${reason}:${key}`) });
+    t.up();
+    t.fill(P, 'a', rec(1), 10, t.ticket(), Date.now() + 30);
+    t.fill(P, 'b', rec(2), 10, t.ticket(), Date.now() - 1);
+    t.fill(P, 'c', rec(3), 10, t.ticket()); // no TTL: maxAgeMs
+    expect(t.get(P, 'a')).toBeDefined();
+    expect(t.get(P, 'b')).toBeUndefined();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 35); // the record's TTL runs out
+      expect(t.get(P, 'a')).toBeUndefined();
+      expect(t.get(P, 'c')).toBeDefined();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(evicted).toEqual([`ttl:${P}a`]);
   });
 
   it('accepts a fill when only other keys were invalidated since its ticket', () => {
