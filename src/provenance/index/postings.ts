@@ -26,6 +26,19 @@ export interface PostingOp {
 /** Where each bucket read lies: bucket id (term >>> restBits) -> [blob, start, byte length]. */
 export type BucketReads = Map<number, { blob: Buffer; start: number; length: number }>;
 
+const FIELD_NAMES: Buffer[] = [];
+
+/** The 2-byte field of a bucket (cached: at most 4,096 distinct). */
+function fieldName(f: number): Buffer {
+  let b = FIELD_NAMES[f];
+  if (!b) {
+    b = Buffer.allocUnsafe(FIELD_BYTES);
+    b.writeUInt16BE(f, 0);
+    FIELD_NAMES[f] = b;
+  }
+  return b;
+}
+
 export class PostingStore {
   constructor(
     private readonly ctx: Pick<ExtensionContext, 'client' | 'router'>,
@@ -74,7 +87,7 @@ export class PostingStore {
     return [fields, entries];
   }
 
-  /** Reads the buckets of these terms (each bucket once): one script call (HMGET) per posting key. */
+  /** Reads the buckets of these terms (each bucket once): one HMGET per posting key, one pipeline per node. */
   async read(terms: ArrayLike<number>): Promise<BucketReads> {
     const byShard = new Map<number, Set<number>>();
     for (let i = 0; i < terms.length; i++) {
@@ -89,27 +102,18 @@ export class PostingStore {
       this.ctx,
       shards.map(({ shard, fields }) => {
         const key = this.layout.postingKey(shard);
-        return {
-          key,
-          add: (pipe: ChainableCommander) => {
-            const blob = Buffer.allocUnsafe(FIELD_BYTES * fields.length);
-            fields.forEach((f, j) => blob.writeUInt16BE(f, FIELD_BYTES * j));
-            (pipe as ScriptPipe).fcxBucketReadBuffer(key, FIELD_BYTES, blob);
-          },
-        };
+        return { key, add: (pipe: ChainableCommander) => void pipe.hmgetBuffer(key, ...fields.map(fieldName)) };
       }),
       'provenance search',
     );
     const out: BucketReads = new Map();
     const fieldBits = this.layout.fieldBits;
     shards.forEach(({ shard, fields }, k) => {
-      const blob = replies[k] as Buffer;
-      let o = 0;
-      for (const f of fields) {
-        const len = blob.readUInt32BE(o);
-        if (len > 0) out.set(((shard << fieldBits) | f) >>> 0, { blob, start: o + 4, length: len });
-        o += 4 + len;
-      }
+      const values = replies[k] as Array<Buffer | null>;
+      fields.forEach((f, j) => {
+        const v = values[j];
+        if (v && v.length > 0) out.set(((shard << fieldBits) | f) >>> 0, { blob: v, start: 0, length: v.length });
+      });
     });
     return out;
   }
