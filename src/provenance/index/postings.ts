@@ -14,6 +14,9 @@ import { FIELD_BYTES, POSTING_BYTES, type ProvenanceLayout } from './layout.js';
 
 type ScriptPipe = ChainableCommander & { [K in keyof SimilarityScripts]: (...a: Parameters<SimilarityScripts[K]>) => ScriptPipe };
 
+/** Postings written per round trip (~10 images). */
+export const POSTINGS_PER_ROUND = 5000;
+
 /** Number of the sentinel posting of a capped bucket. */
 export const SENTINEL_NUMBER = 0xffffffff;
 
@@ -46,8 +49,21 @@ export class PostingStore {
     private readonly bucketCap: number,
   ) {}
 
-  /** Applies removals then additions (one script call per posting key); returns the additions refused by full buckets. */
+  /**
+   * Applies removals then additions; returns the additions refused by full
+   * buckets. Rounds of at most POSTINGS_PER_ROUND postings, one after the other
+   * (one script call per posting key each), so no single round trip holds Redis
+   * long enough to hit the command timeout on a loaded host (a chunk of 100
+   * images is ~48,000 postings).
+   */
   async apply(removes: readonly PostingOp[], adds: readonly PostingOp[]): Promise<number> {
+    let refused = 0;
+    for (let i = 0; i < removes.length; i += POSTINGS_PER_ROUND) refused += await this.applyRound(removes.slice(i, i + POSTINGS_PER_ROUND), []);
+    for (let i = 0; i < adds.length; i += POSTINGS_PER_ROUND) refused += await this.applyRound([], adds.slice(i, i + POSTINGS_PER_ROUND));
+    return refused;
+  }
+
+  private async applyRound(removes: readonly PostingOp[], adds: readonly PostingOp[]): Promise<number> {
     if (removes.length === 0 && adds.length === 0) return 0;
     const byShard = new Map<number, { rm: PostingOp[]; add: PostingOp[] }>();
     const put = (op: PostingOp, kind: 'rm' | 'add') => {
