@@ -38,6 +38,8 @@ function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function label(id: string): string {
   return id.length <= MAX_LABEL ? id : `${id.slice(0, MAX_LABEL - 1)}…`;
 }
@@ -123,7 +125,7 @@ export function graphSvg(g: ProvenanceGraph): string {
   parts.push(
     `<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${COLOURS.directed}"/></marker></defs>`,
     `<rect width="${width}" height="${height}" fill="${COLOURS.background}"/>`,
-    `<text x="${MARGIN}" y="${MARGIN + 6}" font-family="sans-serif" font-size="18" font-weight="bold" fill="${COLOURS.text}">Provenance graph: ${g.nodes.length} images, ${g.edges.length} edges, ${g.composites.length} composites</text>`,
+    `<text x="${MARGIN}" y="${MARGIN + 6}" font-family="sans-serif" font-size="18" font-weight="bold" fill="${COLOURS.text}">Provenance graph: ${plural(g.nodes.length, 'image')}, ${plural(g.edges.length, 'edge')}, ${plural(g.composites.length, 'composite')}</text>`,
   );
   for (const e of g.edges) {
     const a = at.get(e.from)!;
