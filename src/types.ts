@@ -11,9 +11,17 @@ import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/
 import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
 import type { VerifyPairOptions } from './provenance/pair-cache.js';
 import type { ProvenanceGraph, ProvenanceGraphOptions } from './provenance/graph.js';
+import type {
+  ProvenanceCandidate,
+  ProvenanceIndexOptions,
+  ProvenanceQuery,
+  ProvenanceSearchOptions,
+  ProvenanceSearchResult,
+} from './provenance/index/types.js';
 
 export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CodecOptions, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
 export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
+export type { ProvenanceCandidate, ProvenanceIndexOptions, ProvenanceQuery, ProvenanceSearchOptions, ProvenanceSearchResult };
 export type { RenderOptions } from './provenance/render.js';
 export type { ProvenanceGraph, ProvenanceGraphEdge, ProvenanceGraphNode, ProvenanceGraphOptions } from './provenance/graph.js';
 export type { CacheEventMap, CacheEventName, CacheListener };
@@ -95,6 +103,12 @@ export interface ClusterTarget {
  */
 export type CacheSettings = z.input<typeof cacheOptionsSchema>;
 
+/** Derived data of a withVersion() view: absent = the parent's, false = none, options = its own. */
+export interface VersionViewOptions {
+  similarity?: SimilarityOptions | false;
+  provenanceIndex?: ProvenanceIndexOptions | true | false;
+}
+
 export interface FeatureCacheOptions extends CacheSettings {
   /**
    * Redis to use. Absent: featcache starts an embedded private redis-server.
@@ -111,6 +125,11 @@ export interface FeatureCacheOptions extends CacheSettings {
    * searchSimilar(); absent: no index (compareSet still works). See docs/SEARCH.md.
    */
   similarity?: SimilarityOptions;
+  /**
+   * Keep an inverted index of ORB descriptor chunks for searchProvenance()
+   * (`true`: the defaults); absent: no index. See docs/PROVENANCE.md, "Provenance II".
+   */
+  provenanceIndex?: ProvenanceIndexOptions | true;
   /** Options of the embedded redis-server (used only when `redis` is absent). */
   embedded?: EmbeddedRedisOptions;
   /** A pino-compatible logger; silent when absent. */
@@ -279,7 +298,7 @@ export interface FeatureCache {
    * The same cache under another feature version, sharing this one's Redis
    * connection. Closing the view leaves this cache open.
    */
-  withVersion(featureVersion: string, opts?: { similarity?: SimilarityOptions | false }): Promise<FeatureCache>;
+  withVersion(featureVersion: string, opts?: VersionViewOptions): Promise<FeatureCache>;
   /** Cached images whose hash is within `maxDistance` bits of the query's, nearest first (needs the `similarity` option). */
   searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult>;
   /** All pairs among `imageIds` whose hashes are within `maxDistance` bits: one batch lookup, popcount in process. */
@@ -290,6 +309,12 @@ export interface FeatureCache {
    * records are unchanged (`cached: true`). NOT_FOUND when a record is missing.
    */
   verifyPair(idA: string, idB: string, opts?: VerifyPairOptions): Promise<VerifyResult & { cached: boolean }>;
+  /**
+   * Where does this image come from? Candidates from the provenance index (needs
+   * the `provenanceIndex` option), the top ones verified geometrically, then the
+   * donors of a composite (two-tier search). See docs/PROVENANCE.md, "Provenance II".
+   */
+  searchProvenance(query: ProvenanceQuery, opts?: ProvenanceSearchOptions): Promise<ProvenanceSearchResult>;
   /**
    * Groups of related images among `imageIds` (the one-call duplicate check):
    * one batch read, cheap candidate pairs, verification of those only. See docs/PROVENANCE.md.
