@@ -10,6 +10,7 @@ import type { CacheEventMap, CacheEventName, CacheListener } from './cache/event
 import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/analyze-set.js';
 import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
 import type { VerifyPairOptions } from './provenance/pair-cache.js';
+import type { ProvenanceGraph, ProvenanceGraphOptions } from './provenance/graph.js';
 import type {
   ProvenanceCandidate,
   ProvenanceIndexOptions,
@@ -22,6 +23,7 @@ export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CodecOptions, Compar
 export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
 export type { ProvenanceCandidate, ProvenanceIndexOptions, ProvenanceQuery, ProvenanceSearchOptions, ProvenanceSearchResult };
 export type { RenderOptions } from './provenance/render.js';
+export type { ProvenanceGraph, ProvenanceGraphEdge, ProvenanceGraphNode, ProvenanceGraphOptions } from './provenance/graph.js';
 export type { CacheEventMap, CacheEventName, CacheListener };
 
 /** Typed arrays that round-trip as the same type, bit-exact. */
@@ -318,6 +320,12 @@ export interface FeatureCache {
    * one batch read, cheap candidate pairs, verification of those only. See docs/PROVENANCE.md.
    */
   analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
+  /**
+   * Which image of a set was derived from which: a maximum spanning tree over the
+   * verified pairs, each edge directed from measured evidence or "direction unknown",
+   * and the composites. See docs/PROVENANCE.md.
+   */
+  provenanceGraph(imageIds: string[], opts?: ProvenanceGraphOptions): Promise<ProvenanceGraph>;
   stats(): Promise<CacheStats>;
   health(): Promise<HealthReport>;
   cleanup(): Promise<CleanupResult>;

@@ -13,6 +13,7 @@
  *  - analyzeSet of 1,000 images (100 edited copies, the photos, seeded generated
  *    distractors): seconds (median of runs), edited copies grouped with their
  *    source, unrelated images merged.
+ * --graph runs the provenance-graph part instead (bench/provenance/graph.ts: synthetic edit histories, SimNO/SimLO/SimNLO).
  * Options: --quick (fewer runs, 300 images, a sample of the unrelated pairs),
  * --json <path> (default: bench/results/provenance.json plus a line of history.jsonl).
  * Run it on a quiet machine: it prints the load average beside the figures.
@@ -348,7 +349,10 @@ function printSummary(r: SummaryReport): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (process.argv.includes('--graph')) await import('./graph.js');
+else {
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

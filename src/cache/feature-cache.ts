@@ -27,6 +27,7 @@ import { verifyPair, type VerifyPairOptions } from '../provenance/pair-cache.js'
 import type { VerifyResult } from '../provenance/types.js';
 import { analyzeSet, type AnalyzeSetOptions, type AnalyzeSetResult } from '../provenance/analyze-set.js';
 import { verifyFeatures } from '../provenance/verify.js';
+import { provenanceGraph, type ProvenanceGraph, type ProvenanceGraphOptions } from '../provenance/graph.js';
 import { SimilarityIndex } from '../search/similarity-index.js';
 import type {
   CompareOptions,
@@ -455,6 +456,14 @@ export class RedisFeatureCache implements FeatureCache {
     this.assertOpen();
     if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
     return analyzeSet({ read: (ids) => this.peekMany(ids), verify: verifyFeatures }, imageIds, opts);
+  }
+
+  /** The provenance graph of a set of cached images (src/provenance/graph.ts, docs/PROVENANCE.md). */
+  async provenanceGraph(imageIds: string[], opts?: ProvenanceGraphOptions): Promise<ProvenanceGraph> {
+    this.assertOpen();
+    if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
+    this.flushSingles();
+    return provenanceGraph({ read: (ids) => this.peekMany(ids), pairs: { client: this.conn.client, keys: this.keys } }, imageIds, opts);
   }
 
   /** Records without counting hits or misses (for derived computations). */

@@ -27,13 +27,43 @@ export function buildProvenanceSchemas(base: Schemas, limits: { maxBatch: number
       .max(limits.maxBatch, `at most ${limits.maxBatch} image_ids per request`)
       .describe('cached images (extracted records); duplicates are analysed once'),
   });
-  return { verifyQuery, verifyBody, verifyUpload, groupsBody };
+  const graphQuery = z.object({
+    render: z.enum(['svg', 'png']).optional().describe('svg or png: answer with a picture of the graph drawn server-side instead of JSON'),
+  });
+  const graphBody = z.strictObject({
+    image_ids: z
+      .array(base.imageId)
+      .min(1, 'image_ids must not be empty')
+      .max(limits.maxBatch, `at most ${limits.maxBatch} image_ids per request`)
+      .describe('cached images (extracted records); duplicates are analysed once'),
+  });
+  return { verifyQuery, verifyBody, verifyUpload, groupsBody, graphQuery, graphBody };
 }
 
 export type ProvenanceSchemas = ReturnType<typeof buildProvenanceSchemas>;
 
 /** Response shapes, for the OpenAPI document. */
 export const provenanceResponses = {
+  graph: z.object({
+    success: z.literal(true),
+    nodes: z
+      .array(z.object({ image_id: z.string(), missing: z.literal(true).optional().describe('no extracted record') }))
+      .describe('every distinct input ID, in input order'),
+    edges: z
+      .array(
+        z.object({
+          from: z.string().describe('the source when directed'),
+          to: z.string().describe('the derived image when directed'),
+          directed: z.boolean().describe('false: direction unknown (the reasons say why)'),
+          confidence: z.number().describe('0..1: the link, times its direction when directed'),
+          inliers: z.number().int(),
+          reasons,
+        }),
+      )
+      .describe('the skeleton: a maximum spanning forest over the verified pairs'),
+    composites: z.array(z.string()).describe('images made of two or more of their neighbours'),
+    stats: z.object({ images: z.number().int(), candidates: z.number().int(), verified: z.number().int(), ms: z.number().int() }),
+  }),
   verify: z.object({
     success: z.literal(true),
     image_id_a: z.string().nullable().describe('null for uploads'),

@@ -73,7 +73,8 @@ function hashesOf(f: Features): string[] | null {
   return typeof f.phash === 'string' ? [f.phash] : null;
 }
 
-function inputOf(f: Features): CandidateInput {
+/** What candidate proposal reads from a record's features (shared with provenanceGraph). */
+export function candidateInputOf(f: Features): CandidateInput {
   return { descriptors: descriptorsOf(f), hashes: hashesOf(f), contentHash: typeof f.content_hash === 'string' ? f.content_hash : null };
 }
 
@@ -145,7 +146,7 @@ export async function analyzeSet(deps: AnalyzeSetDeps, imageIds: string[], optio
     if (!rec) return void missing.push(id);
     present.push({ id, features: rec.features });
   });
-  const inputs = present.map((p) => inputOf(p.features));
+  const inputs = present.map((p) => candidateInputOf(p.features));
   present.forEach((p, i) => {
     if (inputs[i]!.descriptors === null) withoutOrb.push(p.id);
   });

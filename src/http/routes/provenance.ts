@@ -4,9 +4,12 @@
  *   (JSON/msgpack) or two uploads (multipart `image_a`, `image_b`); uploads may
  *   ask for the picture of the matches (`?render=png`).
  * - POST /analysis/groups — the one-call duplicate check over a set of cached IDs.
- * Both read the extracted records, where the ORB keypoints live.
+ * - POST /analysis/provenance-graph — which image of a set was derived from which
+ *   (JSON, or a picture of the graph with `?render=svg|png`).
+ * All read the extracted records, where the ORB keypoints live.
  */
 import type { Context } from 'hono';
+import { renderGraph } from '../../provenance/graph-render.js';
 import { renderMatches } from '../../provenance/render.js';
 import { verifyFeatures } from '../../provenance/verify.js';
 import type { VerifyResult } from '../../provenance/types.js';
@@ -102,5 +105,36 @@ export function provenanceRoutes({ images, schemas: base, config }: RouteDeps): 
     },
   });
 
-  return [verify, groups];
+  const graph = defineRoute({
+    method: 'post',
+    path: '/analysis/provenance-graph',
+    access: 'read',
+    tag: 'provenance',
+    summary: 'The provenance graph of a set of cached images: which was derived from which, and the composites',
+    description:
+      'Candidate pairs as for /analysis/groups, each verified through the pairwise-verdict cache; a maximum spanning tree over the ' +
+      'verified pairs as the skeleton; each edge directed from measured evidence (crop coverage, rotation padding, downscaling, ' +
+      'composites) or left undirected with the reason "direction unknown". With render=svg (image/svg+xml) or render=png (image/png) ' +
+      'the answer is a picture of the graph. At most FEATCACHE_MAX_BATCH image_ids. docs/PROVENANCE.md.',
+    query: schemas.graphQuery,
+    body: schemas.graphBody,
+    async handle(c, { query, body }) {
+      const g = await images.extracted.provenanceGraph(body.image_ids, { maxIds: config.maxBatch });
+      if (query.render === 'svg') return c.body(new Uint8Array(await renderGraph(g, 'svg')), 200, { 'content-type': 'image/svg+xml; charset=utf-8' });
+      if (query.render === 'png') return c.body(new Uint8Array(await renderGraph(g, 'png')), 200, { 'content-type': 'image/png' });
+      return send(c, wantsMsgpack(c), {
+        success: true,
+        nodes: g.nodes.map((n) => ({ image_id: n.imageId, ...(n.missing ? { missing: true } : {}) })),
+        edges: g.edges,
+        composites: g.composites,
+        stats: g.stats,
+      });
+    },
+    responses: {
+      200: { description: 'The nodes, the skeleton edges with direction, confidence and reasons, the composites (an SVG or PNG picture with render)', schema: provenanceResponses.graph },
+      413: errorDoc('BATCH_TOO_LARGE: more image_ids than FEATCACHE_MAX_BATCH'),
+    },
+  });
+
+  return [verify, groups, graph];
 }
