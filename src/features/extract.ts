@@ -109,7 +109,7 @@ const WRITERS: { readonly [N in ExtractorName]: Writer } = {
     out.format = p.decoded.format;
   },
   orb: async (p, out) => {
-    out.orb = await orbFromGrey(p.grey(), { maxKeypoints: p.opts.orbKeypoints, mirror: false });
+    out.orb = await orbFromGrey(p.grey(), { maxKeypoints: p.opts.orbKeypoints, mirror: p.opts.orbMirror });
   },
   phash_dihedral: (p, out) => {
     out.phash_dihedral = dihedralHashes(p.phashBlock());
@@ -153,7 +153,7 @@ export async function extractFeatures(image: Buffer | string, options?: ExtractO
 
 /** Options of extractOrb: the keypoint budget, the mirror pass and the decoding limits. */
 export interface ExtractOrbOptions extends Pick<ExtractOptions, 'maxPixels' | 'maxBytes' | 'allowedFormats'> {
-  /** Keypoints kept, 1..5000. @default 500 */
+  /** Keypoints kept, 1..5000. @default 430 */
   maxKeypoints?: number;
   /** Analyse the horizontally mirrored image (the verification's mirror pass). @default false */
   mirror?: boolean;

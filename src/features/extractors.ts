@@ -23,7 +23,7 @@ export const EXTRACTORS = Object.freeze([
   Object.freeze({ name: 'phash', version: '1' }),
   Object.freeze({ name: 'histogram', version: '1' }),
   Object.freeze({ name: 'meta', version: '1' }),
-  Object.freeze({ name: 'orb', version: '1' }),
+  Object.freeze({ name: 'orb', version: '2' }),
   Object.freeze({ name: 'phash_dihedral', version: '1' }),
   Object.freeze({ name: 'whash', version: '1' }),
   Object.freeze({ name: 'colorhash', version: '1' }),
@@ -69,13 +69,13 @@ export function resolveExtractorSelection(names: unknown): ReadonlySet<Extractor
 }
 
 /** The options that change what the selected extractors write. */
-export type VersionedOptions = Pick<ExtractOptions, 'extractors' | 'histogramBins' | 'orbKeypoints'>;
+export type VersionedOptions = Pick<ExtractOptions, 'extractors' | 'histogramBins' | 'orbKeypoints' | 'orbMirror'>;
 
 /**
  * `name.version` of each selected extractor (all by default) joined with `+`, in
- * EXTRACTORS order, e.g. `phash.1+orb.1`. A non-default option that changes an
+ * EXTRACTORS order, e.g. `phash.1+orb.2`. A non-default option that changes an
  * extractor's output is appended to its entry: `histogram.1-b16` (histogramBins),
- * `orb.1-k1000` (orbKeypoints). So different selections and settings never share
+ * `orb.2-k1000` (orbKeypoints), `orb.2-m` (orbMirror). So different selections and settings never share
  * a version. Throws INVALID_OPTIONS for an invalid selection.
  */
 export function extractorVersion(options?: VersionedOptions): string {
@@ -86,6 +86,7 @@ export function extractorVersion(options?: VersionedOptions): string {
     let part = `${e.name}.${e.version}`;
     if (e.name === 'histogram' && options?.histogramBins !== undefined) part += suffix('b', options.histogramBins, DEFAULT_HISTOGRAM_BINS);
     if (e.name === 'orb' && options?.orbKeypoints !== undefined) part += suffix('k', options.orbKeypoints, DEFAULT_ORB_KEYPOINTS);
+    if (e.name === 'orb' && options?.orbMirror === true) part += '-m';
     parts.push(part);
   }
   return parts.join('+');
@@ -98,7 +99,7 @@ function suffix(letter: string, value: number, fallback: number): string {
 /**
  * The feature version to configure a cache with when it stores extractFeatures
  * output: `${base}+${extractorVersion(options)}`. With the default selection that is
- * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1+orb.1+phash_dihedral.1+whash.1+colorhash.1+content_hash.1`
+ * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1+orb.2+phash_dihedral.1+whash.1+colorhash.1+content_hash.1`
  * (113 characters after the base and its `+`, so the base may have up to 14), and
  * bumping any extractor turns old records into misses.
  * Throws FeatureCacheError INVALID_OPTIONS when the result breaks the cache's

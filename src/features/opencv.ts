@@ -44,6 +44,7 @@ export interface CvKeyPointVector {
 export interface CvOrb {
   detectAndCompute(image: CvMat, mask: CvMat, keypoints: CvKeyPointVector, descriptors: CvMat): void;
   setMaxFeatures(n: number): void;
+  setNLevels(n: number): void;
   delete(): void;
 }
 
@@ -52,6 +53,8 @@ export interface OpenCv {
   Size: new (width: number, height: number) => unknown;
   KeyPointVector: new () => CvKeyPointVector;
   ORB: new (nfeatures?: number) => CvOrb;
+  CLAHE: new (clipLimit: number, tiles: unknown) => { apply(src: CvMat, dst: CvMat): void; delete(): void };
+  equalizeHist(src: CvMat, dst: CvMat): void;
   CV_8UC1: number;
   INTER_AREA: number;
   matFromArray(rows: number, cols: number, type: number, data: ArrayLike<number>): CvMat;

@@ -28,8 +28,14 @@ export interface ExtractOptions {
    * An unknown name is INVALID_OPTIONS. @default DEFAULT_EXTRACTORS (all)
    */
   extractors?: readonly ExtractorName[];
-  /** ORB keypoints kept per image, 1..5000. @default 500 */
+  /** ORB keypoints kept per image, 1..5000. @default 430 */
   orbKeypoints?: number;
+  /**
+   * `orb` of the horizontally mirrored image (verification's mirror pass, as
+   * extractOrb(image, { mirror: true })), e.g. in the extraction pool. Named in the
+   * feature version (`orb.N-m`): such features never pass for the image's own. @default false
+   */
+  orbMirror?: boolean;
 }
 
 /** ExtractOptions with every default applied. */
@@ -40,6 +46,7 @@ export interface ResolvedExtractOptions {
   histogramBins: number;
   extractors: ReadonlySet<ExtractorName>;
   orbKeypoints: number;
+  orbMirror: boolean;
 }
 
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -64,6 +71,7 @@ function resolvedDefaults(): ResolvedExtractOptions {
     ...DEFAULT_LIMITS,
     extractors: new Set(DEFAULT_EXTRACTORS),
     orbKeypoints: DEFAULT_ORB_KEYPOINTS,
+    orbMirror: false,
   });
   return defaults;
 }
@@ -102,5 +110,6 @@ export function resolveExtractOptions(options: ExtractOptions | undefined): Reso
     histogramBins: positiveInteger('histogramBins', options.histogramBins, fallback.histogramBins, 256),
     extractors: options.extractors === undefined ? fallback.extractors : resolveExtractorSelection(options.extractors),
     orbKeypoints: positiveInteger('orbKeypoints', options.orbKeypoints, fallback.orbKeypoints, MAX_ORB_KEYPOINTS),
+    orbMirror: options.orbMirror === true,
   };
 }

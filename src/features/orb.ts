@@ -5,14 +5,19 @@
  * - The grey image (Pillow luma, as the hashes use) is downscaled with area averaging
  *   so its longer side is at most ORB_MAX_SIDE (never upscaled): the analysed frame.
  *   Keypoint coordinates are in that frame's pixels, rounded.
- * - OpenCV detects up to ORB_OVERSAMPLE x `maxKeypoints` candidates (default ORB
- *   parameters: 8 levels, scale 1.2, FAST threshold 20, Harris score, 31 px patch);
+ * - OpenCV detects up to ORB_OVERSAMPLE (3) x `maxKeypoints` candidates (6 pyramid
+ *   levels of scale 1.2, i.e. down to 1/2.5; FAST threshold 20, Harris score, 31 px patch);
  *   `selectGridSpread` keeps `maxKeypoints` of them spread over a 6 x 6 grid.
+ * - Low texture: when the frame yields fewer candidates than `maxKeypoints`, detection
+ *   runs again on its CLAHE-equalised copy (clip 2, 8 x 8 tiles). opencv-js cannot
+ *   lower ORB's FAST threshold (no setter, and the constructor rejects the score
+ *   type), and raising local contrast is the same thing for FAST; rBRIEF compares
+ *   pixel pairs, which a locally monotonic mapping mostly keeps.
  * - Low-texture images yield fewer keypoints, possibly none: that is a result, not an
  *   error (`keypoints.length === 0`); so do frames under ORB_MIN_SIDE px on a side.
  * - `mirror: true` analyses the horizontally mirrored frame (the verification's
  *   mirror pass); coordinates are then in the mirrored frame.
- * Size: 36 bytes per keypoint (32 descriptor + 2 x uint16), ~18 KB for 500.
+ * Size: 36 bytes per keypoint (32 descriptor + 2 x uint16), ~15.5 KB for 430.
  */
 import { selectGridSpread } from './grid-select.js';
 import type { GreyImage } from './grey.js';
@@ -31,12 +36,16 @@ export type OrbFeatures = {
 
 /** Longest side of the analysed frame; larger images are downscaled, smaller ones kept. */
 export const ORB_MAX_SIDE = 1024;
-/** Keypoints kept per image unless configured. */
-export const DEFAULT_ORB_KEYPOINTS = 500;
+/**
+ * Keypoints kept per image unless configured: 430 x 36 B keeps a record with every
+ * default feature within Redis' 16 KiB allocation class (500 took it to the 20 KiB
+ * class: 20,680 B by MEMORY USAGE); docs/PROVENANCE.md, "ORB parameters".
+ */
+export const DEFAULT_ORB_KEYPOINTS = 430;
 /** Most keypoints a caller may ask for. */
 export const MAX_ORB_KEYPOINTS = 5000;
 /** Candidates detected per kept keypoint, for the grid to choose from. */
-export const ORB_OVERSAMPLE = 4;
+export const ORB_OVERSAMPLE = 3;
 /**
  * Frames with a side below this have no keypoints: ORB drops keypoints within its
  * 31 px border (edgeThreshold), and OpenCV's pyramid fails on frames a few px wide.
@@ -48,7 +57,34 @@ export const ORB_DESCRIPTOR_BYTES = 32;
 export interface OrbComputeOptions {
   maxKeypoints: number;
   mirror: boolean;
+  /** The detector's parameters (measurement only; records are made with ORB_DETECTOR). */
+  detector?: OrbDetector;
 }
+
+/** How candidates are detected (OpenCV's ORB; its FAST threshold is fixed at 20 in opencv-js). */
+export interface OrbDetector {
+  /** Candidates detected per kept keypoint, for the grid to choose from. */
+  oversample: number;
+  /** Pyramid levels (scale factor 1.2 each). */
+  levels: number;
+  /**
+   * Contrast normalisation of the grey frame before detection: `none`; `clahe` always;
+   * `adaptive`: CLAHE only when the plain frame yields fewer candidates than the budget.
+   */
+  contrast: 'none' | 'clahe' | 'equalize' | 'adaptive';
+  /** CLAHE clip limit and tiles per side. */
+  claheClip: number;
+  claheTiles: number;
+}
+
+/** The detector records are made with (docs/PROVENANCE.md, "ORB parameters"). */
+export const ORB_DETECTOR: Readonly<OrbDetector> = Object.freeze({
+  oversample: ORB_OVERSAMPLE,
+  levels: 6,
+  contrast: 'adaptive',
+  claheClip: 2,
+  claheTiles: 8,
+});
 
 /** The analysed frame's size for an image of `width` x `height`. */
 export function orbFrameSize(width: number, height: number): { width: number; height: number } {
@@ -86,7 +122,16 @@ export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Pro
       cv.flip(mat, flipped, 1);
       mat = flipped;
     }
-    return detect(cv, mat, frame, opts.maxKeypoints, own);
+    const d = opts.detector ?? ORB_DETECTOR;
+    const plain = d.contrast === 'none' || d.contrast === 'adaptive' ? detect(cv, mat, frame, opts.maxKeypoints, d, own) : null;
+    if (plain && (d.contrast === 'none' || plain.candidates >= opts.maxKeypoints)) return plain.features;
+    const enhanced = own(new cv.Mat());
+    if (d.contrast === 'equalize') cv.equalizeHist(mat, enhanced);
+    else {
+      const clahe = own(new cv.CLAHE(d.claheClip, new cv.Size(d.claheTiles, d.claheTiles)));
+      clahe.apply(mat, enhanced);
+    }
+    return detect(cv, enhanced, frame, opts.maxKeypoints, d, own).features;
   } catch (err) {
     throw opencvError('extracting ORB features', err, cv);
   } finally {
@@ -99,9 +144,11 @@ function detect(
   mat: ReturnType<OpenCv['matFromArray']>,
   frame: { width: number; height: number },
   maxKeypoints: number,
+  d: OrbDetector,
   own: <T extends Deletable>(x: T) => T,
-): OrbFeatures {
-  const orb = own(new cv.ORB(maxKeypoints * ORB_OVERSAMPLE));
+): { features: OrbFeatures; candidates: number } {
+  const orb = own(new cv.ORB(maxKeypoints * d.oversample));
+  orb.setNLevels(d.levels);
   const keypoints = own(new cv.KeyPointVector());
   const descriptors = own(new cv.Mat());
   const mask = own(new cv.Mat());
@@ -127,5 +174,5 @@ function detect(
     xy[2 * j + 1] = Math.min(frame.height - 1, Math.max(0, Math.round(c.y)));
     desc.set(all.subarray(i * ORB_DESCRIPTOR_BYTES, (i + 1) * ORB_DESCRIPTOR_BYTES), j * ORB_DESCRIPTOR_BYTES);
   });
-  return { width: frame.width, height: frame.height, keypoints: xy, descriptors: desc };
+  return { features: { width: frame.width, height: frame.height, keypoints: xy, descriptors: desc }, candidates: n };
 }

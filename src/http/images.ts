@@ -9,6 +9,7 @@ import type { Context } from 'hono';
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
 import { extractorVersion } from '../features/extractors.js';
 import type { ExtractOptions } from '../features/options.js';
+import type { OrbFeatures } from '../features/orb.js';
 import type { ExtractionPool } from '../features/pool.js';
 import type { FeatureCache, FeatureRecord, Features, GetOrComputeOptions } from '../types.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
@@ -39,6 +40,8 @@ export interface ImageService {
   extractAndCache(c: Context, imageId: string, bytes: Uint8Array): Promise<{ record: FeatureRecord; computed: boolean }>;
   /** Extract `bytes` without storing anything. */
   extractOnly(c: Context, bytes: Uint8Array): Promise<Features>;
+  /** ORB of the mirrored image (verification's mirror pass), in the pool; nothing stored. */
+  mirroredOrb(c: Context, bytes: Uint8Array): Promise<OrbFeatures | undefined>;
   /** The cache a similarity query over `source` runs on; 400 SIMILARITY_NOT_ENABLED when it has no index. */
   searchable(source: Source): FeatureCache;
   /** The cache of `source` (comparisons need no index). */
@@ -62,10 +65,10 @@ export function createImageService(o: ImageServiceOptions): ImageService {
   const computeOptions = o.computeOptions ?? {};
 
   /** pool.extract, counted and timed in the metrics. */
-  async function extract(bytes: Uint8Array): Promise<Features> {
+  async function extract(bytes: Uint8Array, options: ExtractOptions = o.extractOptions): Promise<Features> {
     const start = performance.now();
     try {
-      const features = (await o.pool.extract(bytes, o.extractOptions)) as unknown as Features;
+      const features = (await o.pool.extract(bytes, options)) as unknown as Features;
       o.metrics?.imageExtraction('ok', (performance.now() - start) / 1000);
       return features;
     } catch (err) {
@@ -116,6 +119,13 @@ export function createImageService(o: ImageServiceOptions): ImageService {
     async extractOnly(c, bytes) {
       try {
         return await extract(bytes);
+      } catch (err) {
+        throw queueFull(c, err);
+      }
+    },
+    async mirroredOrb(c, bytes) {
+      try {
+        return (await extract(bytes, { ...o.extractOptions, extractors: ['orb'], orbMirror: true })).orb as OrbFeatures | undefined;
       } catch (err) {
         throw queueFull(c, err);
       }

@@ -21,7 +21,7 @@ import type { VerifyOptions, VerifyResult } from './types.js';
 import { resolveVerifyOptions, verifyFeatures } from './verify.js';
 
 /** Bumped whenever verifyFeatures can answer differently for the same features and options. */
-export const VERIFY_ALGORITHM_VERSION = '1';
+export const VERIFY_ALGORITHM_VERSION = '2';
 /** How long a cached verdict lives. */
 export const PAIR_VERDICT_TTL_SECONDS = 7 * 24 * 3600;
 /** The feature types verification reads (the fingerprint covers exactly these). */

@@ -12,7 +12,7 @@ export const RANSAC_MAX_ITERATIONS = 2000;
 /** Fewest inliers that prove shared content. */
 export const MIN_INLIERS = 15;
 /** Largest pHash distance (of 64 bits) read as the same whole picture. */
-export const MAX_HASH_DISTANCE = 10;
+export const MAX_HASH_DISTANCE = 9;
 /** An image with fewer keypoints has too little texture for a negative answer. */
 export const MIN_TEXTURE_KEYPOINTS = 60;
 /** Each frame covers at least this fraction of the other: the whole picture. */

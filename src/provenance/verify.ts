@@ -151,9 +151,11 @@ function fromGeometry(a: VerifyInput, b: VerifyInput, orbA: OrbFeatures, orbB: O
     rotation_deg: rotation,
     mirrored,
   };
-  const regionA = shared ? c.a.hull : c.a.covered;
-  const regionB = shared ? c.b.hull : c.b.covered;
-  const overlap = shared ? { a: round3(c.a.hullFraction), b: round3(c.b.hullFraction) } : { a: round3(c.a.coveredFraction), b: round3(c.b.coveredFraction) };
+  // only a region shared (by support or by unmatched cells): the inliers' hull, not the projected frame
+  const region = shared || unmatched > 0;
+  const regionA = region ? c.a.hull : c.a.covered;
+  const regionB = region ? c.b.hull : c.b.covered;
+  const overlap = region ? { a: round3(c.a.hullFraction), b: round3(c.b.hullFraction) } : { a: round3(c.a.coveredFraction), b: round3(c.b.coveredFraction) };
   return {
     result: { verdict, inliers: geo.inliersA.length, matches: geo.matches, transform, overlap, reasons },
     geometry: { h, frameA, frameB, inliersA: ptsA, inliersB: ptsB, regionA, regionB },

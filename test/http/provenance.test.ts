@@ -92,6 +92,21 @@ describe('POST /analysis/verify', () => {
     expect(r.body.reasons).toContain('rotated 90°');
   });
 
+  it('runs the mirror pass on uploads: a mirrored crop is found (no hash sees it)', async () => {
+    const src = bytesOf('b-source');
+    const m = await sharp(src).metadata();
+    const mirroredCrop = await sharp(src)
+      .extract({ left: 0, top: 0, width: Math.round(m.width * 0.7), height: Math.round(m.height * 0.7) })
+      .flop()
+      .png()
+      .toBuffer();
+    const r = await call(s.url, '/analysis/verify', { raw: form({ image_a: src, image_b: mirroredCrop }) });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ verdict: 'derived', transform: { mirrored: true } });
+    expect(r.body.reasons).toContain('mirrored');
+    expect(r.body.inliers).toBeGreaterThan(20);
+  }, 90_000);
+
   it('answers an upload with render=png with a picture of the matches', async () => {
     const res = await fetch(`${s.url}/analysis/verify?render=png`, { method: 'POST', body: form({ image_a: bytesOf('d-source'), image_b: bytesOf('d-overlay') }) });
     expect(res.status).toBe(200);

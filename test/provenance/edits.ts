@@ -2,9 +2,11 @@
  * Generated textured images and the provenance edits made of them with sharp
  * (crop 70% / 50%, rotate 10° / 90°, mirror, scale 0.5, JPEG q50, a patch of
  * another image pasted in, halves of two images spliced), with their features.
+ * The edits are bench/provenance/edits.ts's (one generator for tests and benches).
  * Shared by the verification tests and bench/verify-matchers.ts. No photographs.
  */
 import sharp from 'sharp';
+import { applyEdit, EDITS, type EditName } from '../../bench/provenance/edits.js';
 import { extractFeatures, extractOrb } from '../../src/features/index.js';
 import type { OrbFeatures } from '../../src/features/orb.js';
 import { prng } from '../features/fixtures.js';
@@ -36,51 +38,12 @@ export async function lowTexturePng(width = SIZE.width, height = SIZE.height): P
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
-export type EditName = 'crop70' | 'crop50' | 'rotate10' | 'rotate90' | 'mirror' | 'scale50' | 'jpeg50' | 'overlay' | 'splice';
+export { EDITS, type EditName } from '../../bench/provenance/edits.js';
 
-/** A centred-ish crop keeping `fraction` of the area. */
-async function crop(img: Buffer, fraction: number): Promise<Buffer> {
-  const { width, height } = SIZE;
-  const w = Math.round(width * Math.sqrt(fraction));
-  const h = Math.round(height * Math.sqrt(fraction));
-  return sharp(img).extract({ left: Math.round((width - w) * 0.3), top: Math.round((height - h) * 0.6), width: w, height: h }).png().toBuffer();
-}
-
-/** The edit of `img`; `other` gives the pasted patch and the spliced half. */
+/** The edit of `img` (PNG out; JPEG for jpeg50); `other` gives the pasted patch and the spliced half. */
 export async function edit(name: EditName, img: Buffer, other: Buffer): Promise<Buffer> {
-  const { width, height } = SIZE;
-  switch (name) {
-    case 'crop70':
-      return crop(img, 0.7);
-    case 'crop50':
-      return crop(img, 0.5);
-    case 'rotate10':
-      return sharp(img).rotate(10, { background: '#ffffff' }).png().toBuffer();
-    case 'rotate90':
-      return sharp(img).rotate(90).png().toBuffer();
-    case 'mirror':
-      return sharp(img).flop().png().toBuffer();
-    case 'scale50':
-      return sharp(img).resize(width / 2, height / 2).png().toBuffer();
-    case 'jpeg50':
-      return sharp(img).jpeg({ quality: 50 }).toBuffer();
-    case 'overlay': {
-      // a 40% x 40% patch of the other image, pasted at 30% of its size... of this one's width
-      const patch = await sharp(other).extract({ left: 200, top: 120, width: 256, height: 192 }).png().toBuffer();
-      return sharp(img).composite([{ input: patch, left: 330, top: 40 }]).png().toBuffer();
-    }
-    case 'splice': {
-      const left = await sharp(img).extract({ left: 0, top: 0, width: width / 2, height }).png().toBuffer();
-      const right = await sharp(other).extract({ left: width / 2, top: 0, width: width / 2, height }).png().toBuffer();
-      return sharp({ create: { width, height, channels: 3, background: '#000000' } })
-        .composite([{ input: left, left: 0, top: 0 }, { input: right, left: width / 2, top: 0 }])
-        .png()
-        .toBuffer();
-    }
-  }
+  return applyEdit(name, img, other, { format: 'png' });
 }
-
-export const EDITS: readonly EditName[] = ['crop70', 'crop50', 'rotate10', 'rotate90', 'mirror', 'scale50', 'jpeg50', 'overlay', 'splice'];
 
 /** What verification reads from an image (as the cache stores it with these extractors). */
 export async function verifyFeaturesOf(image: Buffer) {

@@ -11,6 +11,7 @@
 import type { Context } from 'hono';
 import { renderGraph } from '../../provenance/graph-render.js';
 import { renderMatches } from '../../provenance/render.js';
+import { MIN_INLIERS } from '../../provenance/thresholds.js';
 import { verifyFeatures } from '../../provenance/verify.js';
 import type { VerifyResult } from '../../provenance/types.js';
 import { ApiError, HttpErrorCodes } from '../errors.js';
@@ -67,7 +68,13 @@ export function provenanceRoutes({ images, schemas: base, config }: RouteDeps): 
           const png = await renderMatches(Buffer.from(files.image_a!), Buffer.from(files.image_b!), { features: { a: fa, b: fb } });
           return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png' });
         }
-        return verifyAnswer(c, verifyFeatures(fa, fb), { a: null, b: null });
+        // the mirror pass, as the library's: B's mirror image, only when the forward pass proves nothing
+        let r = verifyFeatures(fa, fb);
+        if (r.verdict !== 'identical' && r.inliers < MIN_INLIERS && fa.orb !== undefined) {
+          const mirroredB = await images.mirroredOrb(c, files.image_b!);
+          if (mirroredB !== undefined) r = verifyFeatures(fa, fb, { mirroredB });
+        }
+        return verifyAnswer(c, r, { a: null, b: null });
       },
     },
     responses: {
