@@ -98,6 +98,10 @@ wait_until() {
 # (bad config, port taken...) instead of waiting for the timeout.
 node_up() {
   pings "$1" && return 0
+  # A daemonized redis-server writes its pidfile a moment after its parent
+  # returns: no pidfile yet is "not up yet" (wait_until's timeout still ends it),
+  # not "exited" (a loaded machine hit that race: a healthy node reported dead).
+  [[ -f "$RUN_DIR/$1/pid" ]] || return 1
   if ! our_pid "$1" > /dev/null; then
     echo "start-redis.sh: the process for port $1 exited; last log lines:" >&2
     tail -n 5 "$RUN_DIR/$1/redis.log" >&2 2> /dev/null || true
