@@ -7,7 +7,7 @@
  * every Redis setting and every cache option the same way.
  */
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from './errors.js';
-import { toFeatureCacheOptions, toSimilarityOptions, type BackendConfig, type ImageConfig } from './config.js';
+import { toFeatureCacheOptions, toProvenanceIndexOptions, toSimilarityOptions, type BackendConfig, type ImageConfig } from './config.js';
 import { createFeatureCache } from './cache/create.js';
 import { extractionFeatureVersion } from './features/extractors.js';
 import type { ExtractOptions } from './features/options.js';
@@ -73,6 +73,7 @@ export async function openBackend(config: BackendConfig, opts: BackendOptions = 
   try {
     const extracted = await cache.withVersion(extractionFeatureVersion(cache.featureVersion), {
       similarity: images.similarity ? similarity : false,
+      provenanceIndex: toProvenanceIndexOptions(images),
     });
     // a layout mismatch (another FEATCACHE_EXPECTED_IMAGES on the same Redis) would otherwise surface on the first query
     if (images.similarity) await checkIndexLayout(extracted, images);

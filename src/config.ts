@@ -21,7 +21,7 @@ import { ConfigError, readEnv, type Env } from './env.js';
 import { DEFAULT_EMBEDDED_DIR } from './redis/embedded.js';
 import { DEFAULT_MAX_PIXELS } from './features/options.js';
 import { similarityOptionsSchema } from './search/options.js';
-import type { FeatureCacheOptions, Logger, RedisTarget, SimilarityOptions } from './types.js';
+import type { FeatureCacheOptions, Logger, ProvenanceIndexOptions, RedisTarget, SimilarityOptions } from './types.js';
 
 export { ConfigError };
 
@@ -194,6 +194,12 @@ export const imageSettingsSchema = z.object({
     'Expected indexed images: sizes the index (docs/SEARCH.md). Every process on one Redis must use the same value.',
   ),
   searchMaxLimit: similarityOptionsSchema.shape.maxLimit.describe('Largest `limit` of a similarity query.'),
+  provenanceIndex: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Provenance index (ORB descriptor chunks) over extracted records, for `POST /analysis/provenance` and `featcache trace`; ~4 KB of Redis per image, sized by `FEATCACHE_EXPECTED_IMAGES` (docs/PROVENANCE.md).',
+    ),
 });
 
 /** The HTTP service's own settings. */
@@ -412,4 +418,9 @@ export const INDEXED_FIELDS: readonly string[] = Object.freeze(['phash', 'dhash'
  */
 export function toSimilarityOptions(images: ImageConfig): SimilarityOptions {
   return { fields: [...INDEXED_FIELDS], expectedImages: images.expectedImages, maxLimit: images.searchMaxLimit };
+}
+
+/** The provenance-index options of the service's extraction view (false when FEATCACHE_PROVENANCE_INDEX is off). */
+export function toProvenanceIndexOptions(images: ImageConfig): ProvenanceIndexOptions | false {
+  return images.provenanceIndex ? { expectedImages: images.expectedImages } : false;
 }

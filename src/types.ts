@@ -10,9 +10,17 @@ import type { CacheEventMap, CacheEventName, CacheListener } from './cache/event
 import type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge } from './provenance/analyze-set.js';
 import type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './provenance/types.js';
 import type { VerifyPairOptions } from './provenance/pair-cache.js';
+import type {
+  ProvenanceCandidate,
+  ProvenanceIndexOptions,
+  ProvenanceQuery,
+  ProvenanceSearchOptions,
+  ProvenanceSearchResult,
+} from './provenance/index/types.js';
 
 export type { AnalyzeSetOptions, AnalyzeSetResult, SetEdge, CodecOptions, CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult };
 export type { OrbFeatures, Verdict, VerifyInput, VerifyOptions, VerifyPairOptions, VerifyResult, VerifyTransform };
+export type { ProvenanceCandidate, ProvenanceIndexOptions, ProvenanceQuery, ProvenanceSearchOptions, ProvenanceSearchResult };
 export type { RenderOptions } from './provenance/render.js';
 export type { CacheEventMap, CacheEventName, CacheListener };
 
@@ -93,6 +101,12 @@ export interface ClusterTarget {
  */
 export type CacheSettings = z.input<typeof cacheOptionsSchema>;
 
+/** Derived data of a withVersion() view: absent = the parent's, false = none, options = its own. */
+export interface VersionViewOptions {
+  similarity?: SimilarityOptions | false;
+  provenanceIndex?: ProvenanceIndexOptions | true | false;
+}
+
 export interface FeatureCacheOptions extends CacheSettings {
   /**
    * Redis to use. Absent: featcache starts an embedded private redis-server.
@@ -109,6 +123,11 @@ export interface FeatureCacheOptions extends CacheSettings {
    * searchSimilar(); absent: no index (compareSet still works). See docs/SEARCH.md.
    */
   similarity?: SimilarityOptions;
+  /**
+   * Keep an inverted index of ORB descriptor chunks for searchProvenance()
+   * (`true`: the defaults); absent: no index. See docs/PROVENANCE.md, "Provenance II".
+   */
+  provenanceIndex?: ProvenanceIndexOptions | true;
   /** Options of the embedded redis-server (used only when `redis` is absent). */
   embedded?: EmbeddedRedisOptions;
   /** A pino-compatible logger; silent when absent. */
@@ -277,7 +296,7 @@ export interface FeatureCache {
    * The same cache under another feature version, sharing this one's Redis
    * connection. Closing the view leaves this cache open.
    */
-  withVersion(featureVersion: string, opts?: { similarity?: SimilarityOptions | false }): Promise<FeatureCache>;
+  withVersion(featureVersion: string, opts?: VersionViewOptions): Promise<FeatureCache>;
   /** Cached images whose hash is within `maxDistance` bits of the query's, nearest first (needs the `similarity` option). */
   searchSimilar(query: SimilarQuery, opts: SearchOptions): Promise<SimilarResult>;
   /** All pairs among `imageIds` whose hashes are within `maxDistance` bits: one batch lookup, popcount in process. */
@@ -288,6 +307,12 @@ export interface FeatureCache {
    * records are unchanged (`cached: true`). NOT_FOUND when a record is missing.
    */
   verifyPair(idA: string, idB: string, opts?: VerifyPairOptions): Promise<VerifyResult & { cached: boolean }>;
+  /**
+   * Where does this image come from? Candidates from the provenance index (needs
+   * the `provenanceIndex` option), the top ones verified geometrically, then the
+   * donors of a composite (two-tier search). See docs/PROVENANCE.md, "Provenance II".
+   */
+  searchProvenance(query: ProvenanceQuery, opts?: ProvenanceSearchOptions): Promise<ProvenanceSearchResult>;
   /**
    * Groups of related images among `imageIds` (the one-call duplicate check):
    * one batch read, cheap candidate pairs, verification of those only. See docs/PROVENANCE.md.

@@ -2,10 +2,10 @@
 import type { FeatureCache, FeatureCacheOptions } from '../types.js';
 import { connectRedis } from '../redis/connection.js';
 import { defineScripts } from '../redis/scripts.js';
-import { SimilarityIndex } from '../search/similarity-index.js';
 import { RedisFeatureCache } from './feature-cache.js';
 import { resolveOptions } from './options.js';
 import type { CacheExtension, ExtensionContext } from './extension.js';
+import { provenanceFactory, similarityFactory } from './extension-factories.js';
 
 /**
  * Connects to Redis (or starts the embedded redis-server when `options.redis`
@@ -16,9 +16,10 @@ import type { CacheExtension, ExtensionContext } from './extension.js';
 export async function createFeatureCache(
   options: FeatureCacheOptions & { extensions?: Array<(ctx: ExtensionContext) => CacheExtension> } = {},
 ): Promise<FeatureCache> {
-  const { similarity, ...rest } = options;
+  const { similarity, provenanceIndex, ...rest } = options;
   const extensions = [...(rest.extensions ?? [])];
-  if (similarity) extensions.push((ctx) => new SimilarityIndex(ctx, similarity));
+  if (similarity) extensions.push(similarityFactory(similarity));
+  if (provenanceIndex) extensions.push(provenanceFactory(provenanceIndex));
   const resolved = resolveOptions({ ...rest, extensions });
   const conn = await connectRedis(resolved.redis, {
     commandTimeoutMs: resolved.commandTimeoutMs,

@@ -28,7 +28,21 @@ import type { VerifyResult } from '../provenance/types.js';
 import { analyzeSet, type AnalyzeSetOptions, type AnalyzeSetResult } from '../provenance/analyze-set.js';
 import { verifyFeatures } from '../provenance/verify.js';
 import { SimilarityIndex } from '../search/similarity-index.js';
-import type { CompareOptions, CompareResult, SearchOptions, SimilarityOptions, SimilarQuery, SimilarResult } from '../types.js';
+import type {
+  CompareOptions,
+  CompareResult,
+  ProvenanceQuery,
+  ProvenanceSearchOptions,
+  ProvenanceSearchResult,
+  SearchOptions,
+  SimilarQuery,
+  SimilarResult,
+  VersionViewOptions,
+} from '../types.js';
+import { ProvenanceIndex } from '../provenance/index/provenance-index.js';
+import { searchProvenance } from '../provenance/index/search.js';
+import { extractQueryFeatures } from '../provenance/index/query-features.js';
+import { viewExtensions } from './extension-factories.js';
 import { chunk, mapChunks } from './batch.js';
 import { runCleanup } from './cleanup.js';
 import { scanRecordIds } from './scan-ids.js';
@@ -180,16 +194,11 @@ export class RedisFeatureCache implements FeatureCache {
    * too. Closing the view leaves the parent open; closing the parent closes the
    * connection under both.
    */
-  async withVersion(featureVersion: string, opts: { similarity?: SimilarityOptions | false } = {}): Promise<RedisFeatureCache> {
+  async withVersion(featureVersion: string, opts: VersionViewOptions = {}): Promise<RedisFeatureCache> {
     this.assertOpen();
     const root = this.parent ?? this;
-    // the view keeps its own derived data: the parent's extensions, or a similarity index of its own
-    const extensions =
-      opts.similarity === undefined
-        ? this.o.extensions
-        : opts.similarity === false
-          ? []
-          : [(ctx: ExtensionContext) => new SimilarityIndex(ctx, opts.similarity as SimilarityOptions)];
+    // the view keeps its own derived data: the parent's extensions, each kind named in opts replaced or dropped
+    const extensions = viewExtensions(this.o.extensions ?? [], opts);
     const o = resolveOptions({ ...this.o, featureVersion, extensions });
     const view = new RedisFeatureCache(o, this.conn, root);
     await view.start();
@@ -417,6 +426,20 @@ export class RedisFeatureCache implements FeatureCache {
       this.assertOpen();
       if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
       return compareSet((ids) => this.peekMany(ids), imageIds, opts);
+    });
+  }
+
+  /** Where does this image come from? (docs/PROVENANCE.md, "Provenance II") */
+  searchProvenance(query: ProvenanceQuery, opts?: ProvenanceSearchOptions): Promise<ProvenanceSearchResult> {
+    return this.counted(async () => {
+      this.assertOpen();
+      const index = this.extensions.find((e): e is ProvenanceIndex => e instanceof ProvenanceIndex);
+      if (!index) {
+        throw new FeatureCacheError(ErrorCodes.INVALID_OPTIONS, 'provenance search needs an index: create the cache with the `provenanceIndex` option');
+      }
+      if (query !== null && typeof query === 'object' && 'imageId' in query) assertImageId(query.imageId, this.o.maxImageIdBytes);
+      this.flushSingles();
+      return searchProvenance({ index, peekMany: (ids) => this.peekMany(ids), extract: extractQueryFeatures }, query, opts);
     });
   }
 

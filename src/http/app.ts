@@ -28,6 +28,7 @@ import type { ImageService } from './images.js';
 import { featuresRoutes } from './routes/features.js';
 import { similarRoutes } from './routes/similar.js';
 import { provenanceRoutes } from './routes/provenance.js';
+import { provenanceSearchRoutes } from './routes/provenance-search.js';
 import { readUpload, uploadKind } from './upload.js';
 import { adminRoutes } from './routes/admin.js';
 import { batchRoutes } from './routes/batch.js';
@@ -113,6 +114,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     ...featuresRoutes(deps, imageSchemas),
     ...similarRoutes(deps, imageSchemas),
     ...provenanceRoutes(deps),
+    ...provenanceSearchRoutes(deps),
   ];
   const tooLarge = () => {
     throw new ApiError(413, HttpErrorCodes.PAYLOAD_TOO_LARGE, `Request body exceeds ${config.maxBodyBytes} bytes`);

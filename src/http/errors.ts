@@ -24,6 +24,8 @@ export const HttpErrorCodes = {
   CROSS_ORIGIN_REFUSED: 'CROSS_ORIGIN_REFUSED',
   /** A similarity query on records without an index (FEATCACHE_SIMILARITY / FEATCACHE_SIMILARITY_STORED off). */
   SIMILARITY_NOT_ENABLED: 'SIMILARITY_NOT_ENABLED',
+  /** A provenance search without the provenance index (FEATCACHE_PROVENANCE_INDEX off). */
+  PROVENANCE_NOT_ENABLED: 'PROVENANCE_NOT_ENABLED',
   /** With FEATCACHE_WORKERS > 1: the primary did not aggregate the workers' metrics in time. */
   METRICS_UNAVAILABLE: 'METRICS_UNAVAILABLE',
   INTERNAL_ERROR: 'INTERNAL_ERROR',

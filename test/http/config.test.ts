@@ -134,6 +134,7 @@ describe('image and similarity variables', () => {
       similarityStored: false,
       expectedImages: 1_000_000,
       searchMaxLimit: 1000,
+      provenanceIndex: false,
     });
     expect(toSimilarityOptions(c.images)).toEqual({ fields: ['phash', 'dhash'], expectedImages: 1_000_000, maxLimit: 1000 });
   });
@@ -148,6 +149,7 @@ describe('image and similarity variables', () => {
       FEATCACHE_EXPECTED_IMAGES: '50000',
       FEATCACHE_SEARCH_MAX_LIMIT: '20',
       FEATCACHE_EXTRACT_WORKERS: '3',
+      FEATCACHE_PROVENANCE_INDEX: 'true',
     });
     expect(c.images).toEqual({
       extractWorkers: 3,
@@ -158,6 +160,7 @@ describe('image and similarity variables', () => {
       similarityStored: true,
       expectedImages: 50_000,
       searchMaxLimit: 20,
+      provenanceIndex: true,
     });
     const many = loadConfig({ FEATCACHE_WORKERS: '64' });
     expect(many.workers).toBe(64);

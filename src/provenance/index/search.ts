@@ -1,0 +1,198 @@
+/**
+ * searchProvenance: where does this image come from? The query's descriptors
+ * (and, with the image at hand, its mirror image's) vote in the provenance
+ * index; the top candidates are verified geometrically (verifyFeatures, the
+ * candidate as A and the query as B, their records read in one batch); then the
+ * two-tier step: the keypoints the verified hosts do not explain vote again,
+ * so that the small donors of a composite (a pasted patch, the other half of a
+ * splice) are found too. docs/PROVENANCE.md, "Provenance II".
+ */
+import { ErrorCodes, FeatureCacheError } from '../../errors.js';
+import type { FeatureRecord, Features } from '../../types.js';
+import { parseArgs } from '../../search/options.js';
+import { readOrb, type OrbFeatures } from '../orb-input.js';
+import { verifyDetailed } from '../verify.js';
+import { ExplainedPoints } from './explained.js';
+import { provenanceSearchOptionsSchema } from './options.js';
+import type { ProvenanceIndex } from './provenance-index.js';
+import { queryTerms } from './terms.js';
+import type { ProvenanceCandidate, ProvenanceQuery, ProvenanceSearchOptions, ProvenanceSearchResult } from './types.js';
+
+
+export interface SearchDeps {
+  index: ProvenanceIndex;
+  peekMany(ids: string[]): Promise<Array<FeatureRecord | null>>;
+  /** The features verification reads, and the mirror image's ORB. */
+  extract(image: Buffer): Promise<{ features: Features; mirrored: OrbFeatures }>;
+}
+
+interface Query {
+  features: Features;
+  orb: OrbFeatures;
+  mirrored: OrbFeatures | null;
+  /** The query image's own ID (left out of the answer). */
+  selfId: string | null;
+}
+
+interface Found {
+  num: number;
+  imageId: string;
+  votes: number;
+  tier: 'host' | 'donor';
+  verdict?: ProvenanceCandidate['verdict'];
+  inliers?: number;
+  reasons?: string[];
+  /** Inlier positions in the query (x, y pairs), when verified related by geometry. */
+  explained?: number[];
+}
+
+const now = () => performance.now();
+const ms = (t: number) => Math.round((now() - t) * 100) / 100;
+
+export async function searchProvenance(deps: SearchDeps, query: ProvenanceQuery, options: ProvenanceSearchOptions = {}): Promise<ProvenanceSearchResult> {
+  const t0 = now();
+  const o = parseArgs(provenanceSearchOptionsSchema, options ?? {}, 'provenance search option');
+  const { maxLimit, minVotes } = deps.index.options;
+  if (o.limit > maxLimit) {
+    throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `limit ${o.limit} is above the maximum ${maxLimit}`, { details: { maxLimit } });
+  }
+  const verifyCount = o.verify === false ? 0 : Math.min(o.verify ?? o.limit, maxLimit);
+  const timings: ProvenanceSearchResult['timings_ms'] = { index: 0, verify: 0, total: 0 };
+
+  const tq = now();
+  const q = await resolveQuery(deps, query);
+  if ('image' in query) timings.extract = ms(tq);
+
+  // tier 1: hosts
+  const ti = now();
+  const selfNum = q.selfId === null ? null : ((await deps.index.numbersOf([q.selfId]))[0] ?? null);
+  const exclude = new Set<number>(selfNum === null ? [] : [selfNum]);
+  const votes = await deps.index.vote(queryTerms(q.orb.descriptors).terms, q.mirrored ? queryTerms(q.mirrored.descriptors).terms : null, exclude);
+  const hosts = await topLive(deps.index, votes, o.limit, minVotes, q.selfId, 'host');
+  timings.index = ms(ti);
+  const tv = now();
+  await verifyAll(deps, q, hosts.slice(0, verifyCount));
+  timings.verify = ms(tv);
+
+  // tier 2: donors, with the keypoints the verified hosts do not explain
+  let donors: Found[] = [];
+  const explained = new ExplainedPoints();
+  for (const h of hosts) if (h.explained) explained.add(h.explained);
+  if (o.donors && explained.size > 0) {
+    const td = now();
+    for (const h of hosts) exclude.add(h.num);
+    const keepForward = (k: number) => !explained.covers(q.orb.keypoints[2 * k]!, q.orb.keypoints[2 * k + 1]!);
+    const mirrored = q.mirrored;
+    const keepMirrored = mirrored ? (k: number) => !explained.covers(mirrored.width - 1 - mirrored.keypoints[2 * k]!, mirrored.keypoints[2 * k + 1]!) : null;
+    const forwardTerms = queryTerms(q.orb.descriptors, keepForward).terms;
+    const mirroredTerms = mirrored && keepMirrored ? queryTerms(mirrored.descriptors, keepMirrored).terms : null;
+    if (forwardTerms.length > 0 || (mirroredTerms?.length ?? 0) > 0) {
+      const dv = await deps.index.vote(forwardTerms, mirroredTerms, exclude);
+      donors = (await topLive(deps.index, dv, o.limit, minVotes, q.selfId, 'donor')).filter((d) => !hosts.some((h) => h.imageId === d.imageId));
+      await verifyAll(deps, q, donors.slice(0, verifyCount));
+    }
+    timings.donors = ms(td);
+  }
+
+  timings.total = ms(t0);
+  return { candidates: rank([...hosts, ...donors]).map(toCandidate), timings_ms: timings };
+}
+
+async function resolveQuery(deps: SearchDeps, query: ProvenanceQuery): Promise<Query> {
+  if (query === null || typeof query !== 'object') throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'query must be { imageId } or { image }');
+  if ('imageId' in query) {
+    if (typeof query.imageId !== 'string' || query.imageId.length === 0) throw new FeatureCacheError(ErrorCodes.INVALID_IMAGE_ID, 'imageId must be a non-empty string');
+    const [record] = await deps.peekMany([query.imageId]);
+    if (!record) {
+      throw new FeatureCacheError(ErrorCodes.NOT_FOUND, `no cached record for image ${JSON.stringify(query.imageId)}`, {
+        details: { reason: 'unknown_image', imageId: query.imageId },
+      });
+    }
+    return { ...withOrb(record.features, `image ${JSON.stringify(query.imageId)}`), mirrored: null, selfId: query.imageId };
+  }
+  if ('image' in query) {
+    if (!Buffer.isBuffer(query.image) && !((query.image as unknown) instanceof Uint8Array)) {
+      throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'image must be a Buffer');
+    }
+    const { features, mirrored } = await deps.extract(Buffer.from(query.image));
+    return { ...withOrb(features, 'the query image'), mirrored, selfId: null };
+  }
+  if ('features' in query) {
+    const mirrored = query.mirrored ? readOrb(query.mirrored, 'mirrored') : null;
+    return { ...withOrb(query.features, 'the query'), mirrored, selfId: null };
+  }
+  throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'query must be { imageId } or { image }');
+}
+
+function withOrb(features: Features, what: string): { features: Features; orb: OrbFeatures } {
+  const orb = readOrb(features['orb']);
+  if (!orb || orb.descriptors.length === 0) {
+    throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `${what} has no ORB keypoints (extract the \`orb\` feature; a smooth image has none)`, {
+      details: { reason: 'no_orb' },
+    });
+  }
+  return { features, orb };
+}
+
+/** The `limit` best-voted live images (stale numbers and removed records skipped), best first. */
+async function topLive(index: ProvenanceIndex, votes: Map<number, number>, limit: number, minVotes: number, selfId: string | null, tier: Found['tier']): Promise<Found[]> {
+  const ranked = [...votes].filter(([, v]) => v >= minVotes).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const out: Found[] = [];
+  for (let i = 0; i < ranked.length && out.length < limit; ) {
+    const batch = ranked.slice(i, i + Math.max(2 * (limit - out.length), 16));
+    i += batch.length;
+    const ids = await index.liveIds(batch.map(([num]) => num));
+    batch.forEach(([num, v], k) => {
+      const imageId = ids[k];
+      if (imageId && imageId !== selfId && out.length < limit) out.push({ num, imageId, votes: v, tier });
+    });
+  }
+  return out;
+}
+
+/** Verifies candidates against the query (their records in one batch read). */
+async function verifyAll(deps: SearchDeps, q: Query, list: Found[]): Promise<void> {
+  if (list.length === 0) return;
+  const records = await deps.peekMany(list.map((f) => f.imageId));
+  list.forEach((f, k) => {
+    const r = records[k];
+    if (!r) return; // removed since the vote
+    let v: ReturnType<typeof verifyDetailed>;
+    try {
+      v = verifyDetailed(r.features, q.features, q.mirrored ? { mirroredB: q.mirrored } : {});
+    } catch (err) {
+      if (err instanceof FeatureCacheError && err.code === ErrorCodes.INVALID_FEATURES) return; // a record verification cannot read
+      throw err;
+    }
+    f.verdict = v.result.verdict;
+    f.inliers = v.result.inliers;
+    f.reasons = v.result.reasons;
+    if (v.geometry && v.result.verdict !== 'unrelated') f.explained = v.geometry.inliersB;
+  });
+}
+
+/** Related (verified) first by inliers, then the rest by votes. */
+function rank(list: Found[]): Found[] {
+  const related = (f: Found) => f.verdict !== undefined && f.verdict !== 'unrelated';
+  return list.sort((a, b) => {
+    const ra = related(a);
+    const rb = related(b);
+    if (ra !== rb) return ra ? -1 : 1;
+    if (ra && rb && strength(b) !== strength(a)) return strength(b) - strength(a);
+    return b.votes - a.votes;
+  });
+}
+
+/** Verified evidence: inliers, an identical file above all. */
+function strength(f: Found): number {
+  return f.verdict === 'identical' ? Number.MAX_SAFE_INTEGER : (f.inliers ?? 0);
+}
+
+function toCandidate(f: Found): ProvenanceCandidate {
+  return {
+    imageId: f.imageId,
+    votes: f.votes,
+    tier: f.tier,
+    ...(f.verdict === undefined ? {} : { verdict: f.verdict, inliers: f.inliers ?? 0, reasons: f.reasons ?? [] }),
+  };
+}

@@ -1,0 +1,54 @@
+/** Public types of the provenance index and searchProvenance (docs/PROVENANCE.md, "Provenance II"). */
+import type { Features } from '../../types.js';
+import type { OrbFeatures, Verdict } from '../types.js';
+
+/**
+ * The query of searchProvenance: a cached image (its record's `orb`), image
+ * bytes (extracted here, the mirror image too), or features already extracted
+ * (what verification reads: `orb` and the hashes; `mirrored`: the ORB of the
+ * mirror image, `extractOrb(image, { mirror: true })`, for the mirrored vote).
+ */
+export type ProvenanceQuery = { imageId: string } | { image: Buffer } | { features: Features; mirrored?: OrbFeatures | null };
+
+export interface ProvenanceSearchOptions {
+  /** Most candidates of each tier (hosts; donors). @default 10 */
+  limit?: number;
+  /** How many top-voted candidates to verify geometrically (false: none). @default limit */
+  verify?: number | false;
+  /** Two-tier search: search again with the keypoints the verified hosts do not explain (small donors of a composite). @default true */
+  donors?: boolean;
+}
+
+export interface ProvenanceCandidate {
+  imageId: string;
+  /** Index votes: exact descriptor chunks shared with the query (identity or mirrored query, the better of the two). */
+  votes: number;
+  /** Found by the first search (`host`) or by the search with the keypoints the hosts do not explain (`donor`). */
+  tier: 'host' | 'donor';
+  /** Present when verified (verifyFeatures with the candidate as A and the query as B). */
+  verdict?: Verdict;
+  inliers?: number;
+  reasons?: string[];
+}
+
+export interface ProvenanceSearchResult {
+  /** Related (verified) candidates first, by inliers; then the others by votes. */
+  candidates: ProvenanceCandidate[];
+  timings_ms: { extract?: number; index: number; verify: number; donors?: number; total: number };
+}
+
+/** Options of the provenance index (`createFeatureCache({ provenanceIndex })`). */
+export interface ProvenanceIndexOptions {
+  /** Expected indexed images: sizes the posting buckets (~32-64 postings each). Every process on one Redis must use the same value. @default 1_000_000 */
+  expectedImages?: number;
+  /** Bits of a term naming its posting bucket (16..24); default from expectedImages. */
+  bucketBits?: number;
+  /** A query term matching more images than this is ignored (stop list: flat areas, logos). @default 256 */
+  maxTermImages?: number;
+  /** Postings kept per bucket; a fuller bucket refuses more (a chunk so common it is stop-listed anyway). @default 4096 */
+  bucketCap?: number;
+  /** Fewest votes that make a candidate. @default 3 */
+  minVotes?: number;
+  /** Largest `limit` of a search. @default 200 */
+  maxLimit?: number;
+}
