@@ -18,7 +18,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { createCodec } from '../../src/codec/index.js';
+import type { OrbFeatures } from '../../src/features/orb.js';
+import { extractQueryFeatures, QUERY_EXTRACTORS } from '../../src/provenance/index/query-features.js';
 import { extractorVersion, type ExtractorName } from '../../src/features/index.js';
 import type { ExtractionPool } from '../../src/features/pool.js';
 import type { Features } from '../../src/index.js';
@@ -144,4 +147,26 @@ export function* readDistractors(spec: DistractorSpec, from: number, to: number)
     });
     yield out;
   }
+}
+
+/**
+ * extractQueryFeatures (features + the mirror image's ORB), cached on disk by the
+ * image's SHA-256 and the extractor version: the queries are the same on every run.
+ * Returns the milliseconds the extraction took, or null when read from disk.
+ */
+export async function cachedQueryFeatures(image: Buffer): Promise<{ features: Features; mirrored: OrbFeatures; ms: number | null }> {
+  const dir = join(cacheRoot(), 'provenance-scale', `queries_${extractorVersion({ extractors: QUERY_EXTRACTORS })}`);
+  const file = join(dir, `${createHash('sha256').update(image).digest('hex')}.bin`);
+  if (existsSync(file)) {
+    const [features, mirror] = decodeShard(readFileSync(file));
+    return { features: features!, mirrored: mirror!.orb as OrbFeatures, ms: null };
+  }
+  const t = performance.now();
+  const { features, mirrored } = await extractQueryFeatures(image);
+  const ms = performance.now() - t;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, encodeShard([features, { orb: mirrored }]));
+  renameSync(tmp, file);
+  return { features, mirrored, ms };
 }
