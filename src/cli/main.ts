@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `featcache` command: serve | ingest | dedup | get | export | import | search | compare | redis.
+ * The `featcache` command: serve | ingest | dedup | get | export | import | search | trace | compare | redis.
  * Exit codes: 0 ok, 1 failure, 2 usage error (see each command's --help).
  */
 import { isFeatureCacheError } from '../errors.js';
@@ -11,6 +11,7 @@ import { importCommand } from './commands/import.js';
 import { dedupCommand } from './commands/dedup.js';
 import { ingestCommand } from './commands/ingest.js';
 import { searchCommand } from './commands/search.js';
+import { traceCommand } from './commands/trace.js';
 import { redisCommand } from './commands/redis.js';
 import { serveCommand } from './commands/serve.js';
 import { ExitCode, UsageError, type Command } from './usage.js';
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   exportCommand,
   importCommand,
   searchCommand,
+  traceCommand,
   compareCommand,
   redisCommand,
 ];

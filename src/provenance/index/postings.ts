@@ -14,6 +14,9 @@ import { FIELD_BYTES, POSTING_BYTES, type ProvenanceLayout } from './layout.js';
 
 type ScriptPipe = ChainableCommander & { [K in keyof SimilarityScripts]: (...a: Parameters<SimilarityScripts[K]>) => ScriptPipe };
 
+/** Postings written per round trip (~10 images). */
+export const POSTINGS_PER_ROUND = 5000;
+
 /** Number of the sentinel posting of a capped bucket. */
 export const SENTINEL_NUMBER = 0xffffffff;
 
@@ -26,6 +29,19 @@ export interface PostingOp {
 /** Where each bucket read lies: bucket id (term >>> restBits) -> [blob, start, byte length]. */
 export type BucketReads = Map<number, { blob: Buffer; start: number; length: number }>;
 
+const FIELD_NAMES: Buffer[] = [];
+
+/** The 2-byte field of a bucket (cached: at most 4,096 distinct). */
+function fieldName(f: number): Buffer {
+  let b = FIELD_NAMES[f];
+  if (!b) {
+    b = Buffer.allocUnsafe(FIELD_BYTES);
+    b.writeUInt16BE(f, 0);
+    FIELD_NAMES[f] = b;
+  }
+  return b;
+}
+
 export class PostingStore {
   constructor(
     private readonly ctx: Pick<ExtensionContext, 'client' | 'router'>,
@@ -33,8 +49,21 @@ export class PostingStore {
     private readonly bucketCap: number,
   ) {}
 
-  /** Applies removals then additions (one script call per posting key); returns the additions refused by full buckets. */
+  /**
+   * Applies removals then additions; returns the additions refused by full
+   * buckets. Rounds of at most POSTINGS_PER_ROUND postings, one after the other
+   * (one script call per posting key each), so no single round trip holds Redis
+   * long enough to hit the command timeout on a loaded host (a chunk of 100
+   * images is ~48,000 postings).
+   */
   async apply(removes: readonly PostingOp[], adds: readonly PostingOp[]): Promise<number> {
+    let refused = 0;
+    for (let i = 0; i < removes.length; i += POSTINGS_PER_ROUND) refused += await this.applyRound(removes.slice(i, i + POSTINGS_PER_ROUND), []);
+    for (let i = 0; i < adds.length; i += POSTINGS_PER_ROUND) refused += await this.applyRound([], adds.slice(i, i + POSTINGS_PER_ROUND));
+    return refused;
+  }
+
+  private async applyRound(removes: readonly PostingOp[], adds: readonly PostingOp[]): Promise<number> {
     if (removes.length === 0 && adds.length === 0) return 0;
     const byShard = new Map<number, { rm: PostingOp[]; add: PostingOp[] }>();
     const put = (op: PostingOp, kind: 'rm' | 'add') => {
@@ -74,7 +103,7 @@ export class PostingStore {
     return [fields, entries];
   }
 
-  /** Reads the buckets of these terms (each bucket once): one script call (HMGET) per posting key. */
+  /** Reads the buckets of these terms (each bucket once): one HMGET per posting key, one pipeline per node. */
   async read(terms: ArrayLike<number>): Promise<BucketReads> {
     const byShard = new Map<number, Set<number>>();
     for (let i = 0; i < terms.length; i++) {
@@ -89,27 +118,18 @@ export class PostingStore {
       this.ctx,
       shards.map(({ shard, fields }) => {
         const key = this.layout.postingKey(shard);
-        return {
-          key,
-          add: (pipe: ChainableCommander) => {
-            const blob = Buffer.allocUnsafe(FIELD_BYTES * fields.length);
-            fields.forEach((f, j) => blob.writeUInt16BE(f, FIELD_BYTES * j));
-            (pipe as ScriptPipe).fcxBucketReadBuffer(key, FIELD_BYTES, blob);
-          },
-        };
+        return { key, add: (pipe: ChainableCommander) => void pipe.hmgetBuffer(key, ...fields.map(fieldName)) };
       }),
       'provenance search',
     );
     const out: BucketReads = new Map();
     const fieldBits = this.layout.fieldBits;
     shards.forEach(({ shard, fields }, k) => {
-      const blob = replies[k] as Buffer;
-      let o = 0;
-      for (const f of fields) {
-        const len = blob.readUInt32BE(o);
-        if (len > 0) out.set(((shard << fieldBits) | f) >>> 0, { blob, start: o + 4, length: len });
-        o += 4 + len;
-      }
+      const values = replies[k] as Array<Buffer | null>;
+      fields.forEach((f, j) => {
+        const v = values[j];
+        if (v && v.length > 0) out.set(((shard << fieldBits) | f) >>> 0, { blob: v, start: 0, length: v.length });
+      });
     });
     return out;
   }
