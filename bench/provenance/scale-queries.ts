@@ -6,10 +6,11 @@
  *   half). The overlay's pasted patch (40% x 40% of the donor) is reported on its
  *   own (`overlay_patch`).
  * - small donors: a quarter-size patch (half the width and half the height) of a
- *   photo pasted, at its own scale, into an indexed distractor drawn at 1024 x 768
- *   (the same picture as the indexed 320 x 240 one: drawn-textures.ts is
- *   resolution-independent). True source judged at 50: the photo; the host
- *   distractor is reported on its own.
+ *   photo pasted, at its own scale, into a host: a drawn texture of 1024 x 768
+ *   indexed beside the photos (`host:<i>`, donorHosts()). True source judged at
+ *   50: the photo; the host is reported on its own. (A host drawn larger than an
+ *   indexed 320 x 240 distractor is not found by descriptors at 3.2x the scale,
+ *   and without a verified host there is no second tier.)
  */
 import sharp from 'sharp';
 import { mulberry32 } from '../lib/prng.js';
@@ -28,6 +29,8 @@ export interface ScaleQuery {
   photo: number;
   /** Image IDs that must be in the top 10 (single edits) or top 50 (donors). */
   sources: string[];
+  /** Photo index of each source. */
+  sourcePhotos: number[];
   /** Other content the query holds, reported on its own (the overlay's patch, a donor query's host). */
   extra?: { label: string; imageId: string };
 }
@@ -35,8 +38,13 @@ export interface ScaleQuery {
 export const photoId = (p: Photo) => `photo:${p.name}`;
 export const distractorId = (k: number) => `distractor:${k}`;
 
-/** A quarter-size patch of `photo` pasted into the distractor drawn from `hostSeed` at 1024 x 768. */
-async function donorComposite(photo: Buffer, hostSeed: number, seed: number): Promise<Buffer> {
+/** The hosts of the donor queries, indexed with the photos: photo i's patch goes into host i. */
+export const DONOR_HOST_SEED_BASE = 2_000_000;
+export const donorHostId = (i: number) => `host:${i}`;
+export const donorHostImage = (i: number) => drawnTextureJpeg(DONOR_HOST_SEED_BASE + i, DONOR_HOST_SIZE);
+
+/** A quarter-size patch of `photo` pasted into `host` (1024 x 768) at a seeded position. */
+async function donorComposite(photo: Buffer, host: Buffer, seed: number): Promise<Buffer> {
   const rand = mulberry32(seed);
   const m = await sharp(photo).metadata();
   const w = Math.round((m.width ?? 0) / 2);
@@ -47,36 +55,36 @@ async function donorComposite(photo: Buffer, hostSeed: number, seed: number): Pr
     .png()
     .toBuffer();
   const pm = await sharp(patch).metadata();
-  const host = await drawnTextureJpeg(hostSeed, DONOR_HOST_SIZE);
   const left = Math.floor(rand() * (DONOR_HOST_SIZE.width - (pm.width ?? 0) + 1));
   const top = Math.floor(rand() * (DONOR_HOST_SIZE.height - (pm.height ?? 0) + 1));
   return sharp(host).composite([{ input: patch, left, top }]).jpeg({ quality: 90 }).toBuffer();
 }
 
-/**
- * Every query. `donorHost(i)` names the indexed distractor (index k and its seed)
- * that hosts photo i's pasted patch.
- */
-export async function buildQueries(photos: Photo[], donorHost: (i: number) => { k: number; seed: number }): Promise<ScaleQuery[]> {
+/** Every query (the donor hosts must be indexed too). */
+export async function buildQueries(photos: Photo[]): Promise<ScaleQuery[]> {
   const out: ScaleQuery[] = [];
   for (let i = 0; i < photos.length; i++) {
     const p = photos[i]!;
-    const d = photos[(i + 1) % photos.length]!;
+    const j = (i + 1) % photos.length;
+    const d = photos[j]!;
     for (const e of EDITS) {
       const image = await applyEdit(e, p.data, d.data, { seed: i + 1 });
-      const q: ScaleQuery = { id: `edit:${p.name}:${e}`, kind: e, image, photo: i, sources: [photoId(p)] };
-      if (e === 'splice') q.sources.push(photoId(d));
+      const q: ScaleQuery = { id: `edit:${p.name}:${e}`, kind: e, image, photo: i, sources: [photoId(p)], sourcePhotos: [i] };
+      if (e === 'splice') {
+        q.sources.push(photoId(d));
+        q.sourcePhotos.push(j);
+      }
       if (e === 'overlay') q.extra = { label: 'overlay_patch', imageId: photoId(d) };
       out.push(q);
     }
-    const host = donorHost(i);
     out.push({
       id: `donor:${p.name}`,
       kind: 'donor',
-      image: await donorComposite(p.data, host.seed, 100 + i),
+      image: await donorComposite(p.data, await donorHostImage(i), 100 + i),
       photo: i,
       sources: [photoId(p)],
-      extra: { label: 'donor_host', imageId: distractorId(host.k) },
+      sourcePhotos: [i],
+      extra: { label: 'donor_host', imageId: donorHostId(i) },
     });
   }
   return out;

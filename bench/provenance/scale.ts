@@ -45,9 +45,9 @@ import { ProvenanceLayout } from '../../src/provenance/index/layout.js';
 import { resolveProvenanceIndexOptions } from '../../src/provenance/index/options.js';
 import { queryTerms } from '../../src/provenance/index/terms.js';
 import { RESULTS_DIR, writeResult } from '../lib/report.js';
-import { buildDistractors, cachedDistractors, cachedQueryFeatures, corpusDir, DEFAULT_DISTRACTORS, distractorSeed, readDistractors, SCALE_EXTRACTORS } from './distractor-cache.js';
+import { buildDistractors, cachedDistractors, cachedQueryFeatures, corpusDir, DEFAULT_DISTRACTORS, readDistractors, SCALE_EXTRACTORS } from './distractor-cache.js';
 import { ensurePhotos, loadPhotos, type Photo } from './photos.js';
-import { buildQueries, distractorId, photoId, type ScaleQuery } from './scale-queries.js';
+import { buildQueries, distractorId, donorHostId, donorHostImage, photoId, type ScaleQuery } from './scale-queries.js';
 import { median, pct, quantile, round } from './stats.js';
 
 const arg = (name: string): string | undefined => {
@@ -83,13 +83,14 @@ interface Load {
 interface PreparedQuery extends ScaleQuery {
   features: Features;
   mirrored: OrbFeatures;
-  textured: boolean;
+  /** Per source: its photo has texture (>= MIN_TEXTURE_KEYPOINTS ORB keypoints). */
+  textured: boolean[];
 }
 
 interface QueryOutcome {
   id: string;
   kind: string;
-  textured: boolean;
+  textured: boolean[];
   ms: number;
   /** Rank (0-based) of each true source, -1 when absent. */
   ranks: number[];
@@ -140,32 +141,34 @@ async function postingsRead(raw: Redis, layout: ProvenanceLayout, q: PreparedQue
 }
 
 function recallRows(outcomes: QueryOutcome[]) {
-  const rows: Record<string, { queries: number; pairs: number; at10: number | null; at50: number | null; extra_at10?: number | null; extra_at50?: number | null }> = {};
-  const add = (key: string, o: QueryOutcome) => {
-    const r = (rows[key] ??= { queries: 0, pairs: 0, at10: 0, at50: 0 });
-    r.queries++;
-    for (const rank of o.ranks) {
-      r.pairs++;
-      r.at10! += rank >= 0 && rank < 10 ? 1 : 0;
-      r.at50! += rank >= 0 && rank < 50 ? 1 : 0;
-    }
+  type Row = { queries: number; pairs: number; at10: number | null; at50: number | null; extra_at10?: number | null; extra_at50?: number | null };
+  const rows: Record<string, Row> = {};
+  const row = (key: string) => (rows[key] ??= { queries: 0, pairs: 0, at10: 0, at50: 0 });
+  const pair = (key: string, rank: number) => {
+    const r = row(key);
+    r.pairs++;
+    r.at10! += rank >= 0 && rank < 10 ? 1 : 0;
+    r.at50! += rank >= 0 && rank < 50 ? 1 : 0;
+  };
+  for (const o of outcomes) {
+    const group = o.kind === 'donor' ? 'donor' : 'single_edits';
+    row(o.kind).queries++;
+    o.ranks.forEach((rank, s) => {
+      pair(o.kind, rank);
+      pair(`${group}_all`, rank);
+      pair(`${group}_${o.textured[s] ? 'textured' : 'untextured'}`, rank);
+    });
     if (o.extraRank !== undefined) {
+      const r = row(o.kind);
       r.extra_at10 = (r.extra_at10 ?? 0) + (o.extraRank >= 0 && o.extraRank < 10 ? 1 : 0);
       r.extra_at50 = (r.extra_at50 ?? 0) + (o.extraRank >= 0 && o.extraRank < 50 ? 1 : 0);
     }
-  };
-  for (const o of outcomes) {
-    add(o.kind, o);
-    if (o.kind !== 'donor') add(o.textured ? 'single_edits_textured' : 'single_edits_untextured', o);
-    if (o.kind !== 'donor') add('single_edits_all', o);
-    if (o.kind === 'donor' && o.textured) add('donor_textured', o);
   }
   for (const r of Object.values(rows)) {
-    const q = r.queries;
+    if (r.extra_at10 !== undefined) r.extra_at10 = pct(r.extra_at10!, r.queries);
+    if (r.extra_at50 !== undefined) r.extra_at50 = pct(r.extra_at50!, r.queries);
     r.at10 = pct(r.at10!, r.pairs);
     r.at50 = pct(r.at50!, r.pairs);
-    if (r.extra_at10 !== undefined) r.extra_at10 = pct(r.extra_at10!, q);
-    if (r.extra_at50 !== undefined) r.extra_at50 = pct(r.extra_at50!, q);
   }
   return rows;
 }
@@ -190,8 +193,7 @@ async function main(): Promise<void> {
   const spec = DEFAULT_DISTRACTORS;
   ensurePhotos(log);
   const photos = await loadPhotos();
-  const distractorCount = IMAGES - photos.length;
-  log(`${photos.length} photos; ${distractorCount} distractors in ${corpusDir(spec)} (${cachedDistractors(spec)} on disk); load average ${load.start.join(' ')}`);
+  log(`${photos.length} photos and ${photos.length} donor hosts; ${IMAGES - 2 * photos.length} distractors in ${corpusDir(spec)} (${cachedDistractors(spec)} on disk); load average ${load.start.join(' ')}`);
 
   const pool = createExtractionPool({ size: 2, maxQueue: 64 });
   try {
@@ -203,7 +205,9 @@ async function main(): Promise<void> {
 
 async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<void> {
   const spec = DEFAULT_DISTRACTORS;
-  const distractorCount = IMAGES - photos.length;
+  /** Indexed before the distractors: the photos and the donor queries' hosts. */
+  const fixed = 2 * photos.length;
+  const distractorCount = IMAGES - fixed;
   const build = { built: 0, seconds: 0 };
   const buildUpTo = async (n: number) => {
     const b = await buildDistractors(spec, n, pool, log);
@@ -212,21 +216,18 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
   };
   if (buildOnly) return buildUpTo(distractorCount);
   const photoFeatures = await Promise.all(photos.map(async (p) => (await pool.extract(p.data, { extractors: SCALE_EXTRACTORS })) as Features));
+  const hostFeatures = await Promise.all(photos.map(async (_, i) => (await pool.extract(await donorHostImage(i), { extractors: SCALE_EXTRACTORS })) as Features));
   const keypoints = photoFeatures.map((f) => (f.orb as OrbFeatures).keypoints.length / 2);
   const textured = keypoints.map((k) => k >= MIN_TEXTURE_KEYPOINTS);
 
   // queries: their features extracted up front (timed), so the search figures are the search's
-  const firstDistractors = Math.max(1, STEPS[0]! - photos.length);
-  const raw0 = await buildQueries(photos, (i) => {
-    const k = (i * 389 + 17) % firstDistractors;
-    return { k, seed: distractorSeed(spec, k) };
-  });
+  const raw0 = await buildQueries(photos);
   const extractMs: number[] = [];
   const queries: PreparedQuery[] = [];
   for (const q of raw0) {
     const { features, mirrored, ms } = await cachedQueryFeatures(q.image);
     if (ms !== null) extractMs.push(ms);
-    queries.push({ ...q, features, mirrored, textured: textured[q.photo]! });
+    queries.push({ ...q, features, mirrored, textured: q.sourcePhotos.map((i) => textured[i]!) });
   }
   log(`${queries.length} queries prepared (${extractMs.length} extracted now, p50 ${round(median(extractMs))} ms; the others read from disk)`);
 
@@ -253,6 +254,7 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
     load_average: load,
     corpus: {
       photos: photos.length,
+      donor_hosts: photos.length,
       photo_keypoints: Object.fromEntries(photos.map((p, i) => [p.name, keypoints[i]])),
       textured_photos: textured.filter(Boolean).length,
       distractors: { ...spec, count: distractorCount, extracted_this_run: build.built, extraction_seconds: round(build.seconds, 1) },
@@ -266,12 +268,15 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
   try {
     const memoryBefore = await usedMemory(raw);
     const t0 = performance.now();
-    await cache.setMany(photos.map((p, i) => ({ imageId: photoId(p), features: photoFeatures[i]! })));
+    await cache.setMany([
+      ...photos.map((p, i) => ({ imageId: photoId(p), features: photoFeatures[i]! })),
+      ...photos.map((_, i) => ({ imageId: donorHostId(i), features: hostFeatures[i]! })),
+    ]);
     ingestMs += performance.now() - t0;
-    let indexed = photos.length;
+    let indexed = fixed;
     for (const step of STEPS) {
-      const from = indexed - photos.length;
-      const to = step - photos.length;
+      const from = indexed - fixed;
+      const to = step - fixed;
       await buildUpTo(to);
       let stepMs = 0;
       for (const shard of readDistractors(spec, from, to)) {
@@ -332,7 +337,7 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
         postings_read: { sampled_queries: postings.length, median: Math.round(median(postings)), max: Math.round(Math.max(...postings)) },
         recall,
         misses: outcomes
-          .filter((o) => o.textured && o.ranks.some((r) => r < 0 || r >= (o.kind === 'donor' ? 50 : 10)))
+          .filter((o) => o.ranks.some((r, i) => o.textured[i] && (r < 0 || r >= (o.kind === 'donor' ? 50 : 10))))
           .map((o) => ({ id: o.id, ranks: o.ranks })),
       };
       steps.push(row);
