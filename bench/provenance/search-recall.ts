@@ -36,6 +36,7 @@ try {
   let donorsFound = 0;
   let donorQueries = 0;
   let falseRelated = 0;
+  const misses: string[] = [];
   for (let i = 0; i < photos.length; i++) {
     const src = photos[i]!;
     const donor = photos[(i + 1) % photos.length]!;
@@ -51,6 +52,10 @@ try {
       s.n++;
       if (rank === 0 || (rank > 0 && NEEDS_DONOR.has(e) && related[0] === donor.name && rank === 1)) s.at1++;
       if (rank >= 0) s.at10++;
+      else {
+        const c = r.candidates.find((x) => x.imageId === src.name);
+        misses.push(`${e} of ${src.name}: ${c ? `voted ${c.votes}, ${c.verdict ?? 'not verified'}, ${c.inliers ?? '-'} inliers` : 'not among the candidates'}`);
+      }
       perEdit.set(e, s);
       if (NEEDS_DONOR.has(e)) {
         donorQueries++;
@@ -70,6 +75,7 @@ try {
         per_edit_at_10: Object.fromEntries([...perEdit].map(([e, s]) => [e, `${s.at10}/${s.n}`])),
         donors_found: `${donorsFound}/${donorQueries}`,
         unrelated_called_related: falseRelated,
+        misses,
         query_ms_p50: Math.round(quantile(ms, 0.5)),
         query_ms_p99: Math.round(quantile(ms, 0.99)),
         load: loadavg().map((l) => l.toFixed(1)).join(' '),
