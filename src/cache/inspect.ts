@@ -35,7 +35,7 @@ export async function inspectRecord(
   let replies: Array<[Error | null, unknown]>;
   try {
     // one key: one node, one round trip (also on a Cluster)
-    replies = ((await client.pipeline().pttl(key).strlen(key).call('MEMORY', 'USAGE', key, 'SAMPLES', '0').exec()) ?? []) as Array<[Error | null, unknown]>;
+    replies = (await client.pipeline().pttl(key).strlen(key).call('MEMORY', 'USAGE', key, 'SAMPLES', '0').exec()) ?? [];
   } catch (err) {
     throw mapRedisError(err, 'inspect');
   }
