@@ -268,6 +268,29 @@ export interface CleanupResult {
   duration_ms: number;
 }
 
+export interface InspectOptions {
+  /** SCAN calls (all masters together, ~1,000 keys each) the group search may make; default 100. */
+  maxScanSteps?: number;
+}
+
+/** What Redis holds for one image (FeatureCache.inspect). */
+export interface RecordInspection {
+  imageId: string;
+  version: string;
+  /** Whole seconds until the record expires (rounded up); null: no expiry. */
+  ttlSeconds: number | null;
+  /** Bytes of the encoded record (STRLEN of its key). */
+  storedBytes: number;
+  /** Redis's own accounting of the key (MEMORY USAGE, key and overhead included); null where Redis refuses the command. */
+  memoryBytes: number | null;
+  /** The groups of this version the image belongs to, sorted. */
+  groups: string[];
+  /** false: the bounded SCAN of group keys stopped before the end, `groups` may miss some. */
+  groupsComplete: boolean;
+  /** SCAN calls made to find the groups. */
+  scanSteps: number;
+}
+
 export interface FeatureCache {
   readonly featureVersion: string;
   readonly prefix: string;
@@ -288,6 +311,13 @@ export interface FeatureCache {
   invalidateMany(imageIds: string[]): Promise<number>;
   listGroup(group: string): Promise<string[]>;
   invalidateGroup(group: string): Promise<number>;
+  /**
+   * The record's remaining TTL, size in Redis and groups; null when there is no
+   * record. Groups have no reverse index: they are found by a SCAN of the group
+   * keys bounded by `maxScanSteps` (`groupsComplete` says whether it finished).
+   * For dashboards and audits, not hot paths.
+   */
+  inspect(imageId: string, opts?: InspectOptions): Promise<RecordInspection | null>;
   /**
    * The image IDs of every record of this version, in batches (SCAN on every
    * master: IDs written or removed during the walk may or may not appear).

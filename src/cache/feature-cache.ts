@@ -19,6 +19,8 @@ import type {
   GetOptions,
   GetOrComputeOptions,
   HealthReport,
+  InspectOptions,
+  RecordInspection,
   SetManyItem,
   SetOptions,
 } from '../types.js';
@@ -47,6 +49,7 @@ import { viewExtensions } from './extension-factories.js';
 import { chunk, mapChunks } from './batch.js';
 import { runCleanup } from './cleanup.js';
 import { scanRecordIds } from './scan-ids.js';
+import { inspectRecord } from './inspect.js';
 import { Coalescer } from './coalescer.js';
 import { collectGroups, GroupIndex } from './groups.js';
 import { ExpiryTracker } from './expiry-tracker.js';
@@ -512,6 +515,17 @@ export class RedisFeatureCache implements FeatureCache {
       this.flushSingles();
       return this.groups.live(group);
     });
+  }
+
+  async inspect(imageId: string, opts?: InspectOptions): Promise<RecordInspection | null> {
+    this.assertOpen();
+    assertImageId(imageId, this.o.maxImageIdBytes);
+    const steps = opts?.maxScanSteps;
+    if (steps !== undefined && !(Number.isInteger(steps) && steps >= 0)) {
+      throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'maxScanSteps must be a non-negative integer');
+    }
+    this.flushSingles(); // a set() still waiting to be coalesced is seen
+    return inspectRecord(this.conn.client, this.router, this.keys, imageId, opts);
   }
 
   scanIds(): AsyncIterable<string[]> {

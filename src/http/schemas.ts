@@ -75,6 +75,7 @@ export function buildSchemas(limits: SchemaLimits) {
         .transform((s) => (s ? s.split(',').map((t) => t.trim()).filter(Boolean) : undefined)),
       source: sourceChoiceSchema,
     }),
+    imageMetaQuery: z.object({ source: sourceChoiceSchema }),
     putImageBody: z.strictObject({
       features: featuresSchema,
       ttl_seconds: ttlSeconds.optional(),
@@ -108,6 +109,17 @@ export const responses = {
   record: recordSchema.extend({ success: z.literal(true) }),
   message: z.object({ success: z.boolean(), message: z.string() }),
   put: z.object({ success: z.literal(true), image_id: z.string(), version: z.string() }),
+  imageMeta: z.object({
+    success: z.literal(true),
+    image_id: z.string(),
+    source: z.enum(['stored', 'extracted']),
+    version: z.string(),
+    ttl_seconds: z.number().int().nullable().describe('whole seconds left (rounded up); null: no expiry'),
+    stored_bytes: z.number().int().describe('bytes of the encoded record (STRLEN)'),
+    memory_bytes: z.number().int().nullable().describe('MEMORY USAGE of the key; null where Redis refuses it'),
+    groups: z.array(z.string()),
+    groups_complete: z.boolean().describe('false: the bounded SCAN of group keys stopped early, groups may miss some'),
+  }),
   batchGet: z.object({
     success: z.literal(true),
     found: z.record(z.string(), recordSchema),

@@ -38,6 +38,18 @@ describe('image routes', () => {
     expect(get.body).toEqual({ success: false, error: { code: 'NOT_FOUND', message: expect.any(String) } });
   });
 
+  it('GET .../meta answers TTL left, stored bytes and groups; 404 JSON for a missing image', async () => {
+    await call(s.url, '/analysis/cache/image/img-meta', { method: 'PUT', json: { features, groups: ['m1', 'm2'], ttl_seconds: 600 } });
+    const meta = await call(s.url, '/analysis/cache/image/img-meta/meta');
+    expect(meta.status).toBe(200);
+    expect(meta.body).toMatchObject({ success: true, image_id: 'img-meta', source: 'stored', version: '1.0', groups: ['m1', 'm2'], groups_complete: true });
+    expect(meta.body.ttl_seconds).toBeGreaterThan(0);
+    expect(meta.body.stored_bytes).toBeGreaterThan(0);
+    const missing = await call(s.url, '/analysis/cache/image/never-written/meta');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ success: false, error: { code: 'NOT_FOUND', message: expect.any(String) } });
+  });
+
   it('image IDs with slashes and unicode travel percent-encoded', async () => {
     const id = 'user_000001/img 42/é.jpg';
     const path = `/analysis/cache/image/${encodeURIComponent(id)}`;
@@ -171,6 +183,7 @@ describe('operator routes', () => {
         '/analysis/cache/health',
         '/analysis/cache/cleanup',
         '/analysis/cache/image/{image_id}',
+        '/analysis/cache/image/{image_id}/meta',
         '/analysis/cache/batch-get',
         '/analysis/cache/batch-set',
         '/analysis/cache/group/{group}',

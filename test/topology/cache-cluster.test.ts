@@ -115,6 +115,20 @@ describe('featcache on a 6-node Redis Cluster', () => {
     expect((await cache.stats()).cached_images).toBe(60);
   });
 
+  it('inspect finds groups on every master and reads TTL and size from the record\'s node', async () => {
+    const cache = await open({ prefix: 'insp' });
+    // 40 groups: their keys spread over the 3 masters
+    const groups = Array.from({ length: 40 }, (_, i) => `grp-${i}`);
+    await cache.set('one', { phash: 'ff' }, { ttlSeconds: 300, groups });
+    await cache.set('other', { phash: 'ee' }, { groups: ['elsewhere'] });
+    const meta = await cache.inspect('one');
+    expect(meta!.groups).toEqual([...groups].sort());
+    expect(meta!.groupsComplete).toBe(true);
+    expect(meta!.ttlSeconds).toBeGreaterThan(0);
+    expect(meta!.storedBytes).toBeGreaterThan(0);
+    expect(await cache.inspect('missing')).toBeNull();
+  });
+
   it('cleanup removes other versions\' records and counters on every master, and orphan group entries', async () => {
     const v1 = await open({ prefix: 'cu', featureVersion: '1' });
     const v2 = await open({ prefix: 'cu', featureVersion: '2' });

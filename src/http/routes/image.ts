@@ -3,11 +3,12 @@ import { ApiError, HttpErrorCodes } from '../errors.js';
 import { recordOut, send, wantsMsgpack } from '../negotiate.js';
 import { defineRoute, errorDoc, type AnyRoute, type RouteDeps } from '../route.js';
 import { responses } from '../schemas.js';
-import { getFrom } from '../../sources.js';
+import { getFrom, sourcesOf as sourceList } from '../../sources.js';
 import type { SetOptions } from '../../types.js';
 import { sourcesOf } from '../read-sources.js';
 
 const PATH = '/analysis/cache/image/{image_id}';
+const NOT_CACHED = 'No cached features for this image ID';
 
 export function imageRoutes(deps: RouteDeps): AnyRoute[] {
   const { cache, metrics, schemas } = deps;
@@ -31,12 +32,49 @@ export function imageRoutes(deps: RouteDeps): AnyRoute[] {
       const record = await getFrom(sourcesOf(deps, query.source), params.image_id, query.source, query.types ? { types: query.types } : undefined);
       if (record === null) {
         metrics.cacheReads(0, 1, 'stored');
-        throw new ApiError(404, HttpErrorCodes.NOT_FOUND, 'No cached features for this image ID');
+        throw new ApiError(404, HttpErrorCodes.NOT_FOUND, NOT_CACHED);
       }
       metrics.cacheReads(1, 0, 'stored');
       const mp = wantsMsgpack(c);
       const out = recordOut(record, mp);
       return send(c, mp, { success: true, ...out });
+    },
+  });
+
+  const meta = defineRoute({
+    method: 'get',
+    path: `${PATH}/meta`,
+    access: 'read',
+    tag: 'images',
+    summary: "What Redis holds for one image: TTL left, size, groups",
+    description:
+      'FeatureCache.inspect() on the first `source` that has the record (as GET image). Groups have no reverse index: ' +
+      'they are found by SCAN of the group keys on every master, bounded to ~100,000 keys examined (`groups_complete` says ' +
+      'whether the walk finished). For dashboards and audits, not hot paths.',
+    params: schemas.imageParams,
+    query: schemas.imageMetaQuery,
+    responses: {
+      200: { description: 'The record\'s metadata', schema: responses.imageMeta },
+      400: errorDoc('INVALID_ARGUMENT: source=extracted on a service without extraction'),
+      404: errorDoc('Not cached (code NOT_FOUND)'),
+    },
+    async handle(c, { params, query }) {
+      for (const [source, from] of sourceList(query.source, sourcesOf(deps, query.source))) {
+        const m = await from.inspect(params.image_id);
+        if (m === null) continue;
+        return c.json({
+          success: true,
+          image_id: m.imageId,
+          source,
+          version: m.version,
+          ttl_seconds: m.ttlSeconds,
+          stored_bytes: m.storedBytes,
+          memory_bytes: m.memoryBytes,
+          groups: m.groups,
+          groups_complete: m.groupsComplete,
+        });
+      }
+      throw new ApiError(404, HttpErrorCodes.NOT_FOUND, NOT_CACHED);
     },
   });
 
@@ -78,5 +116,5 @@ export function imageRoutes(deps: RouteDeps): AnyRoute[] {
     },
   });
 
-  return [get, put, del];
+  return [get, meta, put, del];
 }

@@ -214,10 +214,20 @@ export interface RecordView {
   source: string;
   created_at: string;
   lines: FeatureLine[];
-  ttl_seconds: number | null | undefined;
-  encoded_bytes: number | undefined;
-  groups: string[] | undefined;
+  /** From GET .../meta; undefined when that call failed (the record vanished meanwhile, or Redis did not answer). */
+  meta: RecordMetaView | undefined;
 }
+
+/** The answer of GET /analysis/cache/image/{id}/meta that the page shows. */
+export interface RecordMetaView {
+  ttl_seconds: number | null;
+  stored_bytes: number;
+  memory_bytes: number | null;
+  groups: string[];
+  groups_complete: boolean;
+}
+
+const UNKNOWN = 'unknown (the metadata request failed)';
 
 export const LookupPage: FC<{ viewer: Viewer; id: string; source: string; record?: RecordView; error?: Child }> = ({ viewer, id, source, record, error }) => (
   <Layout title="Look up an image" path="/ui/image" viewer={viewer}>
@@ -249,20 +259,25 @@ export const LookupPage: FC<{ viewer: Viewer; id: string; source: string; record
           <dt>Created</dt>
           <dd>{record.created_at}</dd>
           <dt>TTL</dt>
-          <dd>{record.ttl_seconds === undefined ? 'not available (no API route answers it yet)' : record.ttl_seconds === null ? 'no expiry' : `${record.ttl_seconds} s`}</dd>
-          <dt>Encoded size</dt>
-          <dd>{record.encoded_bytes === undefined ? 'not available (no API route answers it yet)' : `${record.encoded_bytes} B`}</dd>
+          <dd data-field="ttl">{!record.meta ? UNKNOWN : record.meta.ttl_seconds === null ? 'no expiry' : `${record.meta.ttl_seconds} s left`}</dd>
+          <dt>Size in Redis</dt>
+          <dd data-field="size">
+            {!record.meta
+              ? UNKNOWN
+              : `${record.meta.stored_bytes} B encoded` + (record.meta.memory_bytes === null ? '' : `, ${record.meta.memory_bytes} B with key and overhead (MEMORY USAGE)`)}
+          </dd>
           <dt>Groups</dt>
-          <dd>
-            {record.groups === undefined
-              ? 'not available (no API route answers it yet)'
-              : record.groups.length === 0
+          <dd data-field="groups">
+            {!record.meta
+              ? UNKNOWN
+              : record.meta.groups.length === 0
                 ? 'none'
-                : record.groups.map((g) => (
+                : record.meta.groups.map((g) => (
                     <a class="tag" href={`/ui/groups?group=${encodeURIComponent(g)}`}>
                       {g}
                     </a>
                   ))}
+            {record.meta && !record.meta.groups_complete && ' (search stopped early: the group keys were not all scanned)'}
           </dd>
         </dl>
         <FeatureTable lines={record.lines} />

@@ -27,7 +27,7 @@ import { readUpload } from '../upload.js';
 import { requestHeader } from '../node-io.js';
 import { ASSETS } from './assets.js';
 import { describeFeatures } from './feature-summary.js';
-import { AdminPage, ErrorNote, FeatureTable, GroupsPage, LoginPage, LookupPage, OverviewPage, UploadPage, type GroupsAnswer, type Stats, type Viewer } from './pages.js';
+import { AdminPage, ErrorNote, FeatureTable, GroupsPage, LoginPage, LookupPage, OverviewPage, UploadPage, type GroupsAnswer, type RecordMetaView, type Stats, type Viewer } from './pages.js';
 import { createSessions, SESSION_COOKIE, SESSION_SECONDS } from './session.js';
 
 export interface UiDeps {
@@ -164,7 +164,9 @@ export function registerUi(app: Hono<AppEnv>, { config, authEnabled, images, dis
         `/analysis/cache/image/${encodeURIComponent(id)}?source=${source}`,
       );
       if (r.status !== 200) return page(c, <LookupPage viewer={s.viewer} id={id} source={source} error={<ErrorNote status={r.status} body={r.body} />} />);
-      const record = { ...r.body, lines: describeFeatures(r.body.features), ttl_seconds: undefined, encoded_bytes: undefined, groups: undefined };
+      // the metadata of the record just shown: the source it came from
+      const m = await apiData<RecordMetaView>(s, 'GET', `/analysis/cache/image/${encodeURIComponent(id)}/meta?source=${r.body.source}`);
+      const record = { ...r.body, lines: describeFeatures(r.body.features), meta: m.status === 200 ? m.body : undefined };
       return page(c, <LookupPage viewer={s.viewer} id={id} source={source} record={record} />);
     }),
   );

@@ -116,6 +116,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard /ui (chromium)', () => {
     expect(record).toContain('orb');
     expect(record).toMatch(/Uint8Array/);
     await page.screenshot({ path: join(ARTIFACTS, 'lookup.png'), fullPage: true });
+    // the stored record: remaining TTL, size in Redis and its group (GET .../meta)
+    await page.goto(`${s.url}/ui/image?id=${encodeURIComponent('a-source.png')}&source=stored`);
+    expect(await page.locator('[data-field=ttl]').innerText()).toMatch(/^(\d+ s left|no expiry)$/);
+    expect(await page.locator('[data-field=size]').innerText()).toMatch(/^\d+ B encoded/);
+    expect(await page.locator('[data-field=groups]').innerText()).toBe('album');
     await page.goto(`${s.url}/ui/image?id=nobody`);
     expect(await page.locator('.error').innerText()).toContain('404 NOT_FOUND');
 
