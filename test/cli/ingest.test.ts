@@ -110,7 +110,9 @@ describe('featcache ingest', { timeout: 120_000 }, () => {
       ['corrupt.jpg', 'INVALID_IMAGE'],
       ['text.jpg', 'INVALID_IMAGE'],
     ]);
-    expect(s.failures[0]!.reason).toMatch(/premature end of JPEG/i);
+    // libvips names the fault "premature end of JPEG" or, on some runs, "Unknown error":
+    // the service's own wording is the stable part
+    expect(s.failures[0]!.reason).toMatch(/truncated or corrupt|premature end of JPEG/i);
     expect(s.failures[1]!.reason).toMatch(/unsupported image format/i);
     expect(await cache.get('ok.png')).not.toBeNull();
     expect(await cache.get('corrupt.jpg')).toBeNull();

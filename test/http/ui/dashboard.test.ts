@@ -171,7 +171,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard /ui (chromium)', () => {
     const invalidate = async (page: Page, confirm: boolean) => {
       await page.fill('input[name=image_id]', target);
       await page.click('form[data-action*="/image/"] button');
-      await expect(page.locator('#confirm').isVisible()).resolves.toBe(true);
+      await page.locator('#confirm').waitFor({ state: 'visible' });
       expect(await page.locator('#confirm [data-slot=message]').innerText()).toBe(`Invalidate image ${target}?`);
       await page.click(`#confirm button[value=${confirm ? 'ok' : 'cancel'}]`);
     };
@@ -179,7 +179,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard /ui (chromium)', () => {
     const reader = await signedIn(READ);
     await reader.page.goto(`${s.url}/ui/admin`);
     await invalidate(reader.page, false);
-    expect(await reader.page.locator('#admin-result').innerText()).toContain('Cancelled');
+    // waits for the page's script to write the outcome (read at once, it raced under load)
+    await reader.page.locator('#admin-result', { hasText: 'Cancelled' }).waitFor();
     expect(await exists()).toBe(true);
     await invalidate(reader.page, true);
     await reader.page.locator('#admin-result.error').waitFor();
