@@ -1,18 +1,15 @@
 /**
  * analyzeSet: the one-call duplicate check over a set of cached images.
  * One batch read of every record, cheap candidate pairs (src/provenance/candidates.ts),
- * geometric verification of those pairs only, through the pairwise-verdict cache
- * (pair-cache.ts: a set analysed again is answered from Redis, and a verdict is
- * recomputed once either record changed), verified edges unioned into groups.
+ * geometric verification of those pairs only, verified edges unioned into groups.
  * Verification runs in batches with a yield to the event loop between them, so a
  * server stays responsive while a large set is analysed.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
 import type { FeatureRecord, Features } from '../types.js';
-import type { Verdict, VerifyResult } from './types.js';
+import type { Verdict, VerifyOptions, VerifyResult } from './types.js';
 import { proposeCandidates, type CandidateInput, type CandidateOptions } from './candidates.js';
-import { pairContextOver, verifyPair, type PairCacheContext, type VerifyPairOptions } from './pair-cache.js';
 
 
 /** One related pair: `a` comes before `b` in the input. */
@@ -27,8 +24,8 @@ export interface SetEdge {
 }
 
 export interface AnalyzeSetOptions extends CandidateOptions {
-  /** Options of each pair's verification (verifyPair). */
-  verify?: VerifyPairOptions;
+  /** Options of each pair's verification (verifyFeatures). */
+  verify?: VerifyOptions;
   /** Most distinct image IDs per call. @default 10000 */
   maxIds?: number;
   /** Pairs verified between two yields to the event loop. @default 16 */
@@ -57,8 +54,8 @@ export const ANALYZE_SET_DEFAULTS = Object.freeze({ maxIds: 10_000, verifyBatch:
 export interface AnalyzeSetDeps {
   /** Records aligned with the IDs, null when absent (no hit/miss counting needed). */
   read(imageIds: string[]): Promise<Array<FeatureRecord | null>>;
-  /** Where verdicts are cached (verifyPair's context without its record reader: the records read above serve it). */
-  pairs: Omit<PairCacheContext, 'peekMany'>;
+  /** Geometric verification of two records' features (verifyFeatures). */
+  verify(a: Features, b: Features, opts?: VerifyOptions): VerifyResult;
 }
 
 /** The ORB descriptors of a record, when present and well formed. */
@@ -87,10 +84,10 @@ export function candidateInputOf(f: Features): CandidateInput {
  * (dihedral pHash included); a pair it cannot judge (a record with neither `orb`
  * nor a pHash) is no edge.
  */
-async function judge(ctx: PairCacheContext, idA: string, idB: string, opts: VerifyPairOptions | undefined): Promise<Omit<SetEdge, 'a' | 'b'> | null> {
+function judge(fa: Features, fb: Features, deps: AnalyzeSetDeps, opts: VerifyOptions | undefined): Omit<SetEdge, 'a' | 'b'> | null {
   let r: VerifyResult;
   try {
-    r = await verifyPair(ctx, idA, idB, opts);
+    r = deps.verify(fa, fb, opts);
   } catch (err) {
     if (isFeatureCacheError(err, ErrorCodes.INVALID_FEATURES)) return null;
     throw err;
@@ -144,14 +141,11 @@ export async function analyzeSet(deps: AnalyzeSetDeps, imageIds: string[], optio
   const missing: string[] = [];
   const withoutOrb: string[] = [];
   const present: Array<{ id: string; features: Features }> = [];
-  const byId = new Map<string, FeatureRecord>();
   ids.forEach((id, i) => {
     const rec = records[i];
     if (!rec) return void missing.push(id);
-    byId.set(id, rec);
     present.push({ id, features: rec.features });
   });
-  const ctx = pairContextOver(deps.pairs, byId);
   const inputs = present.map((p) => candidateInputOf(p.features));
   present.forEach((p, i) => {
     if (inputs[i]!.descriptors === null) withoutOrb.push(p.id);
@@ -163,11 +157,8 @@ export async function analyzeSet(deps: AnalyzeSetDeps, imageIds: string[], optio
   let verified = 0;
   for (let at = 0; at < candidates.length; at += batch) {
     options.signal?.throwIfAborted();
-    const slice = candidates.slice(at, at + batch);
-    // one batch's cached verdicts are read concurrently (one round trip), misses verified in turn
-    const judged = await Promise.all(slice.map((c) => judge(ctx, present[c.a]!.id, present[c.b]!.id, options.verify)));
-    for (const [k, c] of slice.entries()) {
-      const edge = judged[k]!;
+    for (const c of candidates.slice(at, at + batch)) {
+      const edge = judge(present[c.a]!.features, present[c.b]!.features, deps, options.verify);
       verified++;
       if (!edge) continue;
       edges.push({ a: present[c.a]!.id, b: present[c.b]!.id, ...edge });

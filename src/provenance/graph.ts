@@ -21,7 +21,7 @@ import { proposeCandidates, type CandidateOptions } from './candidates.js';
 import { findComposites } from './composites.js';
 import { decideDirection } from './direction.js';
 import * as G from './graph-thresholds.js';
-import { pairContextOver, verifyPair, type PairCacheContext, type VerifyPairOptions } from './pair-cache.js';
+import { verifyPair, type PairCacheContext, type VerifyPairOptions } from './pair-cache.js';
 import { readOrb } from './orb-input.js';
 import { pairGeometry, type PairGeometry } from './pair-geometry.js';
 import { REASON } from './reasons.js';
@@ -134,7 +134,7 @@ export async function provenanceGraph(deps: ProvenanceGraphDeps, imageIds: strin
     byId.set(id, rec);
     present.push({ id, features: rec.features });
   });
-  const ctx = pairContextOver(deps.pairs, byId);
+  const ctx: PairCacheContext = { ...deps.pairs, peekMany: (pair) => Promise.resolve(pair.map((id) => byId.get(id) ?? null)) };
 
   // 1-2. candidates, verified through the pair cache
   const candidates = await proposeCandidates(present.map((p) => candidateInputOf(p.features)), options);

@@ -39,14 +39,6 @@ export interface PairCacheContext {
   peekMany(imageIds: string[]): Promise<Array<FeatureRecord | null>>;
 }
 
-/**
- * A context whose record reader serves records already read in one batch (by a
- * caller that verifies many pairs of one set): no second read per pair.
- */
-export function pairContextOver(pairs: Omit<PairCacheContext, 'peekMany'>, byId: ReadonlyMap<string, FeatureRecord>): PairCacheContext {
-  return { ...pairs, peekMany: (ids) => Promise.resolve(ids.map((id) => byId.get(id) ?? null)) };
-}
-
 interface Stored {
   a: string;
   b: string;
