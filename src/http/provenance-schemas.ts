@@ -20,23 +20,20 @@ export function buildProvenanceSchemas(base: Schemas, limits: { maxBatch: number
     image_id_b: base.imageId.describe('another cached image'),
   });
   const verifyUpload = z.object({ render });
-  const groupsBody = z.strictObject({
-    image_ids: z
-      .array(base.imageId)
-      .min(1, 'image_ids must not be empty')
-      .max(limits.maxBatch, `at most ${limits.maxBatch} image_ids per request`)
-      .describe('cached images (extracted records); duplicates are analysed once'),
-  });
+  /** `{ image_ids }` of a set analysed as a whole (groups, provenance graph). */
+  const imageSetBody = () =>
+    z.strictObject({
+      image_ids: z
+        .array(base.imageId)
+        .min(1, 'image_ids must not be empty')
+        .max(limits.maxBatch, `at most ${limits.maxBatch} image_ids per request`)
+        .describe('cached images (extracted records); duplicates are analysed once'),
+    });
+  const groupsBody = imageSetBody();
   const graphQuery = z.object({
     render: z.enum(['svg', 'png']).optional().describe('svg or png: answer with a picture of the graph drawn server-side instead of JSON'),
   });
-  const graphBody = z.strictObject({
-    image_ids: z
-      .array(base.imageId)
-      .min(1, 'image_ids must not be empty')
-      .max(limits.maxBatch, `at most ${limits.maxBatch} image_ids per request`)
-      .describe('cached images (extracted records); duplicates are analysed once'),
-  });
+  const graphBody = imageSetBody();
   return { verifyQuery, verifyBody, verifyUpload, groupsBody, graphQuery, graphBody };
 }
 

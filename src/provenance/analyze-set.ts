@@ -10,6 +10,7 @@ import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js
 import type { FeatureRecord, Features } from '../types.js';
 import type { Verdict, VerifyOptions, VerifyResult } from './types.js';
 import { proposeCandidates, type CandidateInput, type CandidateOptions } from './candidates.js';
+import { UnionFind } from './union-find.js';
 
 
 /** One related pair: `a` comes before `b` in the input. */
@@ -97,22 +98,11 @@ function judge(fa: Features, fb: Features, deps: AnalyzeSetDeps, opts: VerifyOpt
 
 /** Union-find over indexes, smallest index as root (so groups come out in input order). */
 function unionGroups(n: number, pairs: Iterable<[number, number]>): number[][] {
-  const parent = Int32Array.from({ length: n }, (_, i) => i);
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      parent[x] = parent[parent[x]!]!;
-      x = parent[x]!;
-    }
-    return x;
-  };
-  for (const [a, b] of pairs) {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
-  }
+  const sets = new UnionFind(n);
+  for (const [a, b] of pairs) sets.union(a, b);
   const byRoot = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
-    const r = find(i);
+    const r = sets.find(i);
     const g = byRoot.get(r);
     if (g) g.push(i);
     else byRoot.set(r, [i]);

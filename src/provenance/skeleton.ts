@@ -3,6 +3,7 @@
  * the set falls apart) over weighted edges, by Kruskal's algorithm. Ties keep
  * the input order, so the same edges always give the same tree.
  */
+import { UnionFind } from './union-find.js';
 
 export interface WeightedEdge {
   /** Node indexes. */
@@ -13,22 +14,12 @@ export interface WeightedEdge {
 
 /** The edges of a maximum spanning forest of `n` nodes, in the order they were taken (heaviest first). */
 export function maximumSpanningForest<E extends WeightedEdge>(n: number, edges: readonly E[]): E[] {
-  const parent = Int32Array.from({ length: n }, (_, i) => i);
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      parent[x] = parent[parent[x]!]!;
-      x = parent[x]!;
-    }
-    return x;
-  };
+  const sets = new UnionFind(n);
   const order = edges.map((e, i) => ({ e, i }));
   order.sort((x, y) => y.e.weight - x.e.weight || x.i - y.i);
   const taken: E[] = [];
   for (const { e } of order) {
-    const ra = find(e.a);
-    const rb = find(e.b);
-    if (ra === rb) continue;
-    parent[Math.max(ra, rb)] = Math.min(ra, rb);
+    if (!sets.union(e.a, e.b)) continue;
     taken.push(e);
     if (taken.length === n - 1) break;
   }

@@ -4,8 +4,7 @@
  * stored layout matches this process's options.
  */
 import type { ExtensionContext } from '../cache/extension.js';
-import { ErrorCodes, FeatureCacheError } from '../errors.js';
-import { mapRedisError } from '../redis/map-error.js';
+import { LayoutGuard } from '../cache/layout-guard.js';
 import type { Features } from '../types.js';
 import { isHash64, parseHash64 } from './hash64.js';
 import { IndexLayout } from './layout.js';
@@ -20,7 +19,7 @@ export interface WriteOutcome {
 export class FieldIndex {
   readonly layout: IndexLayout;
   readonly store: IndexStore;
-  private metaChecked: Promise<void> | null = null;
+  private readonly layoutGuard: LayoutGuard;
 
   constructor(
     private readonly ctx: ExtensionContext,
@@ -29,6 +28,15 @@ export class FieldIndex {
   ) {
     this.layout = new IndexLayout(ctx.keys.prefix, ctx.keys.version, field, o);
     this.store = new IndexStore(ctx, this.layout);
+    this.layoutGuard = new LayoutGuard(ctx.client, {
+      metaKey: this.layout.meta,
+      want: this.layout.describe(),
+      operation: 'similarity index layout check',
+      mismatch: (have) =>
+        `the ${field} similarity index in Redis was built with another layout (${have}); use the same tables/bucketBits/tableShardBits/dictionaryBits, or bump featureVersion to rebuild`,
+      onFull: () =>
+        ctx.logger.warn({ field }, 'similarity index: Redis is full, so the layout is not recorded yet; checked again on the next use'),
+    });
   }
 
   /** The hash a record carries for this field, or null. */
@@ -37,43 +45,9 @@ export class FieldIndex {
     return isHash64(v) ? parseHash64(v) : null;
   }
 
-  /**
-   * Throws INVALID_OPTIONS when the index in Redis was built with another layout.
-   * Reads first and writes the layout only when none is stored, so it needs no
-   * write when the index exists (start-up, queries and cleanup on a full Redis).
-   * When Redis is full and no layout is stored yet, it warns and checks again on
-   * the next call: nothing is indexed under this version, so nothing can clash.
-   */
+  /** Throws INVALID_OPTIONS when the index in Redis was built with another layout (src/cache/layout-guard.ts). */
   ensureLayout(): Promise<void> {
-    this.metaChecked ??= this.checkLayout().catch((err) => {
-      this.metaChecked = null;
-      throw err;
-    });
-    return this.metaChecked;
-  }
-
-  private async checkLayout(): Promise<void> {
-    const want = this.layout.describe();
-    let have: string | null;
-    try {
-      have = await this.ctx.client.get(this.layout.meta);
-      if (have === null && (await this.ctx.client.set(this.layout.meta, want, 'NX')) === null) {
-        have = await this.ctx.client.get(this.layout.meta); // another writer recorded it first
-      }
-    } catch (err) {
-      const mapped = mapRedisError(err, 'similarity index layout check');
-      if (mapped.code !== ErrorCodes.REDIS_FULL) throw mapped;
-      this.ctx.logger.warn({ field: this.field }, 'similarity index: Redis is full, so the layout is not recorded yet; checked again on the next use');
-      this.metaChecked = null;
-      return;
-    }
-    if (have !== null && have !== want) {
-      throw new FeatureCacheError(
-        ErrorCodes.INVALID_OPTIONS,
-        `the ${this.field} similarity index in Redis was built with another layout (${have}); use the same tables/bucketBits/tableShardBits/dictionaryBits, or bump featureVersion to rebuild`,
-        { details: { stored: have, configured: want } },
-      );
-    }
+    return this.layoutGuard.ensure();
   }
 
   /**

@@ -3,36 +3,19 @@
  * on a folder of generated textured images and their edits, against a private
  * redis-server: groups, the JSON file, the HTML report and the table.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { buildSet, EXPECTED_GROUPS } from '../provenance/set-fixture.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let t: TestRedis;
 let dir: string;
 let images: string;
 
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['REDIS_URL', 'FEATCACHE_PREFIX', 'FEATCACHE_FEATURE_VERSION', 'FEATCACHE_TTL_SECONDS']) delete env[k];
-  Object.assign(env, extraEnv);
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, timeout: 170_000 }, (err, stdout, stderr) => {
-      done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], vars: Record<string, string> = {}) => runCli(args, vars, undefined, 170_000);
 
 const dedup = (...more: string[]) => cli(['dedup', images, '--redis', t.url, '--prefix', 'dd', '--workers', '2', ...more]);
 const sortGroups = (gs: string[][]) => gs.map((g) => [...g].sort()).sort((a, b) => (a[0]! < b[0]! ? -1 : 1));

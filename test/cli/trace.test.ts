@@ -3,37 +3,20 @@
  * ingested with FEATCACHE_PROVENANCE_INDEX=true into a private redis-server:
  * the table, --json, --id, and the errors.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texturedImage } from '../../bench/provenance/textures.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let t: TestRedis;
 let dir: string;
 const env = () => ({ FEATCACHE_PROVENANCE_INDEX: 'true', FEATCACHE_EXPECTED_IMAGES: '1000' });
 
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['REDIS_URL', 'FEATCACHE_PREFIX', 'FEATCACHE_FEATURE_VERSION', 'FEATCACHE_TTL_SECONDS']) delete e[k];
-  Object.assign(e, extraEnv);
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: e, timeout: 120_000 }, (err, stdout, stderr) => {
-      done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], vars: Record<string, string> = {}) => runCli(args, vars, undefined, 120_000);
 
 const common = () => ['--redis', t.url, '--prefix', 'tr'];
 

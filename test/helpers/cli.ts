@@ -13,8 +13,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Resolves with the exit code and output (never rejects on a non-zero exit). `input` is written to stdin. */
-export function runCli(args: string[], env: Record<string, string> = {}, input?: string | Uint8Array): Promise<CliRun> {
+/**
+ * Resolves with the exit code and output (never rejects on a non-zero exit). `input` is written to stdin;
+ * `timeoutMs` bounds commands that extract images (dedup, trace) on a loaded machine.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, input?: string | Uint8Array, timeoutMs = 60_000): Promise<CliRun> {
   const childEnv: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!CONFIG_VARIABLES.test(k)) childEnv[k] = v;
   Object.assign(childEnv, env);
@@ -22,7 +25,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
     const child = execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: ROOT, env: childEnv, timeout: 60_000, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+      { cwd: ROOT, env: childEnv, timeout: timeoutMs, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
         done({ code, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') });

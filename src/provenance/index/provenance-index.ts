@@ -13,7 +13,7 @@
  *   then every posting of a number no longer live is compacted away.
  */
 import type { CacheExtension, ExtensionContext } from '../../cache/extension.js';
-import { ErrorCodes, FeatureCacheError } from '../../errors.js';
+import { LayoutGuard } from '../../cache/layout-guard.js';
 import { mapRedisError } from '../../redis/map-error.js';
 import { defineSimilarityScripts } from '../../search/scripts.js';
 import type { Features } from '../../types.js';
@@ -36,7 +36,7 @@ export class ProvenanceIndex implements CacheExtension {
   readonly layout: ProvenanceLayout;
   readonly numbers: ImageNumbers;
   readonly postings: PostingStore;
-  private layoutChecked: Promise<void> | null = null;
+  private readonly layoutGuard: LayoutGuard;
 
   constructor(
     readonly ctx: ExtensionContext,
@@ -48,36 +48,18 @@ export class ProvenanceIndex implements CacheExtension {
     this.layout = new ProvenanceLayout(ctx.keys.prefix, ctx.keys.version, this.options);
     this.numbers = new ImageNumbers(ctx, this.layout);
     this.postings = new PostingStore(ctx, this.layout, this.options.bucketCap);
+    this.layoutGuard = new LayoutGuard(ctx.client, {
+      metaKey: this.layout.meta,
+      want: this.layout.describe(),
+      operation: 'provenance index layout check',
+      mismatch: (have) =>
+        `the provenance index in Redis was built with another layout (${have}); use the same expectedImages/bucketBits, or bump featureVersion to rebuild`,
+    });
   }
 
   /** Throws INVALID_OPTIONS when the index in Redis was built with another layout (another expectedImages/bucketBits). */
   ensureLayout(): Promise<void> {
-    this.layoutChecked ??= this.checkLayout().catch((err) => {
-      this.layoutChecked = null;
-      throw err;
-    });
-    return this.layoutChecked;
-  }
-
-  private async checkLayout(): Promise<void> {
-    const want = this.layout.describe();
-    let have: string | null;
-    try {
-      have = await this.ctx.client.get(this.layout.meta);
-      if (have === null && (await this.ctx.client.set(this.layout.meta, want, 'NX')) === null) have = await this.ctx.client.get(this.layout.meta);
-    } catch (err) {
-      const mapped = mapRedisError(err, 'provenance index layout check');
-      if (mapped.code !== ErrorCodes.REDIS_FULL) throw mapped;
-      this.layoutChecked = null;
-      return;
-    }
-    if (have !== null && have !== want) {
-      throw new FeatureCacheError(
-        ErrorCodes.INVALID_OPTIONS,
-        `the provenance index in Redis was built with another layout (${have}); use the same expectedImages/bucketBits, or bump featureVersion to rebuild`,
-        { details: { stored: have, configured: want } },
-      );
-    }
+    return this.layoutGuard.ensure();
   }
 
   async afterWrite(items: ReadonlyArray<{ imageId: string; features: Features }>): Promise<void> {
