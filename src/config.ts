@@ -230,6 +230,15 @@ export const serviceSettingsSchema = z.object({
   healthTimeoutMs: z.number().int().min(50).max(60_000).default(1500).describe('Health, readiness and metrics stop waiting for Redis after this long.'),
   shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('In-flight requests get this long to finish on SIGTERM/SIGINT.'),
   publicMetrics: z.boolean().default(false).describe('Serve `/metrics` without a key even when keys are configured.'),
+  authFailureLimit: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(30)
+    .describe(
+      'Wrong API keys allowed per client address per minute; past it the address gets 429 `TOO_MANY_AUTH_FAILURES` (Retry-After) until the minute ends. `0`: off (e.g. behind a proxy, where every client shares its address).',
+    ),
   workers: z
     .number()
     .int()

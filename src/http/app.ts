@@ -38,7 +38,7 @@ import { imageRoutes } from './routes/image.js';
 import { probeRoutes } from './routes/probes.js';
 import { buildSchemas } from './schemas.js';
 import { guardHealth } from './health-guard.js';
-import { declaredBodyLength, presetResponseHeader, requestHeader } from './node-io.js';
+import { clientAddress, declaredBodyLength, presetResponseHeader, requestHeader } from './node-io.js';
 
 export interface AppDeps {
   cache: FeatureCache;
@@ -69,7 +69,7 @@ function hasQuery(c: Context<AppEnv>): boolean {
 /** Builds the app. All routes, limits and keys come from `config`. */
 export function createApp({ cache, config, logger, metrics, images, maxRadius = 12 }: AppDeps): App {
   const hono = new Hono<AppEnv>();
-  const auth = createAuthenticator(config.apiKeys);
+  const auth = createAuthenticator(config.apiKeys, config.authFailureLimit);
   const schemas = buildSchemas({ maxBatch: config.maxBatch, maxImageIdBytes: config.maxImageIdBytes });
   let shuttingDown = false;
   const guardedHealth = (): Promise<HealthReport> => guardHealth(cache, config, metrics);
@@ -140,7 +140,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     return c.body(openApiText, 200, { 'content-type': 'application/json' });
   });
   registerDocsPage(hono);
-  registerUi(hono, { config, authEnabled: auth.enabled, ...(images ? { images } : {}), dispatch: (req) => Promise.resolve(hono.fetch(req)) });
+  registerUi(hono, { config, auth, ...(images ? { images } : {}), dispatch: (req) => Promise.resolve(hono.fetch(req)) });
 
   hono.notFound((c) => c.json({ success: false, error: { code: HttpErrorCodes.NOT_FOUND, message: 'Route not found' } }, 404));
   hono.onError((err, c) => {
@@ -149,7 +149,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     if (a.serverFault) {
       logger.error({ reqId: c.get('requestId'), method: c.req.method, route: c.get('route'), status: a.status, err }, 'request failed');
     }
-    return c.json(a.body, a.status);
+    return c.json(a.body, a.status, a.headers);
   });
 
   function register(app: Hono<AppEnv>, r: AnyRoute, limitMw: typeof limit): void {
@@ -158,7 +158,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     if (!r.handle && !r.upload) throw new Error(`route ${r.method} ${r.path} has neither handle nor upload`);
     const guard = async (c: Context<AppEnv>, next: () => Promise<void>) => {
       c.set('route', r.path);
-      auth.check(requestHeader(c, 'authorization'), access);
+      auth.check(requestHeader(c, 'authorization'), access, clientAddress(c));
       await next();
     };
     const handler = async (c: Context<AppEnv>) => {
@@ -183,7 +183,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     const query = hasQuery(c) ? c.req.query() : NO_QUERY;
     const checkScope = (fields: unknown) => {
       const needed: RouteAccess | undefined = up.access?.(fields);
-      if (needed !== undefined) auth.check(requestHeader(c, 'authorization'), needed);
+      if (needed !== undefined) auth.check(requestHeader(c, 'authorization'), needed, clientAddress(c));
     };
     let fields: unknown;
     const raw = uploadKind(requestHeader(c, 'content-type')) === 'raw';

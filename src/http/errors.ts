@@ -12,6 +12,8 @@ export const HttpErrorCodes = {
   NOT_FOUND: 'NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN: 'FORBIDDEN',
+  /** The caller's address presented too many wrong API keys lately (FEATCACHE_AUTH_FAILURE_LIMIT); Retry-After says when to retry. */
+  TOO_MANY_AUTH_FAILURES: 'TOO_MANY_AUTH_FAILURES',
   INVALID_REQUEST: 'INVALID_REQUEST',
   MALFORMED_BODY: 'MALFORMED_BODY',
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
@@ -39,6 +41,8 @@ export class ApiError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: HttpErrorCode | ErrorCode,
     message: string,
+    /** Headers the answer carries (e.g. Retry-After). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -86,6 +90,8 @@ export interface ErrorAnswer {
   serverFault: boolean;
   /** The library code when a FeatureCacheError caused it (for metrics). */
   libraryCode?: ErrorCode;
+  /** Headers the answer carries (ApiError's, e.g. Retry-After). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 function answer(status: ContentfulStatusCode, code: string, message: string): ErrorAnswer {
@@ -94,7 +100,7 @@ function answer(status: ContentfulStatusCode, code: string, message: string): Er
 
 /** Maps anything thrown while handling a request to its answer. */
 export function toErrorAnswer(err: unknown): ErrorAnswer {
-  if (err instanceof ApiError) return answer(err.status, err.code, err.message);
+  if (err instanceof ApiError) return { ...answer(err.status, err.code, err.message), headers: err.headers };
   if (err instanceof FeatureCacheError) {
     const m = LIBRARY_ERRORS[err.code] ?? { status: 500, message: 'Internal server error' };
     const a = answer(m.status, err.code, m.message ?? err.message);

@@ -78,10 +78,9 @@ export function createImageService(o: ImageServiceOptions): ImageService {
   }
 
   /** A full extraction queue is 503 with Retry-After (thrown after getOrCompute, which would wrap other errors). */
-  function queueFull(c: Context, err: unknown): unknown {
+  function queueFull(err: unknown): unknown {
     if (isFeatureCacheError(err, ErrorCodes.COMPUTE_FAILED) && err.details?.reason === 'QUEUE_FULL') {
-      c.header('retry-after', '1');
-      return new ApiError(503, ErrorCodes.COMPUTE_FAILED, 'The extraction queue is full; retry later');
+      return new ApiError(503, ErrorCodes.COMPUTE_FAILED, 'The extraction queue is full; retry later', { 'retry-after': '1' });
     }
     return err;
   }
@@ -113,21 +112,21 @@ export function createImageService(o: ImageServiceOptions): ImageService {
         o.metrics?.cacheReads(computed ? 0 : 1, computed ? 1 : 0, 'extracted');
         return { record, computed };
       } catch (err) {
-        throw queueFull(c, err);
+        throw queueFull(err);
       }
     },
     async extractOnly(c, bytes) {
       try {
         return await extract(bytes);
       } catch (err) {
-        throw queueFull(c, err);
+        throw queueFull(err);
       }
     },
     async mirroredOrb(c, bytes) {
       try {
         return (await extract(bytes, { ...o.extractOptions, extractors: ['orb'], orbMirror: true })).orb as OrbFeatures | undefined;
       } catch (err) {
-        throw queueFull(c, err);
+        throw queueFull(err);
       }
     },
     searchable(source) {

@@ -31,6 +31,14 @@ export function requestHeader(c: Context, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/** The address recorded for requests that arrive without a socket (in-process dispatch, `app.request()`). */
+export const IN_PROCESS_CLIENT = 'in-process';
+
+/** The peer's address (the socket's; proxies are not trusted), or IN_PROCESS_CLIENT without a socket. */
+export function clientAddress(c: Context): string {
+  return nodeEnv(c)?.incoming?.socket.remoteAddress ?? IN_PROCESS_CLIENT;
+}
+
 /**
  * Sets a header on the response before it is built. Call before `await next()`;
  * the handler's own headers are added to it when the response is written.

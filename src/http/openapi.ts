@@ -157,6 +157,11 @@ export function buildOpenApi(routes: readonly AnyRoute[], opts: { authEnabled: b
     if (r.params || r.query || r.body || r.upload) responses['400'] ??= { description: 'Invalid request', content: { 'application/json': { schema: errorRef } } };
     if (secured) {
       responses['401'] = { description: 'Missing or unknown API key', content: { 'application/json': { schema: errorRef } } };
+      responses['429'] = {
+        description: 'TOO_MANY_AUTH_FAILURES: this address presented too many wrong API keys lately (FEATCACHE_AUTH_FAILURE_LIMIT); retry after Retry-After seconds',
+        headers: { 'Retry-After': { schema: { type: 'integer' } } },
+        content: { 'application/json': { schema: errorRef } },
+      };
       if (r.access === 'write') responses['403'] = { description: 'The key lacks the write scope', content: { 'application/json': { schema: errorRef } } };
       else if (r.upload?.access) {
         responses['403'] = { description: 'The key lacks the scope this upload needs (see the description)', content: { 'application/json': { schema: errorRef } } };

@@ -24,7 +24,8 @@ import type { ImageService } from '../images.js';
 import { decodeMsgpack } from '../msgpack.js';
 import type { AppEnv } from '../route.js';
 import { readUpload } from '../upload.js';
-import { requestHeader } from '../node-io.js';
+import { clientAddress, requestHeader } from '../node-io.js';
+import type { Authenticator } from '../auth.js';
 import { ASSETS } from './assets.js';
 import { describeFeatures } from './feature-summary.js';
 import { AdminPage, ErrorNote, FeatureTable, GroupsPage, LoginPage, LookupPage, OverviewPage, UploadPage, type GroupsAnswer, type RecordMetaView, type Stats, type Viewer } from './pages.js';
@@ -32,8 +33,8 @@ import { createSessions, SESSION_COOKIE, SESSION_SECONDS } from './session.js';
 
 export interface UiDeps {
   config: ServiceConfig;
-  /** False when FEATCACHE_API_KEYS is unset: no sign-in (the service is loopback-only and Host-guarded). */
-  authEnabled: boolean;
+  /** `enabled` is false when FEATCACHE_API_KEYS is unset: no sign-in (the service is loopback-only and Host-guarded). The sign-in form shares the API's wrong-key throttle. */
+  auth: Pick<Authenticator, 'enabled' | 'assertNotThrottled' | 'failed'>;
   images?: ImageService;
   /** Runs a request through the app in process (no socket), as the API would answer it. */
   dispatch: (req: Request) => Promise<Response>;
@@ -66,7 +67,8 @@ interface Answer<T> {
   body: T;
 }
 
-export function registerUi(app: Hono<AppEnv>, { config, authEnabled, images, dispatch }: UiDeps): void {
+export function registerUi(app: Hono<AppEnv>, { config, auth, images, dispatch }: UiDeps): void {
+  const authEnabled = auth.enabled;
   const sessions = createSessions(config.apiKeys);
   const open: Session = { key: undefined, viewer: { scope: undefined } };
 
@@ -93,7 +95,8 @@ export function registerUi(app: Hono<AppEnv>, { config, authEnabled, images, dis
     return { status: res.status, body: (type.includes('msgpack') ? decodeMsgpack(bytes) : JSON.parse(new TextDecoder().decode(bytes))) as T };
   };
 
-  const page = async (c: Context<AppEnv>, el: JSX.Element, status: 200 | 401 = 200) => c.html(`<!doctype html>${await el}`, status);
+  const page = async (c: Context<AppEnv>, el: JSX.Element, status: 200 | 401 | 429 = 200, headers: Readonly<Record<string, string>> = {}) =>
+    c.html(`<!doctype html>${await el}`, status, headers);
 
   // security headers on everything under /ui
   app.use('/ui', uiHeaders);
@@ -114,10 +117,20 @@ export function registerUi(app: Hono<AppEnv>, { config, authEnabled, images, dis
   app.post('/ui/login', bodyLimit({ maxSize: 4096, onError: () => tooLarge() }), async (c) => {
     c.set('route', '/ui/login');
     if (!authEnabled) return c.redirect('/ui', 303);
+    const client = clientAddress(c);
+    try {
+      auth.assertNotThrottled(client);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      return page(c, <LoginPage error={err.message} />, 429, err.headers);
+    }
     const form = await c.req.parseBody();
     const presented = typeof form.key === 'string' ? form.key.trim() : '';
     const key = presented === '' ? undefined : sessions.keyOf(presented);
-    if (key === undefined) return page(c, <LoginPage error="That is not an API key of this service." />, 401);
+    if (key === undefined) {
+      if (presented !== '') auth.failed(client);
+      return page(c, <LoginPage error="That is not an API key of this service." />, 401);
+    }
     setCookie(c, SESSION_COOKIE, sessions.issue(key), {
       httpOnly: true,
       sameSite: 'Strict',
