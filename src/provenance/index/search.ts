@@ -17,6 +17,7 @@ import { provenanceSearchOptionsSchema } from './options.js';
 import type { ProvenanceIndex } from './provenance-index.js';
 import { queryTerms } from './terms.js';
 import type { ProvenanceCandidate, ProvenanceQuery, ProvenanceSearchOptions, ProvenanceSearchResult } from './types.js';
+import type { Tally } from './vote.js';
 
 
 export interface SearchDeps {
@@ -38,6 +39,8 @@ interface Found {
   num: number;
   imageId: string;
   votes: number;
+  /** The votes weighted by rarity (vote.ts): the order of the unverified. */
+  score: number;
   tier: 'host' | 'donor';
   verdict?: ProvenanceCandidate['verdict'];
   inliers?: number;
@@ -135,8 +138,8 @@ function withOrb(features: Features, what: string): { features: Features; orb: O
 }
 
 /** The `limit` best-voted live images (stale numbers and removed records skipped), best first. */
-async function topLive(index: ProvenanceIndex, votes: Map<number, number>, limit: number, minVotes: number, selfId: string | null, tier: Found['tier']): Promise<Found[]> {
-  const ranked = [...votes].filter(([, v]) => v >= minVotes).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+async function topLive(index: ProvenanceIndex, votes: Map<number, Tally>, limit: number, minVotes: number, selfId: string | null, tier: Found['tier']): Promise<Found[]> {
+  const ranked = [...votes].filter(([, v]) => v.votes >= minVotes).sort((a, b) => b[1].score - a[1].score || a[0] - b[0]);
   const out: Found[] = [];
   for (let i = 0; i < ranked.length && out.length < limit; ) {
     const batch = ranked.slice(i, i + Math.max(2 * (limit - out.length), 16));
@@ -144,7 +147,7 @@ async function topLive(index: ProvenanceIndex, votes: Map<number, number>, limit
     const ids = await index.liveIds(batch.map(([num]) => num));
     batch.forEach(([num, v], k) => {
       const imageId = ids[k];
-      if (imageId && imageId !== selfId && out.length < limit) out.push({ num, imageId, votes: v, tier });
+      if (imageId && imageId !== selfId && out.length < limit) out.push({ num, imageId, votes: v.votes, score: v.score, tier });
     });
   }
   return out;
@@ -171,7 +174,7 @@ async function verifyAll(deps: SearchDeps, q: Query, list: Found[]): Promise<voi
   });
 }
 
-/** Related (verified) first by inliers, then the rest by votes. */
+/** Related (verified) first by inliers, then the rest by score (rarity-weighted votes). */
 function rank(list: Found[]): Found[] {
   const related = (f: Found) => f.verdict !== undefined && f.verdict !== 'unrelated';
   return list.sort((a, b) => {
@@ -179,7 +182,7 @@ function rank(list: Found[]): Found[] {
     const rb = related(b);
     if (ra !== rb) return ra ? -1 : 1;
     if (ra && rb && strength(b) !== strength(a)) return strength(b) - strength(a);
-    return b.votes - a.votes;
+    return b.score - a.score;
   });
 }
 

@@ -47,7 +47,7 @@ export interface ProvenanceIndexOptions {
   maxTermImages?: number;
   /** Postings kept per bucket; a fuller bucket refuses more (a chunk so common it is stop-listed anyway). @default 4096 */
   bucketCap?: number;
-  /** Fewest votes that make a candidate. @default 3 */
+  /** Fewest votes (matching terms) that make a candidate. @default 2 */
   minVotes?: number;
   /** Largest `limit` of a search. @default 200 */
   maxLimit?: number;
