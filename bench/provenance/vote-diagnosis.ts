@@ -10,7 +10,7 @@
  * how many of those share an exact 32-bit chunk with it at any position (what
  * indexing every chunk could give) or at the chunk(s) the scheme indexes.
  *
- * `npx tsx bench/provenance/vote-diagnosis.ts --distractors 20000 [--verbose]`
+ * `npx tsx bench/provenance/vote-diagnosis.ts --distractors 20000 [--verbose] [--pairs-only]`
  */
 import type { Features } from '../../src/index.js';
 import { createExtractionPool } from '../../src/features/pool.js';
@@ -210,6 +210,7 @@ async function main(): Promise<void> {
     });
   }
   if (verbose) for (const l of pairInfo) console.log(`  ${l}`);
+  if (process.argv.includes('--pairs-only')) return;
 
   for (const scheme of SCHEMES) {
     const index = new MemIndex();

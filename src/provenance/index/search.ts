@@ -75,6 +75,9 @@ export async function searchProvenance(deps: SearchDeps, query: ProvenanceQuery,
   timings.index = ms(ti);
   const tv = now();
   await verifyAll(deps, q, hosts.slice(0, verifyCount));
+  // none related: a source sharing few rare chunks may rank just below (an edit that keeps little
+  // of it): verify as many again, a cost only queries without a found source pay
+  if (verifyCount > 0 && !hosts.slice(0, verifyCount).some(isRelated)) await verifyAll(deps, q, hosts.slice(verifyCount, 2 * verifyCount));
   timings.verify = ms(tv);
 
   // tier 2: donors, with the keypoints the verified hosts do not explain
@@ -176,14 +179,18 @@ async function verifyAll(deps: SearchDeps, q: Query, list: Found[]): Promise<voi
 
 /** Related (verified) first by inliers, then the rest by score (rarity-weighted votes). */
 function rank(list: Found[]): Found[] {
-  const related = (f: Found) => f.verdict !== undefined && f.verdict !== 'unrelated';
   return list.sort((a, b) => {
-    const ra = related(a);
-    const rb = related(b);
+    const ra = isRelated(a);
+    const rb = isRelated(b);
     if (ra !== rb) return ra ? -1 : 1;
     if (ra && rb && strength(b) !== strength(a)) return strength(b) - strength(a);
     return b.score - a.score;
   });
+}
+
+/** Verified, and not unrelated. */
+function isRelated(f: Found): boolean {
+  return f.verdict !== undefined && f.verdict !== 'unrelated';
 }
 
 /** Verified evidence: inliers, an identical file above all. */

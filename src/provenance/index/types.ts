@@ -13,7 +13,7 @@ export type ProvenanceQuery = { imageId: string } | { image: Buffer } | { featur
 export interface ProvenanceSearchOptions {
   /** Most candidates of each tier (hosts; donors). @default 10 */
   limit?: number;
-  /** How many top-voted candidates to verify geometrically (false: none). @default limit */
+  /** How many top-ranked candidates of each tier to verify geometrically (false: none); when no host among them is related, as many again. @default limit */
   verify?: number | false;
   /** Two-tier search: search again with the keypoints the verified hosts do not explain (small donors of a composite). @default true */
   donors?: boolean;
@@ -32,7 +32,7 @@ export interface ProvenanceCandidate {
 }
 
 export interface ProvenanceSearchResult {
-  /** Related (verified) candidates first, by inliers; then the others by votes. */
+  /** Related (verified) candidates first, by inliers; then the others by rarity-weighted votes (vote.ts). */
   candidates: ProvenanceCandidate[];
   timings_ms: { extract?: number; index: number; verify: number; donors?: number; total: number };
 }
