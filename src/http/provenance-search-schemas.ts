@@ -15,7 +15,7 @@ export function buildProvenanceSearchSchemas(base: Schemas, limits: { maxLimit: 
   const boolText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
   const descriptions = {
     limit: `most candidates of each tier (default ${PROVENANCE_SEARCH_DEFAULTS.limit}, at most ${limits.maxLimit})`,
-    verify: 'how many top-ranked candidates to verify geometrically (default: limit; false: none; as many again when no host among them is related)',
+    verify: 'how many top-ranked candidates to verify geometrically (default: limit; false: none; twice as many more when no host among them is related)',
     donors: 'two-tier search: search again with the keypoints the verified hosts do not explain (default true)',
   };
   const body = z.strictObject({

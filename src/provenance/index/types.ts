@@ -13,7 +13,7 @@ export type ProvenanceQuery = { imageId: string } | { image: Buffer } | { featur
 export interface ProvenanceSearchOptions {
   /** Most candidates of each tier (hosts; donors). @default 10 */
   limit?: number;
-  /** How many top-ranked candidates of each tier to verify geometrically (false: none); when no host among them is related, as many again. @default limit */
+  /** How many top-ranked candidates of each tier to verify geometrically (false: none); when no host among them is related, twice as many more. @default limit */
   verify?: number | false;
   /** Two-tier search: search again with the keypoints the verified hosts do not explain (small donors of a composite). @default true */
   donors?: boolean;

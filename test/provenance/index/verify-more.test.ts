@@ -1,5 +1,5 @@
 /**
- * searchProvenance verifies as many candidates again when none of the first
+ * searchProvenance verifies twice as many candidates more when none of the first
  * `verify` is related: a source that shares few chunks with the query (ranked
  * below decoys that share more, in no consistent geometry) is still found and
  * comes first. Synthetic descriptors on one real Redis.
@@ -44,7 +44,7 @@ describe('searchProvenance: verifying more when nothing verified is related', ()
     expect(res.candidates[0]!.imageId).toBe('source');
     expect(res.candidates[0]!.verdict).not.toBe('unrelated');
     expect(res.candidates[0]!.verdict).toBeDefined();
-    // verified: the first 3 (all decoys, unrelated), then 3 more (the 4th decoy and the source)
+    // verified: the first 3 (all decoys, unrelated), then up to 6 more (the 4th decoy and the source)
     expect(res.candidates.filter((c) => c.verdict === 'unrelated')).toHaveLength(4);
   });
 });
