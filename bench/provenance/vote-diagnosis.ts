@@ -20,6 +20,7 @@ import { ensurePhotos, loadPhotos } from './photos.js';
 import { buildQueries, donorHostImage } from './scale-queries.js';
 import { median } from './stats.js';
 import { termOf } from '../../src/provenance/index/layout.js';
+import { popcount32 } from '../../src/search/hash64.js';
 
 const arg = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
@@ -33,18 +34,13 @@ function chunk(d: Uint8Array, k: number, p: number): number {
   const o = k * 32 + p * 4;
   return (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
 }
-function pop(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
 const degenerate = (c: number) => {
-  const b = pop(c);
+  const b = popcount32(c);
   return b < 4 || b > 28;
 };
 function hamming(a: Uint8Array, i: number, b: Uint8Array, j: number): number {
   let d = 0;
-  for (let p = 0; p < 8; p++) d += pop((chunk(a, i, p) ^ chunk(b, j, p)) >>> 0);
+  for (let p = 0; p < 8; p++) d += popcount32((chunk(a, i, p) ^ chunk(b, j, p)) >>> 0);
   return d;
 }
 
