@@ -57,7 +57,7 @@ try {
     const orb = sharing(randomOrb(target + 1, KP), 150, 10_000_000 + q, KP);
     const t = performance.now();
     const votes = await idx.vote(queryTerms(orb.descriptors).terms, null);
-    const best = [...votes].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    const best = [...votes].sort((a, b) => b[1].score - a[1].score).slice(0, 10);
     const ids = await idx.numbers.resolve(best.map(([n]) => n));
     ms.push(performance.now() - t);
     if (ids[0] === `img-${target}`) hits++;

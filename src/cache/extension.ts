@@ -19,6 +19,8 @@ export interface ExtensionContext {
   exists(imageIds: string[]): Promise<boolean[]>;
   /** The records of these images, aligned (null for a miss), without counting hits or misses. */
   peekMany(imageIds: string[]): Promise<Array<{ imageId: string; features: Features } | null>>;
+  /** The IDs of every record of this version, in batches (SCAN; for cleanup's repairs). */
+  scanIds(): AsyncIterable<string[]>;
 }
 
 export interface CacheExtension {

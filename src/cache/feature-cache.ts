@@ -149,6 +149,7 @@ export class RedisFeatureCache implements FeatureCache {
       logger: o.logger,
       exists: (ids) => this.store.exists(ids.map((id) => this.keys.record(id))),
       peekMany: (ids) => this.peekMany(ids),
+      scanIds: () => scanRecordIds(conn.client, this.router, this.keys),
     };
     this.extensions = (o.extensions ?? []).map((make) => make(ctx));
     this.sliding = o.ttlStrategy === 'sliding' && o.ttlSeconds > 0 ? () => jitteredTtlMs(o.ttlSeconds, o.ttlJitter) : undefined;

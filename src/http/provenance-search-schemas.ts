@@ -15,7 +15,7 @@ export function buildProvenanceSearchSchemas(base: Schemas, limits: { maxLimit: 
   const boolText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
   const descriptions = {
     limit: `most candidates of each tier (default ${PROVENANCE_SEARCH_DEFAULTS.limit}, at most ${limits.maxLimit})`,
-    verify: 'how many top-voted candidates to verify geometrically (default: limit; false: none)',
+    verify: 'how many top-ranked candidates to verify geometrically (default: limit; false: none; twice as many more when no host among them is related)',
     donors: 'two-tier search: search again with the keypoints the verified hosts do not explain (default true)',
   };
   const body = z.strictObject({
@@ -49,7 +49,7 @@ export const provenanceSearchResponse = z.object({
         reasons: z.array(z.string()).optional().describe('plain words: "cropped: B is 52% of A", "mirrored", "shares a region (overlay or splice)", ...'),
       }),
     )
-    .describe('related (verified) candidates first by inliers, then the others by votes'),
+    .describe('related (verified) candidates first by inliers, then the others by rarity-weighted votes'),
   timings_ms: z.object({
     extract: z.number().optional(),
     index: z.number(),

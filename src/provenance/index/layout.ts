@@ -1,5 +1,5 @@
 /**
- * The provenance index layout (version 1): how a descriptor chunk becomes a
+ * The provenance index layout (version 2: a second chunk for the strongest keypoints, terms.ts): how a descriptor chunk becomes a
  * term, a term a posting bucket, and every Redis key of the index.
  *
  *   <prefix>:@x:<version>:prov:meta                 layout parameters (JSON), checked at first use
@@ -74,7 +74,7 @@ export class ProvenanceLayout {
 
   /** Parameters every writer and reader of this index must share. */
   describe(): string {
-    return JSON.stringify({ layout: 1, bucketBits: this.o.bucketBits, shardBits: this.o.shardBits, postingBytes: POSTING_BYTES });
+    return JSON.stringify({ layout: 2, bucketBits: this.o.bucketBits, shardBits: this.o.shardBits, postingBytes: POSTING_BYTES });
   }
 
   /** Key (shard index) of a term's bucket. */

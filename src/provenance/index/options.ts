@@ -8,8 +8,8 @@ import type { ProvenanceIndexOptions } from './types.js';
 
 /** Postings the default bucketBits aims at per bucket (between this and twice it). */
 export const TARGET_BUCKET_FILL = 32;
-/** Postings an image adds (one per keypoint, ORB's default budget of 500 less the degenerate chunks). */
-export const POSTINGS_PER_IMAGE = 480;
+/** Postings an image adds (terms.ts: one per keypoint of ORB's 430, a second for the 64 strongest, less the degenerate chunks). */
+export const POSTINGS_PER_IMAGE = 490;
 export const MIN_BUCKET_BITS = 16;
 export const MAX_BUCKET_BITS = 24;
 
@@ -19,7 +19,7 @@ export const provenanceIndexOptionsSchema = z
     bucketBits: z.number().int().min(MIN_BUCKET_BITS).max(MAX_BUCKET_BITS).optional(),
     maxTermImages: z.number().int().min(1).max(100_000).default(256),
     bucketCap: z.number().int().min(16).max(1_000_000).default(4096),
-    minVotes: z.number().int().min(1).max(1000).default(3),
+    minVotes: z.number().int().min(1).max(1000).default(2),
     maxLimit: z.number().int().min(1).max(10_000).default(200),
   })
   .strict();

@@ -10,7 +10,9 @@
  * - removal (invalidate, expiry, eviction, an overwrite without `orb`): both map
  *   entries go, the postings stay until cleanup() and are filtered by resolve();
  * - cleanup(): map entries whose record is gone or that disagree are removed,
- *   then every posting of a number no longer live is compacted away.
+ *   records with descriptors but no index entry (written before the index was
+ *   enabled, or a hook that failed before its forward entry) are indexed, then
+ *   every posting of a number no longer live is compacted away.
  */
 import type { CacheExtension, ExtensionContext } from '../../cache/extension.js';
 import { LayoutGuard } from '../../cache/layout-guard.js';
@@ -25,7 +27,7 @@ import { PostingStore, SENTINEL_NUMBER, type PostingOp } from './postings.js';
 import { defineProvenanceScripts } from './scripts.js';
 import { descriptorFingerprint, indexTerms } from './terms.js';
 import type { ProvenanceIndexOptions } from './types.js';
-import { bestOf, tallyVotes } from './vote.js';
+import { bestOf, tallyVotes, type Tally } from './vote.js';
 
 const SCAN_COUNT = 500;
 const REPAIR_CHUNK = 500;
@@ -123,10 +125,10 @@ export class ProvenanceIndex implements CacheExtension {
   }
 
   /**
-   * Votes of the query's terms (and of its mirror image's terms), the better of
+   * Tallies of the query's terms (and of its mirror image's terms), the better of
    * the two per image number; `exclude` numbers do not vote.
    */
-  async vote(terms: Uint32Array, mirrored: Uint32Array | null, exclude?: ReadonlySet<number>): Promise<Map<number, number>> {
+  async vote(terms: Uint32Array, mirrored: Uint32Array | null, exclude?: ReadonlySet<number>): Promise<Map<number, Tally>> {
     await this.ensureLayout();
     const all = mirrored ? concat(terms, mirrored) : terms;
     const reads = await this.postings.read(all);
@@ -140,7 +142,8 @@ export class ProvenanceIndex implements CacheExtension {
    * 1. reverse entries that disagree with the forward map or whose record is
    *    gone are removed (and the forward entries of gone records);
    * 2. forward entries without a matching reverse entry are re-indexed from the record;
-   * 3. postings of numbers no longer live are removed, bucket by bucket.
+   * 3. records with ORB descriptors and no forward entry are indexed (a SCAN of the records);
+   * 4. postings of numbers no longer live are removed, bucket by bucket.
    * Returns how many map entries and postings were removed or fixed.
    */
   async cleanup(): Promise<number> {
@@ -182,9 +185,29 @@ export class ProvenanceIndex implements CacheExtension {
         fixed += again.length;
       }
     }
-    // 3. compaction: postings of numbers not live (numbers given out after the walk began are left alone)
+    // 3. records never indexed (cached before the index was enabled, or a failed hook)
+    fixed += await this.indexMissing();
+    // 4. compaction: postings of numbers not live (numbers given out after the walk began are left alone)
     for (const key of this.layout.allPostingKeys()) fixed += await this.compact(key, live, maxNum);
     return fixed;
+  }
+
+  /** Indexes the records with descriptors that have no forward entry; returns how many. */
+  private async indexMissing(): Promise<number> {
+    let indexed = 0;
+    for await (const ids of this.ctx.scanIds()) {
+      for (let i = 0; i < ids.length; i += REPAIR_CHUNK) {
+        const part = ids.slice(i, i + REPAIR_CHUNK);
+        const fwd = await this.numbers.forward(part);
+        const missing = part.filter((_, k) => !fwd[k]);
+        if (missing.length === 0) continue;
+        const records = await this.ctx.peekMany(missing);
+        const items = records.flatMap((r) => (r && descriptorsOf(r.features) ? [{ imageId: r.imageId, features: r.features }] : []));
+        await this.index(items, false);
+        indexed += items.length;
+      }
+    }
+    return indexed;
   }
 
   /** Removes the dead postings of one posting key; returns how many. */

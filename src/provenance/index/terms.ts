@@ -1,12 +1,15 @@
 /**
  * Which descriptor chunks become terms. An indexed image contributes one term
  * per keypoint: chunk position k mod 8 of keypoint k (the next position when
- * that chunk is degenerate), i.e. ~500 postings (~3.5 KB in Redis) instead of
- * the 8 x 500 that indexing every chunk would take (16 KB, over the 4 KB
- * budget). A query looks up all 8 chunks of each of its descriptors, so a
- * keypoint it shares with an indexed image votes whenever the chunk that image
- * indexed is identical in both. Measured on photos and their edits
- * (bench/provenance/index-choice.ts, docs/PROVENANCE.md).
+ * that chunk is degenerate), and a second one, the chunk four positions on,
+ * for the SECOND_CHUNK_KEYPOINTS strongest keypoints (ORB's keypoints are
+ * ordered strongest first): ~500 postings (~3.8 KB in Redis with the maps at
+ * 20,000 images) instead of the 8 x 430 that indexing every chunk would take
+ * (over the 4 KB budget). A query looks up all 8 chunks of each of its
+ * descriptors, so a keypoint it shares with an indexed image votes whenever a
+ * chunk that image indexed is identical in both. Measured on photos and their
+ * edits (bench/provenance/index-choice.ts, bench/provenance/vote-diagnosis.ts,
+ * docs/PROVENANCE.md).
  *
  * Degenerate chunks (popcount <= 3 or >= 29: the comparisons of a flat area all
  * come out the same way) are never indexed nor looked up: they are the common
@@ -19,6 +22,8 @@ const DESCRIPTOR_BYTES = 32;
 const CHUNKS = 8;
 const MIN_CHUNK_BITS = 4;
 const MAX_CHUNK_BITS = 28;
+/** The strongest keypoints that index a second chunk (the budget's room: 64 x 6 B). */
+export const SECOND_CHUNK_KEYPOINTS = 64;
 
 function chunkAt(d: Uint8Array, k: number, p: number): number {
   const o = k * DESCRIPTOR_BYTES + p * 4;
@@ -30,18 +35,29 @@ function degenerate(chunk: number): boolean {
   return bits < MIN_CHUNK_BITS || bits > MAX_CHUNK_BITS;
 }
 
-/** The terms an image is indexed under (one per keypoint with a usable chunk; distinct). */
+/** The first usable chunk position of keypoint k from position `from` on, or -1. */
+function usablePosition(descriptors: Uint8Array, k: number, from: number): number {
+  for (let i = 0; i < CHUNKS; i++) {
+    const p = (from + i) % CHUNKS;
+    if (!degenerate(chunkAt(descriptors, k, p))) return p;
+  }
+  return -1;
+}
+
+/**
+ * The terms an image is indexed under (distinct): one per keypoint with a
+ * usable chunk, two for the SECOND_CHUNK_KEYPOINTS strongest.
+ */
 export function indexTerms(descriptors: Uint8Array): Uint32Array {
   const n = Math.floor(descriptors.length / DESCRIPTOR_BYTES);
   const out = new Set<number>();
   for (let k = 0; k < n; k++) {
-    for (let i = 0; i < CHUNKS; i++) {
-      const p = (k + i) % CHUNKS;
-      const c = chunkAt(descriptors, k, p);
-      if (degenerate(c)) continue;
-      out.add(termOf(c, p));
-      break;
-    }
+    const p = usablePosition(descriptors, k, k % CHUNKS);
+    if (p < 0) continue;
+    out.add(termOf(chunkAt(descriptors, k, p), p));
+    if (k >= SECOND_CHUNK_KEYPOINTS) continue;
+    const q = usablePosition(descriptors, k, (p + CHUNKS / 2) % CHUNKS);
+    if (q !== p) out.add(termOf(chunkAt(descriptors, k, q), q));
   }
   return Uint32Array.from(out);
 }

@@ -13,7 +13,7 @@ export type ProvenanceQuery = { imageId: string } | { image: Buffer } | { featur
 export interface ProvenanceSearchOptions {
   /** Most candidates of each tier (hosts; donors). @default 10 */
   limit?: number;
-  /** How many top-voted candidates to verify geometrically (false: none). @default limit */
+  /** How many top-ranked candidates of each tier to verify geometrically (false: none); when no host among them is related, twice as many more. @default limit */
   verify?: number | false;
   /** Two-tier search: search again with the keypoints the verified hosts do not explain (small donors of a composite). @default true */
   donors?: boolean;
@@ -32,7 +32,7 @@ export interface ProvenanceCandidate {
 }
 
 export interface ProvenanceSearchResult {
-  /** Related (verified) candidates first, by inliers; then the others by votes. */
+  /** Related (verified) candidates first, by inliers; then the others by rarity-weighted votes (vote.ts). */
   candidates: ProvenanceCandidate[];
   timings_ms: { extract?: number; index: number; verify: number; donors?: number; total: number };
 }
@@ -47,7 +47,7 @@ export interface ProvenanceIndexOptions {
   maxTermImages?: number;
   /** Postings kept per bucket; a fuller bucket refuses more (a chunk so common it is stop-listed anyway). @default 4096 */
   bucketCap?: number;
-  /** Fewest votes that make a candidate. @default 3 */
+  /** Fewest votes (matching terms) that make a candidate. @default 2 */
   minVotes?: number;
   /** Largest `limit` of a search. @default 200 */
   maxLimit?: number;

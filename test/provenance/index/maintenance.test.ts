@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('provenance index maintenance', () => {
-  it('set: an image sharing 120 descriptors with a cached one gets ~120 votes for it, itself left out', async () => {
+  it('set: an image sharing 120 descriptors with a cached one gets ~184 votes for it, itself left out', async () => {
     const a = randomOrb(1);
     await cache.setMany([
       { imageId: 'a', features: { orb: a } },
@@ -35,9 +35,9 @@ describe('provenance index maintenance', () => {
     const res = await found(cache, 'b');
     expect(res).toHaveLength(1);
     expect(res[0]![0]).toBe('a');
-    // one indexed chunk per keypoint; the query looks up all 8 of each descriptor
-    expect(res[0]![1]).toBeGreaterThanOrEqual(115);
-    expect(res[0]![1]).toBeLessThanOrEqual(121);
+    // one indexed chunk per keypoint, two for the 64 strongest (the first); the query looks up all 8 of each descriptor
+    expect(res[0]![1]).toBeGreaterThanOrEqual(175);
+    expect(res[0]![1]).toBeLessThanOrEqual(185);
     expect(await found(cache, 'c')).toEqual([]);
   });
 
@@ -114,6 +114,31 @@ describe('provenance index maintenance', () => {
     const fixed = (await cache.cleanup()).extension_entries ?? 0;
     expect(fixed).toBeGreaterThanOrEqual(290);
     expect(await hasForward('raw')).toBe(false);
+  });
+
+  it('cleanup indexes records cached before the index was enabled (and only those with descriptors)', async () => {
+    const x = randomOrb(80);
+    const before = await createFeatureCache({ redis: redis.url, prefix: 'late' });
+    try {
+      await before.setMany([
+        { imageId: 'old', features: { orb: x } },
+        { imageId: 'old-q', features: { orb: sharing(x, 90, 81) } },
+        { imageId: 'old-plain', features: { phash: 'ba8c84536bd3c366' } },
+      ]);
+    } finally {
+      await before.close();
+    }
+    const late = await createFeatureCache({ redis: redis.url, prefix: 'late', provenanceIndex: { expectedImages: 1000 } });
+    try {
+      expect(await found(late, 'old-q')).toEqual([]);
+      expect((await late.cleanup()).extension_entries).toBe(2);
+      expect((await found(late, 'old-q')).map((r) => r[0])).toEqual(['old']);
+      expect((await found(late, 'old')).map((r) => r[0])).toEqual(['old-q']);
+      // a second cleanup finds nothing left to index
+      expect((await late.cleanup()).extension_entries).toBe(0);
+    } finally {
+      await late.close();
+    }
   });
 
   it('version views: a view with its own index, a view inheriting the parent\'s, a view without', async () => {
