@@ -4,7 +4,7 @@
  * every core) or runs itself between yields. Pure: no Redis, no I/O.
  */
 import { ErrorCodes, isFeatureCacheError } from '../errors.js';
-import type { Features } from '../types.js';
+import type { FeatureValue, Features } from '../types.js';
 import type { VerifyOptions, VerifyResult } from './types.js';
 import { verifyFeatures } from './verify.js';
 
@@ -22,10 +22,24 @@ export interface VerifyChunk {
 /** Aligned with the chunk's pairs: the result, or null for a pair verification cannot judge (INVALID_FEATURES). */
 export type VerifyChunkResult = Array<VerifyResult | null>;
 
-/** What verification reads of a record's features (a smaller message to a worker). */
+/**
+ * A typed array that owns exactly its bytes: a decoded record's arrays may view a
+ * larger buffer (the whole reply), and structured clone copies a view's entire buffer.
+ */
+function compact(v: unknown): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView) && v.byteLength !== v.buffer.byteLength) return (v as Uint8Array).slice();
+  return v;
+}
+
+/** What verification reads of a record's features (a smaller message to a worker: only these, typed arrays compacted). */
 export function verificationInputs(f: Features): Features {
   const out: Features = {};
-  for (const type of VERIFY_INPUTS) if (f[type] !== undefined) out[type] = f[type];
+  for (const type of VERIFY_INPUTS) {
+    const v = f[type];
+    if (v === undefined) continue;
+    const isObject = v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
+    out[type] = (isObject ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, compact(x)])) : compact(v)) as FeatureValue;
+  }
   return out;
 }
 
