@@ -53,7 +53,7 @@ export interface AnalyzeSetOptions extends CandidateOptions {
   /** Pairs per verification chunk (one pool task, or one run between two yields to the event loop). @default 16 */
   verifyBatch?: number;
   /**
-   * Verify in this pool's workers (off the event loop, `pool.size` chunks at a
+   * Verify in this pool's workers (off the event loop, 2 x `pool.size` chunks at a
    * time). Without it, chunks run in-process with a yield between them.
    */
   pool?: VerificationPool;
@@ -177,7 +177,8 @@ async function verifyInChunks(
       }
     }
   };
-  const lanes = Math.max(1, Math.min(pool?.size ?? 1, Math.ceil(pairs.length / batch)));
+  // two chunks per worker: the next one waits in the queue while the main thread takes a result
+  const lanes = Math.max(1, Math.min(pool ? 2 * pool.size : 1, Math.ceil(pairs.length / batch)));
   await Promise.all(Array.from({ length: lanes }, lane));
 }
 
