@@ -27,8 +27,7 @@ import type {
 import { compareSet } from '../search/compare-set.js';
 import { verifyPair, type VerifyPairOptions } from '../provenance/pair-cache.js';
 import type { VerifyResult } from '../provenance/types.js';
-import { analyzeSet, type AnalyzeSetOptions, type AnalyzeSetResult } from '../provenance/analyze-set.js';
-import { verifyFeatures } from '../provenance/verify.js';
+import { analyzeSet, type AnalyzeSetDeps, type AnalyzeSetOptions, type AnalyzeSetResult } from '../provenance/analyze-set.js';
 import { provenanceGraph, type ProvenanceGraph, type ProvenanceGraphOptions } from '../provenance/graph.js';
 import { SimilarityIndex } from '../search/similarity-index.js';
 import type {
@@ -453,13 +452,14 @@ export class RedisFeatureCache implements FeatureCache {
     assertImageId(idA, this.o.maxImageIdBytes);
     assertImageId(idB, this.o.maxImageIdBytes);
     this.flushSingles();
-    return verifyPair({ client: this.conn.client, keys: this.keys, peekMany: (ids) => this.peekMany(ids) }, idA, idB, opts);
+    return verifyPair({ ...this.pairCache(), peekMany: (ids) => this.peekMany(ids) }, idA, idB, opts);
   }
 
   async analyzeSet(imageIds: string[], opts?: AnalyzeSetOptions): Promise<AnalyzeSetResult> {
     this.assertOpen();
     if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
-    return analyzeSet({ read: (ids) => this.peekMany(ids), verify: verifyFeatures }, imageIds, opts);
+    this.flushSingles();
+    return analyzeSet({ read: (ids) => this.peekMany(ids), pairs: this.pairCache() }, imageIds, opts);
   }
 
   /** The provenance graph of a set of cached images (src/provenance/graph.ts, docs/PROVENANCE.md). */
@@ -467,7 +467,12 @@ export class RedisFeatureCache implements FeatureCache {
     this.assertOpen();
     if (Array.isArray(imageIds)) for (const id of imageIds) assertImageId(id, this.o.maxImageIdBytes);
     this.flushSingles();
-    return provenanceGraph({ read: (ids) => this.peekMany(ids), pairs: { client: this.conn.client, keys: this.keys } }, imageIds, opts);
+    return provenanceGraph({ read: (ids) => this.peekMany(ids), pairs: this.pairCache() }, imageIds, opts);
+  }
+
+  /** Where pairwise verdicts are cached (verifyPair, analyzeSet, provenanceGraph). */
+  private pairCache(): AnalyzeSetDeps['pairs'] {
+    return { client: this.conn.client, keys: this.keys };
   }
 
   /** Records without counting hits or misses (for derived computations). */

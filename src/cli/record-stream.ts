@@ -2,7 +2,8 @@
  * Records as a stream, for `featcache get | export | import`: JSON Lines (one
  * record per line, the HTTP API's record shape; typed arrays become number
  * arrays) or msgpack (one map per record, back to back; typed arrays keep their
- * type through the API's ext codes, so an export -> import round trip is exact).
+ * type through the API's ext codes, so an export -> import round trip is exact;
+ * written by the HTTP response encoder, so -0 stays -0 as it does over HTTP).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
@@ -10,7 +11,8 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { decodeMultiStream } from '@msgpack/msgpack';
 import { recordOut } from '../http/negotiate.js';
-import { encodeMsgpack, typedArrayCodec } from '../http/msgpack.js';
+import { typedArrayCodec } from '../http/msgpack.js';
+import { MsgpackEncoder } from '../http/msgpack-encoder.js';
 import type { RecordSource, SourcedRecord } from '../sources.js';
 import type { Features } from '../types.js';
 import { UsageError } from './usage.js';
@@ -34,10 +36,11 @@ export interface StreamRecord {
 /** Writes records to a file (or stdout for `-`/absent), waiting for the sink when it is full. */
 export function recordWriter(format: StreamFormat, path?: string) {
   const out: Writable = path === undefined || path === '-' ? process.stdout : createWriteStream(path);
+  const encoder = new MsgpackEncoder();
   return {
     async write(r: SourcedRecord): Promise<void> {
       const item = recordOut(r, format === 'msgpack');
-      const chunk = format === 'msgpack' ? encodeMsgpack(item) : `${JSON.stringify(item)}\n`;
+      const chunk = format === 'msgpack' ? encoder.encode(item) : `${JSON.stringify(item)}\n`;
       if (!out.write(chunk)) await once(out, 'drain');
     },
     async close(): Promise<void> {

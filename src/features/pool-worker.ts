@@ -1,18 +1,30 @@
 /**
- * Worker thread of the extraction pool: runs extractFeatures on each task it is
- * sent and answers with the features or a serialisable error (code kept).
+ * Worker thread of the extraction pool: runs each task it is sent (extractFeatures
+ * on an image, or a chunk of pair verifications for analyzeSet) and answers with
+ * the value or a serialisable error (code kept).
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { FeatureCacheError, type ErrorCode } from '../errors.js';
 import { extractFeatures, type ExtractedFeatures } from './extract.js';
 import type { ExtractOptions } from './options.js';
+import { verifyChunk, type VerifyChunk, type VerifyChunkResult } from '../provenance/verify-chunk.js';
 
-/** main -> worker: one extraction. `image` bytes arrive transferred (not shared). */
-export interface TaskMessage {
+/** main -> worker: one extraction (`image` bytes arrive transferred, not shared). */
+export interface ExtractTask {
+  kind: 'extract';
   id: number;
   image: Uint8Array | string;
   options?: ExtractOptions;
 }
+
+/** main -> worker: a chunk of pair verifications (pure CPU: RANSAC off the event loop). */
+export interface VerifyTask {
+  kind: 'verify';
+  id: number;
+  chunk: VerifyChunk;
+}
+
+export type TaskMessage = ExtractTask | VerifyTask;
 
 /** An error as it crosses the thread boundary: FeatureCacheError fields survive. */
 export interface WireError {
@@ -26,7 +38,7 @@ export interface WireError {
 
 /** worker -> main: the outcome of one task. */
 export type ResultMessage =
-  | { id: number; ok: true; value: Partial<ExtractedFeatures> }
+  | { id: number; ok: true; value: Partial<ExtractedFeatures> | VerifyChunkResult }
   | { id: number; ok: false; error: WireError };
 
 function toWire(err: unknown): WireError {
@@ -40,10 +52,15 @@ function toWire(err: unknown): WireError {
   return { name: 'Error', message: String(err) };
 }
 
+function run(task: TaskMessage): Promise<Partial<ExtractedFeatures> | VerifyChunkResult> {
+  if (task.kind === 'verify') return new Promise((resolve) => resolve(verifyChunk(task.chunk)));
+  const image = typeof task.image === 'string' ? task.image : Buffer.from(task.image.buffer, task.image.byteOffset, task.image.byteLength);
+  return extractFeatures(image, task.options);
+}
+
 function serve(port: MessagePort): void {
   port.on('message', (task: TaskMessage) => {
-    const image = typeof task.image === 'string' ? task.image : Buffer.from(task.image.buffer, task.image.byteOffset, task.image.byteLength);
-    extractFeatures(image, task.options).then(
+    run(task).then(
       (value) => port.postMessage({ id: task.id, ok: true, value } satisfies ResultMessage),
       (err: unknown) => {
         let error = toWire(err);

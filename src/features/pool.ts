@@ -1,6 +1,8 @@
 /**
  * A worker-thread pool for extractFeatures: the JavaScript hashing (~50 ms per
- * megapixel) runs off the event loop and on every core.
+ * megapixel) runs off the event loop and on every core. It also runs analyzeSet's
+ * pair verifications (`verify`, chunks of RANSAC: pure CPU that would otherwise
+ * hold the event loop while Redis replies wait).
  *
  * - Workers start on demand, up to `size`, and stay for later tasks (unref'd while idle).
  * - The queue is bounded: beyond `maxQueue` waiting tasks, extract() rejects at once.
@@ -18,6 +20,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { ExtractedFeatures } from './extract.js';
 import type { ExtractOptions } from './options.js';
+import type { VerifyChunk, VerifyChunkResult } from '../provenance/verify-chunk.js';
 import type { ResultMessage, TaskMessage, WireError } from './pool-worker.js';
 
 export interface ExtractionPoolOptions {
@@ -58,6 +61,11 @@ export interface ExtractionPool {
    * read by the worker. With `options.extractors` only the selected features are present.
    */
   extract(image: Buffer | Uint8Array | string, options?: ExtractOptions): Promise<Partial<ExtractedFeatures>>;
+  /**
+   * verifyChunk(chunk) in a worker (the features are copied): a chunk of pair
+   * verifications off the event loop. Queued like extractions (maxQueue, timeout).
+   */
+  verify(chunk: VerifyChunk): Promise<VerifyChunkResult>;
   stats(): ExtractionPoolStats;
   /** Rejects waiting and running tasks with CLOSED and terminates the workers. Idempotent. */
   close(): Promise<void>;
@@ -67,9 +75,12 @@ interface Task {
   id: number;
   message: TaskMessage;
   transfer: ArrayBuffer[];
-  resolve(value: Partial<ExtractedFeatures>): void;
+  resolve(value: unknown): void;
   reject(err: unknown): void;
 }
+
+/** A task message before the pool numbers it. */
+type TaskBody<M = TaskMessage> = M extends TaskMessage ? Omit<M, 'id'> : never;
 
 interface Slot {
   worker: Worker;
@@ -214,7 +225,7 @@ export function createExtractionPool(options: ExtractionPoolOptions = {}): Extra
       const i = slots.indexOf(slot);
       if (i >= 0) slots.splice(i, 1); // never hand this worker another task
       task.reject(
-        new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `extraction took longer than ${taskTimeoutMs} ms; the worker was replaced`, {
+        new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `a pool task took longer than ${taskTimeoutMs} ms; the worker was replaced`, {
           details: { reason: 'TIMEOUT', timeoutMs: taskTimeoutMs },
         }),
       );
@@ -237,6 +248,24 @@ export function createExtractionPool(options: ExtractionPoolOptions = {}): Extra
     }
   }
 
+  /** Queues one task, or rejects at once when closed or when every worker is busy and the queue is full. */
+  function submit<T>(message: TaskBody, transfer: ArrayBuffer[]): Promise<T> {
+    if (closed) return Promise.reject(new FeatureCacheError(ErrorCodes.CLOSED, 'the extraction pool was closed'));
+    const idle = slots.some((s) => s.task === null) || slots.length < size;
+    if (!idle && queue.length >= maxQueue) {
+      return Promise.reject(
+        new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `the extraction queue is full (${maxQueue} waiting); retry later`, {
+          details: { reason: 'QUEUE_FULL', maxQueue },
+        }),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      queue.push({ id, message: { ...message, id }, transfer, resolve, reject });
+      dispatch();
+    });
+  }
+
   return {
     size,
     extract(image, extractOptions) {
@@ -253,20 +282,11 @@ export function createExtractionPool(options: ExtractionPoolOptions = {}): Extra
       } else {
         return Promise.reject(new FeatureCacheError(ErrorCodes.INVALID_IMAGE, 'image must be a Buffer, a Uint8Array or a file path'));
       }
-      const idle = slots.some((s) => s.task === null) || slots.length < size;
-      if (!idle && queue.length >= maxQueue) {
-        return Promise.reject(
-          new FeatureCacheError(ErrorCodes.COMPUTE_FAILED, `the extraction queue is full (${maxQueue} waiting); retry later`, {
-            details: { reason: 'QUEUE_FULL', maxQueue },
-          }),
-        );
-      }
-      return new Promise<Partial<ExtractedFeatures>>((resolve, reject) => {
-        const id = nextId++;
-        const message: TaskMessage = extractOptions === undefined ? { id, image: payload } : { id, image: payload, options: extractOptions };
-        queue.push({ id, message, transfer, resolve, reject });
-        dispatch();
-      });
+      const message = extractOptions === undefined ? { kind: 'extract' as const, image: payload } : { kind: 'extract' as const, image: payload, options: extractOptions };
+      return submit<Partial<ExtractedFeatures>>(message, transfer);
+    },
+    verify(chunk) {
+      return submit<VerifyChunkResult>({ kind: 'verify', chunk }, []);
     },
     stats() {
       return {

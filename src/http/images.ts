@@ -11,6 +11,7 @@ import { extractorVersion } from '../features/extractors.js';
 import type { ExtractOptions } from '../features/options.js';
 import type { OrbFeatures } from '../features/orb.js';
 import type { ExtractionPool } from '../features/pool.js';
+import type { AnalyzeSetOptions, AnalyzeSetResult } from '../provenance/analyze-set.js';
 import type { FeatureCache, FeatureRecord, Features, GetOrComputeOptions } from '../types.js';
 import { ApiError, HttpErrorCodes } from './errors.js';
 import type { HttpMetrics } from './metrics.js';
@@ -23,7 +24,8 @@ export interface ImageServiceOptions {
   stored: FeatureCache;
   /** The extraction view: its featureVersion must contain extractorVersion() (use extractionFeatureVersion). */
   extracted: FeatureCache;
-  pool: Pick<ExtractionPool, 'extract'>;
+  /** The worker pool; with `verify`, analyzeSet's pair verification runs there too (off the event loop). */
+  pool: Pick<ExtractionPool, 'extract'> | Pick<ExtractionPool, 'extract' | 'verify' | 'size'>;
   /** Limits passed to every extraction (maxBytes, maxPixels, allowedFormats). */
   extractOptions: ExtractOptions;
   /** Which caches keep a similarity index. */
@@ -42,6 +44,8 @@ export interface ImageService {
   extractOnly(c: Context, bytes: Uint8Array): Promise<Features>;
   /** ORB of the mirrored image (verification's mirror pass), in the pool; nothing stored. */
   mirroredOrb(c: Context, bytes: Uint8Array): Promise<OrbFeatures | undefined>;
+  /** analyzeSet over the extracted records, verifying in the worker pool (a full queue: 503 with Retry-After). */
+  analyzeSet(c: Context, imageIds: string[], opts: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
   /** The cache a similarity query over `source` runs on; 400 SIMILARITY_NOT_ENABLED when it has no index. */
   searchable(source: Source): FeatureCache;
   /** The cache of `source` (comparisons need no index). */
@@ -127,6 +131,13 @@ export function createImageService(o: ImageServiceOptions): ImageService {
         return (await extract(bytes, { ...o.extractOptions, extractors: ['orb'], orbMirror: true })).orb as OrbFeatures | undefined;
       } catch (err) {
         throw queueFull(err);
+      }
+    },
+    async analyzeSet(c, imageIds, opts) {
+      try {
+        return await o.extracted.analyzeSet(imageIds, 'verify' in o.pool ? { ...opts, pool: o.pool } : opts);
+      } catch (err) {
+        throw queueFull(c, err);
       }
     },
     searchable(source) {

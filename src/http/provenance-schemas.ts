@@ -87,7 +87,8 @@ export const provenanceResponses = {
     stats: z.object({
       images: z.number().int(),
       candidates: z.number().int().describe('pairs proposed by the cheap evidence'),
-      verified: z.number().int(),
+      verified: z.number().int().describe('candidate pairs judged'),
+      cached: z.number().int().describe('of those, answered from the pairwise-verdict cache (no RANSAC run)'),
       ms: z.number().int(),
     }),
   }),

@@ -10,6 +10,8 @@
  * overwritten, merged, invalidated and rewritten, expired or evicted; it
  * lives `ttlSeconds` and is replaced on the next verification. One key per
  * verdict and no multi-key command: safe on a Cluster.
+ * analyzeSet reads and writes many verdicts at once (readPairVerdicts,
+ * writePairVerdicts: one batch each, awaited, never while RANSAC runs).
  */
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -19,13 +21,12 @@ import { mapRedisError } from '../redis/map-error.js';
 import type { FeatureRecord } from '../types.js';
 import type { VerifyOptions, VerifyResult } from './types.js';
 import { resolveVerifyOptions, verifyFeatures } from './verify.js';
+import { VERIFY_INPUTS } from './verify-chunk.js';
 
 /** Bumped whenever verifyFeatures can answer differently for the same features and options. */
 export const VERIFY_ALGORITHM_VERSION = '2';
 /** How long a cached verdict lives. */
 export const PAIR_VERDICT_TTL_SECONDS = 7 * 24 * 3600;
-/** The feature types verification reads (the fingerprint covers exactly these). */
-const INPUTS = ['orb', 'content_hash', 'phash', 'phash_dihedral', 'width', 'height'] as const;
 
 export interface VerifyPairOptions extends Omit<VerifyOptions, 'mirroredB'> {
   /** Lifetime of the cached verdict. @default 604800 (7 days) */
@@ -50,7 +51,7 @@ interface Stored {
 /** Fingerprint of what a verdict depends on in one record. */
 export function recordFingerprint(record: FeatureRecord): string {
   const h = createHash('sha1').update(String(record.createdAt));
-  for (const type of INPUTS) {
+  for (const type of VERIFY_INPUTS) {
     const v = record.features[type];
     h.update(`\0${type}=`);
     if (v === undefined) continue;
@@ -68,6 +69,69 @@ export function recordFingerprint(record: FeatureRecord): string {
 
 function pairDigest(idA: string, idB: string, params: unknown): string {
   return createHash('sha1').update(JSON.stringify([VERIFY_ALGORITHM_VERSION, params, idA, idB])).digest('hex');
+}
+
+/** What a cached verdict depends on besides the two records, checked once per call. */
+export interface PairVerdictSettings {
+  /** The options verifyFeatures runs with (no mirror pass: records hold forward features only). */
+  verify: Omit<VerifyOptions, 'mirroredB'>;
+  /** The resolved options, part of each key's digest. */
+  params: unknown;
+  ttlSeconds: number;
+}
+
+/** Throws INVALID_ARGUMENT on an out-of-range option. A stray `mirroredB` is dropped. */
+export function pairVerdictSettings(opts: VerifyPairOptions = {}): PairVerdictSettings {
+  const { cacheTtlSeconds = PAIR_VERDICT_TTL_SECONDS, mirroredB: _stray, ...verify } = opts as VerifyPairOptions & { mirroredB?: unknown };
+  if (!Number.isInteger(cacheTtlSeconds) || cacheTtlSeconds < 1) {
+    throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'cacheTtlSeconds must be a positive integer', { details: { option: 'cacheTtlSeconds' } });
+  }
+  const { mirroredB: _none, ...params } = resolveVerifyOptions(verify);
+  return { verify, params, ttlSeconds: cacheTtlSeconds };
+}
+
+/** One ordered pair's place in the cache, with the fingerprints its verdict must carry to be served. */
+export interface PairVerdictSlot {
+  key: string;
+  a: string;
+  b: string;
+  fa: string;
+  fb: string;
+}
+
+export function pairVerdictSlot(keys: KeySchema, settings: PairVerdictSettings, a: string, b: string, fa: string, fb: string): PairVerdictSlot {
+  return { key: keys.pairVerdict(pairDigest(a, b, settings.params)), a, b, fa, fb };
+}
+
+function servable(raw: string | null, slot: PairVerdictSlot): VerifyResult | null {
+  const stored = parse(raw);
+  return stored && stored.a === slot.a && stored.b === slot.b && stored.fa === slot.fa && stored.fb === slot.fb ? stored.r : null;
+}
+
+/**
+ * The cached verdicts of many pairs, aligned (null where none is servable: absent,
+ * stale, foreign). One batch: every GET is sent before the first reply is read.
+ */
+export async function readPairVerdicts(client: Redis | Cluster, slots: readonly PairVerdictSlot[]): Promise<Array<VerifyResult | null>> {
+  try {
+    const raws = await Promise.all(slots.map((s) => client.get(s.key)));
+    return slots.map((s, i) => servable(raws[i] ?? null, s));
+  } catch (err) {
+    throw mapRedisError(err, 'read cached verdicts');
+  }
+}
+
+/** Stores many verdicts in one batch (every SET sent before the first reply is read). */
+export async function writePairVerdicts(client: Redis | Cluster, settings: PairVerdictSettings, entries: ReadonlyArray<{ slot: PairVerdictSlot; result: VerifyResult }>): Promise<void> {
+  try {
+    await Promise.all(entries.map(({ slot, result }) => client.set(slot.key, JSON.stringify(storedOf(slot, result)), 'EX', settings.ttlSeconds)));
+  } catch (err) {
+    throw mapRedisError(err, 'write cached verdicts');
+  }
+}
+
+function storedOf(slot: PairVerdictSlot, r: VerifyResult): Stored {
+  return { a: slot.a, b: slot.b, fa: slot.fa, fb: slot.fb, r };
 }
 
 function parse(raw: string | null): Stored | null {
@@ -88,12 +152,8 @@ function parse(raw: string | null): Stored | null {
  */
 export async function verifyPair(ctx: PairCacheContext, idA: string, idB: string, opts: VerifyPairOptions = {}): Promise<VerifyResult & { cached: boolean }> {
   // no mirror pass here (records hold forward features only): a stray mirroredB is dropped
-  const { cacheTtlSeconds = PAIR_VERDICT_TTL_SECONDS, mirroredB: _stray, ...verifyOpts } = opts as VerifyPairOptions & { mirroredB?: unknown };
-  if (!Number.isInteger(cacheTtlSeconds) || cacheTtlSeconds < 1) {
-    throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'cacheTtlSeconds must be a positive integer', { details: { option: 'cacheTtlSeconds' } });
-  }
-  const { mirroredB: _none, ...params } = resolveVerifyOptions(verifyOpts);
-  const key = ctx.keys.pairVerdict(pairDigest(idA, idB, params));
+  const settings = pairVerdictSettings(opts);
+  const key = ctx.keys.pairVerdict(pairDigest(idA, idB, settings.params));
   let raw: string | null;
   let records: Array<FeatureRecord | null>;
   try {
@@ -108,14 +168,12 @@ export async function verifyPair(ctx: PairCacheContext, idA: string, idB: string
     const missing = [!recA ? idA : null, !recB ? idB : null].filter((id): id is string => id !== null);
     throw new FeatureCacheError(ErrorCodes.NOT_FOUND, `no cached record for ${missing.map((id) => JSON.stringify(id)).join(' and ')}`, { details: { missing } });
   }
-  const fa = recordFingerprint(recA);
-  const fb = recordFingerprint(recB);
-  const stored = parse(raw);
-  if (stored && stored.a === idA && stored.b === idB && stored.fa === fa && stored.fb === fb) return { ...stored.r, cached: true };
-  const result = verifyFeatures(recA.features, recB.features, verifyOpts);
-  const value: Stored = { a: idA, b: idB, fa, fb, r: result };
+  const slot: PairVerdictSlot = { key, a: idA, b: idB, fa: recordFingerprint(recA), fb: recordFingerprint(recB) };
+  const cached = servable(raw, slot);
+  if (cached) return { ...cached, cached: true };
+  const result = verifyFeatures(recA.features, recB.features, settings.verify);
   try {
-    await ctx.client.set(key, JSON.stringify(value), 'EX', cacheTtlSeconds);
+    await ctx.client.set(key, JSON.stringify(storedOf(slot, result)), 'EX', settings.ttlSeconds);
   } catch (err) {
     throw mapRedisError(err, 'verifyPair');
   }

@@ -17,6 +17,8 @@ let t: TestRedis;
 let dir: string;
 let env: Record<string, string>;
 const embedding = new Float32Array([0.5, -1.25, 3.0625]);
+/** -0 as a plain number and in a plain array (a stock msgpack encoder writes it as int 0). */
+const signed = { offset: -0, bounds: [-0, 1] };
 
 /** The records of a JSON Lines output. */
 const lines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { image_id: string; source: string; features: Record<string, unknown> });
@@ -33,7 +35,7 @@ beforeAll(async () => {
   const ingest = await runCli(['ingest', dir, '--quiet', '--json'], env);
   expect(ingest.code).toBe(0);
   const stored = await createFeatureCache({ redis: t.url, prefix: 'rec', trackExpiry: false });
-  await stored.set('a.png', { label: 'mine', embedding });
+  await stored.set('a.png', { label: 'mine', embedding, ...signed });
   await stored.close();
 }, 90_000);
 
@@ -56,7 +58,7 @@ describe('featcache get, export, import, search, compare', { timeout: 120_000 },
     expect(lines(extracted.stdout)).toEqual([expect.objectContaining({ image_id: 'a.png', source: 'extracted', features: { phash: expect.stringMatching(/^[0-9a-f]{16}$/) } })]);
   });
 
-  it('export -> import (msgpack) copies every record of both sources exactly, typed arrays included', async () => {
+  it('export -> import (msgpack) copies every record of both sources exactly, typed arrays and -0 included', async () => {
     const file = join(dir, 'all.msgpack');
     const exported = await runCli(['export', '--format', 'msgpack', '-o', file], env);
     expect({ code: exported.code, stderr: exported.stderr }).toEqual({ code: 0, stderr: 'featcache export: 1 stored and 2 extracted records (msgpack)\n' });
@@ -68,7 +70,8 @@ describe('featcache get, export, import, search, compare', { timeout: 120_000 },
     try {
       const stored = await copy.get('a.png');
       expect(stored?.features.embedding).toBeInstanceOf(Float32Array);
-      expect(stored?.features).toEqual({ label: 'mine', embedding });
+      expect(stored?.features).toEqual({ label: 'mine', embedding, ...signed });
+      expect([stored?.features.offset, (stored?.features.bounds as number[] | undefined)?.[0]].map((v) => Object.is(v, -0))).toEqual([true, true]);
       const view = await copy.withVersion(extractionFeatureVersion('1.0'));
       const [a, b] = await view.getMany(['a.png', 'b.png']);
       const [oa, ob] = await original.getMany(['a.png', 'b.png']);

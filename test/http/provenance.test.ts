@@ -3,6 +3,7 @@
  * redis-server, worker pool and HTTP), with generated textured images and their
  * edits stored through POST /analysis/features (the extracted records).
  */
+import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSet, EXPECTED_GROUPS, SET_ORDER, type SetImage } from '../provenance/set-fixture.js';
@@ -72,6 +73,11 @@ describe('POST /analysis/groups', () => {
 
 describe('POST /analysis/verify', () => {
   it('verifies two cached images by ID', async () => {
+    // /analysis/groups above verified this pair through the same verdict cache: start without it
+    const raw = new Redis(s.redis.url);
+    const cachedVerdicts = await raw.keys('*:@p:*');
+    if (cachedVerdicts.length > 0) await raw.unlink(...cachedVerdicts);
+    raw.disconnect();
     const r = await call(s.url, '/analysis/verify', { json: { image_id_a: 'a-source', image_id_b: 'a-crop70' } });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ success: true, image_id_a: 'a-source', image_id_b: 'a-crop70', verdict: 'derived' });

@@ -1,21 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeatureCache, FeatureCacheError, type FeatureCache } from '../../src/index.js';
 import { extractFeatures } from '../../src/features/index.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { createExtractionPool, type ExtractionPool } from '../../src/features/pool.js';
+import type { Features } from '../../src/types.js';
+import { commandCalls, startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { buildSet, EXPECTED_GROUPS, SET_ORDER } from './set-fixture.js';
 
 let redis: TestRedis;
 let cache: FeatureCache;
+let pool: ExtractionPool;
+const features = new Map<string, Features>();
+
+/** Removes every cached verdict, so the next analyzeSet verifies from scratch. */
+async function forgetVerdicts(): Promise<void> {
+  const keys = await redis.raw.keys('as:@p:*');
+  if (keys.length > 0) await redis.raw.unlink(...keys);
+}
 
 beforeAll(async () => {
   redis = await startTestRedis();
   cache = await createFeatureCache({ redis: redis.url, prefix: 'as' });
+  pool = createExtractionPool({ size: 2 });
   const set = await buildSet();
   const items = [];
-  for (const img of set) items.push({ imageId: img.id, features: await extractFeatures(img.data) });
+  for (const img of set) {
+    features.set(img.id, await extractFeatures(img.data));
+    items.push({ imageId: img.id, features: features.get(img.id)! });
+  }
   await cache.setMany(items);
 }, 120_000);
 afterAll(async () => {
+  await pool.close();
   await cache.close();
   await redis.stop();
 });
@@ -61,6 +76,7 @@ describe('analyzeSet', () => {
   });
 
   it('keeps the event loop turning while it verifies', async () => {
+    await forgetVerdicts();
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
     const r = await cache.analyzeSet([...SET_ORDER], { verifyBatch: 1 });
@@ -73,5 +89,55 @@ describe('analyzeSet', () => {
     await expect(cache.analyzeSet([''])).rejects.toBeInstanceOf(FeatureCacheError);
     await expect(cache.analyzeSet(['a', 'b', 'c'], { maxIds: 2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await cache.analyzeSet([])).toMatchObject({ groups: [], edges: [], missing: [] });
+    await expect(cache.analyzeSet(['a'], { verifyBatch: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { option: 'verifyBatch' } });
+    await expect(cache.analyzeSet(['a'], { verify: { cacheTtlSeconds: 0 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('verifies in the worker pool with the same result, and answers the set again from the verdict cache without RANSAC', async () => {
+    await forgetVerdicts();
+    const inProcess = await cache.analyzeSet([...SET_ORDER]);
+    await forgetVerdicts();
+    const before = pool.stats().completed;
+    const first = await cache.analyzeSet([...SET_ORDER], { pool, verifyBatch: 4 });
+    expect({ groups: first.groups, edges: first.edges }).toEqual({ groups: inProcess.groups, edges: inProcess.edges });
+    expect(first.stats).toMatchObject({ verified: first.stats.candidates, cached: 0 });
+    expect(pool.stats().completed - before).toBe(Math.ceil(first.stats.candidates / 4)); // every pair went to a worker, 4 per task
+    expect((await redis.raw.keys('as:@p:*')).length).toBe(first.stats.candidates); // one verdict per pair, written in one batch
+
+    const sets = await commandCalls(redis.raw, 'set');
+    const tasks = pool.stats().completed;
+    const again = await cache.analyzeSet([...SET_ORDER], { pool });
+    expect(pool.stats().completed).toBe(tasks); // no verification ran
+    expect(await commandCalls(redis.raw, 'set')).toBe(sets); // nothing written
+    expect(again.stats).toMatchObject({ verified: first.stats.candidates, cached: first.stats.candidates });
+    expect({ groups: again.groups, edges: again.edges }).toEqual({ groups: first.groups, edges: first.edges });
+  });
+
+  it('recomputes only the pairs of a record overwritten or invalidated since', async () => {
+    await forgetVerdicts();
+    const first = await cache.analyzeSet([...SET_ORDER]);
+    const pairsOf = (r: typeof first, id: string) => r.edges.filter((e) => e.a === id || e.b === id).length;
+    expect(pairsOf(first, 'f-copy')).toBe(1);
+
+    // f-copy now holds g-source's features: only the candidate pairs naming f-copy are verified again
+    await cache.setMany([{ imageId: 'f-copy', features: features.get('g-source')! }]);
+    const changed = await cache.analyzeSet([...SET_ORDER]);
+    const fresh = changed.stats.verified - changed.stats.cached;
+    expect(fresh).toBeGreaterThan(0);
+    expect(fresh).toBeLessThanOrEqual(SET_ORDER.length - 1); // at most f-copy's pairs
+    expect(changed.stats.cached).toBe(changed.stats.candidates - fresh);
+    expect(changed.stats.cached).toBeGreaterThan(0);
+    expect(changed.groups).toEqual([...EXPECTED_GROUPS.slice(0, 3), ['g-source', 'f-copy']]);
+    expect(changed.edges.find((e) => e.a === 'f-source' && e.b === 'f-copy')).toBeUndefined();
+
+    // invalidated and written back with its own features: its pairs are verified again, the rest served from Redis
+    await cache.invalidate('f-copy');
+    await cache.setMany([{ imageId: 'f-copy', features: features.get('f-copy')! }]);
+    const restored = await cache.analyzeSet([...SET_ORDER]);
+    expect(restored.groups).toEqual(EXPECTED_GROUPS);
+    const recomputed = restored.stats.verified - restored.stats.cached;
+    expect(recomputed).toBe(first.stats.candidates - restored.stats.cached);
+    expect(recomputed).toBeLessThanOrEqual(SET_ORDER.length - 1); // at most f-copy's pairs
+    expect(recomputed).toBeGreaterThan(0);
   });
 });

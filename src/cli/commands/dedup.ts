@@ -137,7 +137,8 @@ async function run(argv: string[]): Promise<number> {
         ingestBar.stop();
         const failed = new Set(ingest.failures.map((f) => f.file));
         const ids = found.files.map((f) => f.relative).filter((id) => !failed.has(id));
-        const analysis = await cache.analyzeSet(ids, { maxIds: MAX_IMAGES, onProgress: (p) => verifyBar.update(p.verified, p.candidates) });
+        // verified in the worker pool, on every core
+        const analysis = await cache.analyzeSet(ids, { maxIds: MAX_IMAGES, pool, onProgress: (p) => verifyBar.update(p.verified, p.candidates) });
         verifyBar.stop();
 
         const files = { json: join(out, 'dedup.json'), html: join(out, 'dedup.html') };

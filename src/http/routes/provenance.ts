@@ -96,7 +96,8 @@ export function provenanceRoutes({ images, schemas: base, config }: RouteDeps): 
       'pairs only, verified pairs joined into groups. At most FEATCACHE_MAX_BATCH image_ids. docs/PROVENANCE.md.',
     body: schemas.groupsBody,
     async handle(c, { body }) {
-      const r = await images.extracted.analyzeSet(body.image_ids, { maxIds: config.maxBatch });
+      // verified in the worker pool: the event loop stays free for other requests and Redis replies
+      const r = await images.analyzeSet(c, body.image_ids, { maxIds: config.maxBatch });
       return send(c, wantsMsgpack(c), {
         success: true,
         groups: r.groups,
