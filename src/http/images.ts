@@ -137,7 +137,7 @@ export function createImageService(o: ImageServiceOptions): ImageService {
       try {
         return await o.extracted.analyzeSet(imageIds, 'verify' in o.pool ? { ...opts, pool: o.pool } : opts);
       } catch (err) {
-        throw queueFull(c, err);
+        throw queueFull(err);
       }
     },
     searchable(source) {
