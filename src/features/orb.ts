@@ -72,9 +72,16 @@ export interface OrbDetector {
    * `adaptive`: CLAHE only when the plain frame yields fewer candidates than the budget.
    */
   contrast: 'none' | 'clahe' | 'equalize' | 'adaptive';
+  /**
+   * `adaptive` runs CLAHE when the plain frame yields fewer than `adaptiveBelow` x the
+   * budget candidates (1: whenever it falls short).
+   */
+  adaptiveBelow: number;
   /** CLAHE clip limit and tiles per side. */
   claheClip: number;
   claheTiles: number;
+  /** Longest side of the analysed frame (ORB_MAX_SIDE). */
+  maxSide: number;
 }
 
 /** The detector records are made with (docs/PROVENANCE.md, "ORB parameters"). */
@@ -82,13 +89,15 @@ export const ORB_DETECTOR: Readonly<OrbDetector> = Object.freeze({
   oversample: ORB_OVERSAMPLE,
   levels: 6,
   contrast: 'adaptive',
+  adaptiveBelow: 1,
   claheClip: 2,
   claheTiles: 8,
+  maxSide: ORB_MAX_SIDE,
 });
 
-/** The analysed frame's size for an image of `width` x `height`. */
-export function orbFrameSize(width: number, height: number): { width: number; height: number } {
-  const scale = Math.min(1, ORB_MAX_SIDE / Math.max(width, height));
+/** The analysed frame's size for an image of `width` x `height` (longest side at most `maxSide`). */
+export function orbFrameSize(width: number, height: number, maxSide = ORB_MAX_SIDE): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
   if (scale === 1) return { width, height };
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
@@ -100,7 +109,8 @@ interface Deletable {
 
 /** ORB features of a decoded grey image (full size; downscaled here). */
 export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Promise<OrbFeatures> {
-  const frame = orbFrameSize(grey.width, grey.height);
+  const d = opts.detector ?? ORB_DETECTOR;
+  const frame = orbFrameSize(grey.width, grey.height, d.maxSide);
   if (Math.min(frame.width, frame.height) < ORB_MIN_SIDE) {
     return { ...frame, keypoints: new Uint16Array(0), descriptors: new Uint8Array(0) };
   }
@@ -122,9 +132,8 @@ export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Pro
       cv.flip(mat, flipped, 1);
       mat = flipped;
     }
-    const d = opts.detector ?? ORB_DETECTOR;
     const plain = d.contrast === 'none' || d.contrast === 'adaptive' ? detect(cv, mat, frame, opts.maxKeypoints, d, own) : null;
-    if (plain && (d.contrast === 'none' || plain.candidates >= opts.maxKeypoints)) return plain.features;
+    if (plain && (d.contrast === 'none' || plain.candidates >= d.adaptiveBelow * opts.maxKeypoints)) return plain.features;
     const enhanced = own(new cv.Mat());
     if (d.contrast === 'equalize') cv.equalizeHist(mat, enhanced);
     else {

@@ -3,12 +3,27 @@
  * with Lowe's ratio test: each descriptor of A keeps its nearest descriptor of
  * B when that one is clearly nearer than the second nearest.
  *
- * Descriptors are compared as eight 32-bit words, XOR and popcount.
+ * Descriptors are compared as eight 32-bit words, XOR and popcount. The popcount
+ * sums per-byte bit counts of four words before the one multiply that adds the
+ * bytes up (a byte then holds at most 32), and the second half of a descriptor is
+ * skipped when the first half already is no nearer than the second nearest: the
+ * same matches as counting every word, ~7% less matching time (docs/PROVENANCE.md).
  */
-import { popcount32 } from '../features/hamming.js';
 import { ORB_DESCRIPTOR_BYTES } from '../features/orb.js';
 
 const WORDS = ORB_DESCRIPTOR_BYTES / 4;
+
+/** Bits set in each byte of `x`, per byte (each 0..8). */
+function byteCounts(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (x + (x >>> 4)) & 0x0f0f0f0f;
+}
+
+/** Sum of the four bytes of `x` (here each at most 32: the total stays below 256, so the top byte holds it). */
+function sumBytes(x: number): number {
+  return Math.imul(x, 0x01010101) >>> 24;
+}
 
 export interface Matches {
   /** Keypoint index in A of each match. */
@@ -48,9 +63,9 @@ export function matchDescriptors(a: Uint8Array, b: Uint8Array, ratio: number): M
     let second = 257;
     let bestJ = -1;
     for (let j = 0, p = 0; j < nb; j++, p += WORDS) {
-      let d = popcount32(a0 ^ wb[p]!) + popcount32(a1 ^ wb[p + 1]!) + popcount32(a2 ^ wb[p + 2]!) + popcount32(a3 ^ wb[p + 3]!);
+      let d = sumBytes(byteCounts(a0 ^ wb[p]!) + byteCounts(a1 ^ wb[p + 1]!) + byteCounts(a2 ^ wb[p + 2]!) + byteCounts(a3 ^ wb[p + 3]!));
       if (d >= second) continue; // already no better than the second nearest
-      d += popcount32(a4 ^ wb[p + 4]!) + popcount32(a5 ^ wb[p + 5]!) + popcount32(a6 ^ wb[p + 6]!) + popcount32(a7 ^ wb[p + 7]!);
+      d += sumBytes(byteCounts(a4 ^ wb[p + 4]!) + byteCounts(a5 ^ wb[p + 5]!) + byteCounts(a6 ^ wb[p + 6]!) + byteCounts(a7 ^ wb[p + 7]!));
       if (d < best) {
         second = best;
         best = d;

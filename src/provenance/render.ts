@@ -10,6 +10,7 @@ import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import { decodeImage, type DecodedImage } from '../features/decode.js';
 import { extractFeatures, extractOrb } from '../features/extract.js';
 import { resolveExtractOptions } from '../features/options.js';
+import type { OrbFeatures } from '../features/orb.js';
 import type { Polygon } from './geometry.js';
 import type { VerifyInput, VerifyOptions } from './types.js';
 import { verifyDetailed } from './verify.js';
@@ -19,8 +20,11 @@ export interface RenderOptions extends Omit<VerifyOptions, 'mirroredB'> {
   height?: number;
   /** Most inlier lines drawn (evenly chosen). @default 150 */
   maxLines?: number;
-  /** Features already extracted (what verifyFeatures reads); extracted from the images when absent. */
-  features?: { a?: VerifyInput; b?: VerifyInput };
+  /**
+   * Features already extracted (what verifyFeatures reads, and `mirroredB`: the ORB of B's
+   * mirror image, `extractOrb(imageB, { mirror: true })`); extracted here when absent.
+   */
+  features?: { a?: VerifyInput; b?: VerifyInput; mirroredB?: OrbFeatures };
 }
 
 const GAP = 16;
@@ -69,7 +73,7 @@ export async function renderMatches(imageA: Buffer | string, imageB: Buffer | st
     decodeImage(imageB, limits),
     features?.a ?? extractFeatures(imageA, { extractors: EXTRACTORS }),
     features?.b ?? extractFeatures(imageB, { extractors: EXTRACTORS }),
-    extractOrb(imageB, { mirror: true }),
+    features?.mirroredB ?? extractOrb(imageB, { mirror: true }),
   ]);
   const { result, geometry } = verifyDetailed(fa, fb, { ...verifyOpts, mirroredB });
   const [a, b] = await Promise.all([scaled(decA, height), scaled(decB, height)]);

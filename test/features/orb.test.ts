@@ -1,4 +1,5 @@
 /** ORB extraction: typed-array layout, frame size, grid spread, mirror pass, low texture, size in Redis. */
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeatureCache, verifyFeatures } from '../../src/index.js';
@@ -108,6 +109,23 @@ describe('extractOrb', () => {
     const before = [process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')];
     await extractOrb(textured, { maxKeypoints: 10 });
     expect([process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')]).toEqual(before);
+  });
+
+  it('gives the orb.2 output bit for bit (the 100,000-image benchmark corpus is keyed by it): no resize, both INTER_AREA paths, mirror, CLAHE', async () => {
+    // SHA-256 (first 16 hex) of `${width}x${height}:` + keypoint bytes + descriptor bytes, recorded with the orb.2
+    // code (bench/provenance/orb2-reference.ts; ab-orb.ts checks the 190 bench images). A speed-up must keep them;
+    // only a new extractor version (and a re-extracted corpus) may change them.
+    const digest = (f: { width: number; height: number; keypoints: Uint16Array; descriptors: Uint8Array }) =>
+      createHash('sha256').update(`${f.width}x${f.height}:`).update(new Uint8Array(f.keypoints.buffer, f.keypoints.byteOffset, f.keypoints.byteLength)).update(f.descriptors).digest('hex').slice(0, 16);
+    const faint = await sharp(textured).linear(1 / 12, 118).png().toBuffer();
+    const got = {
+      plain: digest(await extractOrb(textured)),
+      mirror: digest(await extractOrb(textured, { mirror: true })),
+      integerRatio: digest(await extractOrb(await texturedPng(8, 2048, 1536))),
+      generalRatio: digest(await extractOrb(await texturedPng(9, 1300, 1000))),
+      clahe: digest(await extractOrb(faint)),
+    };
+    expect(got).toEqual({ plain: 'bc3859075792d60e', mirror: '8cd84ede55a002d7', integerRatio: '8431a56240b2e683', generalRatio: '22c2ec6646466cf1', clahe: '4a80fbb49ae9001f' });
   });
 
   it('refuses a bad keypoint budget with INVALID_OPTIONS', async () => {

@@ -7,7 +7,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texturedImage } from '../../bench/provenance/textures.js';
-import { call, startStack, type Stack } from './stack.js';
+import { call, poolExtractions, startStack, type Stack } from './stack.js';
 
 let s: Stack;
 let images: Buffer[];
@@ -44,10 +44,12 @@ describe('POST /analysis/provenance', () => {
     }
   });
 
-  it('an upload (multipart) of a mirror image: found by the mirrored vote, nothing stored', async () => {
+  it('an upload (multipart) of a mirror image: found by the mirrored vote, nothing stored, both ORB extractions in the worker pool', async () => {
     const mirrored = await sharp(images[1]).flop().png().toBuffer();
+    const before = await poolExtractions(s.url);
     const r = await call(s.url, '/analysis/provenance', { raw: form(mirrored, { limit: '2', donors: 'false' }) });
     expect(r.status).toBe(200);
+    expect(await poolExtractions(s.url)).toBe(before + 2); // the features and the mirror image's ORB, none on the event loop
     expect(r.body.image_id).toBeNull();
     expect(r.body.candidates[0]).toMatchObject({ image_id: 'h-1', verdict: 'near_duplicate' });
     expect(r.body.candidates[0].reasons).toContain('mirrored');

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSet, EXPECTED_GROUPS, SET_ORDER, type SetImage } from '../provenance/set-fixture.js';
-import { call, startStack, type Stack } from './stack.js';
+import { call, poolExtractions, startStack, type Stack } from './stack.js';
 
 const MAX_BATCH = 16;
 let s: Stack;
@@ -113,9 +113,11 @@ describe('POST /analysis/verify', () => {
     expect(r.body.inliers).toBeGreaterThan(20);
   }, 90_000);
 
-  it('answers an upload with render=png with a picture of the matches', async () => {
+  it('answers an upload with render=png with a picture of the matches, every ORB extraction in the worker pool', async () => {
+    const before = await poolExtractions(s.url);
     const res = await fetch(`${s.url}/analysis/verify?render=png`, { method: 'POST', body: form({ image_a: bytesOf('d-source'), image_b: bytesOf('d-overlay') }) });
     expect(res.status).toBe(200);
+    expect(await poolExtractions(s.url)).toBe(before + 3); // A, B and B's mirror image: none on the event loop
     expect(res.headers.get('content-type')).toBe('image/png');
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
     expect(meta.format).toBe('png');

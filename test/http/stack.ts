@@ -85,3 +85,9 @@ export async function call(base: string, path: string, opts: CallOptions = {}): 
   else parsed = await res.text();
   return { status: res.status, headers: res.headers, body: parsed };
 }
+
+/** Extractions the service ran in its worker pool so far (ok and failed), from /metrics (no auth configured). */
+export async function poolExtractions(url: string): Promise<number> {
+  const text = (await call(url, '/metrics')).body as string;
+  return [...text.matchAll(/^featcache_image_extractions_total\{outcome="\w+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}

@@ -87,6 +87,41 @@ describe('matching and RANSAC', () => {
     expect(matchDescriptors(a.descriptors, unrelated.descriptors, 0.75).a.length).toBeLessThan(10);
   });
 
+  it('finds exactly the nearest and second-nearest of a bit-by-bit count (the word tricks change no match)', () => {
+    const rnd = mulberry32(11);
+    const bits = Uint8Array.from({ length: 256 }, (_, x) => x.toString(2).replace(/0/g, '').length);
+    const reference = (a: Uint8Array, b: Uint8Array, ratio: number) => {
+      const out: number[][] = [];
+      for (let i = 0; i < a.length / 32; i++) {
+        let best = 257;
+        let second = 257;
+        let bestJ = -1;
+        for (let j = 0; j < b.length / 32; j++) {
+          let d = 0;
+          for (let k = 0; k < 32; k++) d += bits[a[i * 32 + k]! ^ b[j * 32 + k]!]!;
+          if (d < best) [second, best, bestJ] = [best, d, j];
+          else if (d < second) second = d;
+        }
+        if (bestJ >= 0 && best < ratio * second) out.push([i, bestJ, best]);
+      }
+      return out;
+    };
+    // B: noisy copies of A's descriptors (0-100 bits flipped, so some pass the ratio test and some tie), then strangers
+    const a = new Uint8Array(120 * 32).map(() => Math.floor(rnd() * 256));
+    const b = new Uint8Array(160 * 32).map(() => Math.floor(rnd() * 256));
+    for (let i = 0; i < 120; i++) {
+      const flips = Math.floor(rnd() * 100);
+      b.set(a.subarray(i * 32, i * 32 + 32), i * 32);
+      for (let f = 0; f < flips; f++) b[i * 32 + Math.floor(rnd() * 32)]! ^= 1 << Math.floor(rnd() * 8);
+    }
+    for (const ratio of [0.75, 0.9, 1]) {
+      const m = matchDescriptors(a, b, ratio);
+      const got = Array.from(m.a, (i, k) => [i, m.b[k]!, m.distance[k]!]);
+      expect(got).toEqual(reference(a, b, ratio));
+      expect(got.length).toBeGreaterThan(10);
+    }
+  });
+
   it('matches unaligned descriptor buffers', () => {
     const a = randomScene(4, 100, 100, 20);
     const shifted = new Uint8Array(a.descriptors.length + 1).subarray(1);

@@ -7,8 +7,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'hono';
-import { extractOptionsOf } from '../../backend.js';
-import { extractOrb } from '../../features/index.js';
 import type { ProvenanceSearchOptions, ProvenanceSearchResult } from '../../types.js';
 import { ApiError, HttpErrorCodes } from '../errors.js';
 import { send, wantsMsgpack } from '../negotiate.js';
@@ -62,11 +60,11 @@ export function provenanceSearchRoutes({ images, schemas: base, config }: RouteD
       fields: schemas.upload,
       async handle(c, { fields, image }) {
         enabled();
-        // features in the worker pool; the mirror image's ORB (for the mirrored vote) here
+        // features and the mirror image's ORB (for the mirrored vote) in the worker pool: ORB never runs on the event loop
         const start = performance.now();
-        const [features, mirrored] = await Promise.all([images.extractOnly(c, image), extractOrb(Buffer.from(image), { ...extractOptionsOf(config.images), mirror: true })]);
+        const [features, mirrored] = await Promise.all([images.extractOnly(c, image), images.mirroredOrb(c, image)]);
         const extract = Math.round((performance.now() - start) * 100) / 100;
-        const r = await images.extracted.searchProvenance({ features, mirrored }, optionsOf(fields));
+        const r = await images.extracted.searchProvenance({ features, mirrored: mirrored ?? null }, optionsOf(fields));
         return answer(c, { ...r, timings_ms: { ...r.timings_ms, extract, total: Math.round((r.timings_ms.total + extract) * 100) / 100 } }, null);
       },
     },

@@ -65,7 +65,9 @@ export function provenanceRoutes({ images, schemas: base, config }: RouteDeps): 
       async handle(c, { fields, files }) {
         const [fa, fb] = await Promise.all([images.extractOnly(c, files.image_a!), images.extractOnly(c, files.image_b!)]);
         if (fields.render === 'png') {
-          const png = await renderMatches(Buffer.from(files.image_a!), Buffer.from(files.image_b!), { features: { a: fa, b: fb } });
+          // every ORB extraction in the worker pool, the mirror pass's too
+          const mirroredB = await images.mirroredOrb(c, files.image_b!);
+          const png = await renderMatches(Buffer.from(files.image_a!), Buffer.from(files.image_b!), { features: { a: fa, b: fb, ...(mirroredB ? { mirroredB } : {}) } });
           return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png' });
         }
         // the mirror pass, as the library's: B's mirror image, only when the forward pass proves nothing
