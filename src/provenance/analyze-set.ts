@@ -10,6 +10,7 @@ import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js
 import type { FeatureRecord, Features } from '../types.js';
 import type { Verdict, VerifyOptions, VerifyResult } from './types.js';
 import { proposeCandidates, type CandidateInput, type CandidateOptions } from './candidates.js';
+import { addAppearanceCandidates } from './appearance-candidates.js';
 import { UnionFind } from './union-find.js';
 
 
@@ -141,7 +142,8 @@ export async function analyzeSet(deps: AnalyzeSetDeps, imageIds: string[], optio
     if (inputs[i]!.descriptors === null) withoutOrb.push(p.id);
   });
 
-  const candidates = await proposeCandidates(inputs, options);
+  // texture-poor images get no descriptor votes: their appearance neighbours are proposed too
+  const candidates = addAppearanceCandidates(await proposeCandidates(inputs, options), present.map((p) => p.features));
   const edges: SetEdge[] = [];
   const linked: Array<[number, number]> = [];
   let verified = 0;
