@@ -20,7 +20,7 @@ import { extractFeatures, extractorVersion } from '../../src/features/index.js';
 import { appearanceScores, relative, type Score } from '../../src/provenance/appearance.js';
 import { REASON } from '../../src/provenance/reasons.js';
 import { readThumb } from '../../src/provenance/thumb-input.js';
-import { MIN_TEXTURE_KEYPOINTS } from '../../src/provenance/thresholds.js';
+import { isFullThumb } from '../../src/features/thumb.js';
 import { applyEdit, EDITS, NEEDS_DONOR, type EditName } from './edits.js';
 import { ensurePhotos, loadPhotos } from './photos.js';
 import { pct, quantile, round } from './stats.js';
@@ -73,6 +73,8 @@ async function main(): Promise<void> {
     return rest;
   };
   const appearanceMs: number[] = [];
+  /** The pairs of two full thumbnails (the template search runs). */
+  const searchMs: number[] = [];
   const scores: Record<'related' | 'unrelated', Record<'contained' | 'overlay' | 'splice', Array<[Score, string]>>> = {
     related: { contained: [], overlay: [], splice: [] },
     unrelated: { contained: [], overlay: [], splice: [] },
@@ -81,10 +83,12 @@ async function main(): Promise<void> {
   const verify = (a: Item, b: Item, kind: 'related' | 'unrelated') => {
     const before = verifyFeatures(without(a.features), without(b.features));
     if (before.verdict === 'unrelated' && before.reasons.includes(REASON.lowTexture)) {
-      const bothPoor = keypoints(a.features) < MIN_TEXTURE_KEYPOINTS && keypoints(b.features) < MIN_TEXTURE_KEYPOINTS;
+      const ta = readThumb(a.features['thumb'])!;
+      const tb = readThumb(b.features['thumb'])!;
       const t = performance.now();
-      const s = appearanceScores(readThumb(a.features['thumb'])!, readThumb(b.features['thumb'])!, bothPoor);
+      const s = appearanceScores(ta, tb);
       appearanceMs.push(performance.now() - t);
+      if (isFullThumb(ta) && isFullThumb(tb)) searchMs.push(performance.now() - t);
       const name = `${a.id} ~ ${b.id}`;
       if (s.contained) scores[kind].contained.push([s.contained, name]);
       if (s.overlay) scores[kind].overlay.push([s.overlay, name]);
@@ -149,6 +153,9 @@ async function main(): Promise<void> {
     appearance_pairs: appearanceMs.length,
     appearance_ms_p50: round(quantile(appearanceMs, 0.5), 3),
     appearance_ms_p95: round(quantile(appearanceMs, 0.95), 3),
+    search_pairs: searchMs.length,
+    search_ms_p50: round(quantile(searchMs, 0.5), 3),
+    search_ms_p95: round(quantile(searchMs, 0.95), 3),
     scores: Object.fromEntries(
       (['contained', 'overlay', 'splice'] as const).map((k) => [
         k,

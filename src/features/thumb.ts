@@ -9,11 +9,12 @@
  * - `chroma`: Cb plane then Cr plane, each ceil(width/2) x ceil(height/2).
  *
  * Size: a record is kept within Redis' 16 KiB allocation class (docs/FEATURES.md):
- * a record whose ORB keypoints fill most of that class gets the small thumbnail
- * (THUMB_SMALL_LONG_SIDE, ~170 B), one with fewer than LOW_TEXTURE_KEYPOINTS
- * keypoints — or extracted without `orb` — the full one (32 px, ~1.2 KB). The
- * small one is enough where it is used: such an image is compared by appearance
- * only with a texture-poor image of the same frame (an overlay or a splice of it).
+ * a record with THUMB_FULL_BELOW_KEYPOINTS ORB keypoints or more gets the small
+ * thumbnail (THUMB_SMALL_LONG_SIDE, ~170 B), one with fewer — or extracted
+ * without `orb` — the full one (32 px, ~1.2 KB). The small one is enough where it
+ * is used: such an image is compared by appearance only with a texture-poor image
+ * of the same frame (an overlay or a splice of it); the template search (crops,
+ * rotations) needs both thumbnails full.
  */
 // a type alias (not an interface), so it is assignable to a record's `Features`
 export type ThumbFeatures = {
@@ -32,6 +33,12 @@ export const THUMB_SMALL_LONG_SIDE = 12;
  * geometry (docs/PROVENANCE.md), and its record has room for the full thumbnail.
  */
 export const LOW_TEXTURE_KEYPOINTS = 60;
+/**
+ * Records with fewer ORB keypoints get the full thumbnail: above the texture-poor
+ * images themselves, so an edit that gained a few keypoints (a 10° rotation's
+ * corners) still has one; far below the byte budget (~390 keypoints).
+ */
+export const THUMB_FULL_BELOW_KEYPOINTS = 150;
 
 /** Thumbnail side lengths for an image of `width` x `height` with longer side at most `longSide`. */
 export function thumbSize(width: number, height: number, longSide: number): { width: number; height: number } {
@@ -94,7 +101,12 @@ export function appearanceThumb(rgb: Uint8Array, width: number, height: number, 
   return { width: size.width, height: size.height, luma, chroma };
 }
 
+/** A thumbnail of the full size (or of a smaller image), not the small one of a keypoint-filled record. */
+export function isFullThumb(t: { width: number; height: number }): boolean {
+  return Math.max(t.width, t.height) !== THUMB_SMALL_LONG_SIDE;
+}
+
 /** The longer side a record's thumbnail gets, given its ORB keypoint count (undefined: no `orb` extracted). */
 export function thumbLongSide(orbKeypoints: number | undefined): number {
-  return orbKeypoints === undefined || orbKeypoints < LOW_TEXTURE_KEYPOINTS ? THUMB_LONG_SIDE : THUMB_SMALL_LONG_SIDE;
+  return orbKeypoints === undefined || orbKeypoints < THUMB_FULL_BELOW_KEYPOINTS ? THUMB_LONG_SIDE : THUMB_SMALL_LONG_SIDE;
 }

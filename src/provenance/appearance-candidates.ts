@@ -3,9 +3,11 @@
  * ORB descriptors give no votes, so without this their edits would never be
  * verified. Cheap, because texture-poor images are few:
  *
- * - among texture-poor images (ORB keypoints below MIN_TEXTURE_KEYPOINTS, with a
- *   `thumb`): every pair while there are at most APPEARANCE_ALL_PAIRS_MAX_IMAGES
- *   of them, else each one's APPEARANCE_NEIGHBOURS nearest by mean colour;
+ * - a texture-poor image (ORB keypoints below MIN_TEXTURE_KEYPOINTS, with a
+ *   `thumb`) against every image with a full thumbnail (few keypoints: its crops
+ *   and rotations are among them) while there are at most
+ *   APPEARANCE_ALL_PAIRS_MAX_IMAGES of those, else its APPEARANCE_NEIGHBOURS
+ *   nearest by mean colour;
  * - a texture-poor image against every other image of the same frame shape
  *   (an overlay or a splice of it has keypoints in the pasted part only): its
  *   APPEARANCE_NEIGHBOURS nearest by the same-frame overlay score.
@@ -17,6 +19,7 @@ import { sameFrameScores, sameShape, toPlanes, type Planes } from './appearance.
 import type { Candidate } from './candidates.js';
 import { readOrb } from './orb-input.js';
 import { readThumb } from './thumb-input.js';
+import { isFullThumb } from '../features/thumb.js';
 import * as T from './thresholds.js';
 
 /** Texture-poor images up to which every pair of them is proposed. */
@@ -24,8 +27,10 @@ export const APPEARANCE_ALL_PAIRS_MAX_IMAGES = 64;
 /** Appearance neighbours proposed per texture-poor image (by mean colour; by same-frame score). */
 export const APPEARANCE_NEIGHBOURS = 8;
 
-interface Poor {
+interface Smooth {
   index: number;
+  /** Texture-poor (not only a full thumbnail). */
+  poor: boolean;
   planes: Planes;
   /** Mean Y, Cb, Cr of the thumbnail. */
   mean: [number, number, number];
@@ -44,13 +49,13 @@ function meanColour(p: Planes): [number, number, number] {
   return [y / n, cb / n, cr / n];
 }
 
-/** Thumbnail planes of a record and whether it is texture-poor; null when it has no usable thumb or orb. */
-function readRecord(f: Features): { planes: Planes; poor: boolean } | null {
+/** Thumbnail planes of a record, whether it is texture-poor and its thumbnail full; null without a usable thumb or orb. */
+function readRecord(f: Features): { planes: Planes; poor: boolean; full: boolean } | null {
   try {
     const thumb = readThumb(f['thumb']);
     const orb = readOrb(f['orb']);
     if (!thumb || !orb) return null;
-    return { planes: toPlanes(thumb), poor: orb.keypoints.length / 2 < T.MIN_TEXTURE_KEYPOINTS };
+    return { planes: toPlanes(thumb), poor: orb.keypoints.length / 2 < T.MIN_TEXTURE_KEYPOINTS, full: isFullThumb(thumb) };
   } catch {
     return null; // malformed features: verification reports them
   }
@@ -67,10 +72,11 @@ function nearest(scored: Array<[number, number]>, k: number): number[] {
  */
 export function addAppearanceCandidates(candidates: Candidate[], features: readonly Features[]): Candidate[] {
   const records = features.map(readRecord);
-  const poor: Poor[] = [];
+  const smooth: Smooth[] = [];
   records.forEach((r, index) => {
-    if (r?.poor) poor.push({ index, planes: r.planes, mean: meanColour(r.planes) });
+    if (r?.full) smooth.push({ index, poor: r.poor, planes: r.planes, mean: meanColour(r.planes) });
   });
+  const poor = smooth.filter((p) => p.poor);
   if (poor.length === 0) return candidates;
   const seen = new Set(candidates.map((c) => `${c.a},${c.b}`));
   const out = [...candidates];
@@ -81,18 +87,18 @@ export function addAppearanceCandidates(candidates: Candidate[], features: reado
     seen.add(key);
     out.push({ a, b, votes: 0, hashDistance: null, orientation: null, identical: false });
   };
-  const all = poor.length <= APPEARANCE_ALL_PAIRS_MAX_IMAGES;
+  const all = smooth.length <= APPEARANCE_ALL_PAIRS_MAX_IMAGES;
   for (const p of poor) {
     const colourNear = all
-      ? poor.map((q) => q.index)
+      ? smooth.map((q) => q.index)
       : nearest(
-          poor.filter((q) => q !== p).map((q) => [q.index, Math.abs(q.mean[0] - p.mean[0]) + Math.abs(q.mean[1] - p.mean[1]) + Math.abs(q.mean[2] - p.mean[2])]),
+          smooth.filter((q) => q !== p).map((q) => [q.index, Math.abs(q.mean[0] - p.mean[0]) + Math.abs(q.mean[1] - p.mean[1]) + Math.abs(q.mean[2] - p.mean[2])]),
           APPEARANCE_NEIGHBOURS,
         );
     for (const j of colourNear) add(p.index, j);
     const frames: Array<[number, number]> = [];
     records.forEach((r, j) => {
-      if (!r || r.poor || !sameShape(p.planes, r.planes)) return;
+      if (!r || r.full || !sameShape(p.planes, r.planes)) return;
       frames.push([j, sameFrameScores(p.planes, r.planes).overlay.score]);
     });
     for (const j of nearest(frames, APPEARANCE_NEIGHBOURS)) add(p.index, j);

@@ -51,12 +51,11 @@ function describe(m: AppearanceMatch, a: AppearanceSide, b: AppearanceSide): Pic
 }
 
 /**
- * Appearance verdict of two texture-poor (or one texture-poor) images, or null
- * when their thumbnails do not match. `bothPoor`: both images are texture-poor
- * (the template search runs; otherwise only the same-frame comparison).
+ * Appearance verdict of two images of which one (at least) is texture-poor, or
+ * null when their thumbnails do not match.
  */
-export function fromAppearance(a: AppearanceSide, b: AppearanceSide, bothPoor: boolean, matches: number): VerifyResult | null {
-  const m = matchAppearance(a.thumb, b.thumb, bothPoor);
+export function fromAppearance(a: AppearanceSide, b: AppearanceSide, matches: number): VerifyResult | null {
+  const m = matchAppearance(a.thumb, b.thumb);
   if (!m) return null;
   const { seen, ...rest } = describe(m, a, b);
   return { ...rest, inliers: 0, matches, reasons: [appearanceReason(seen)] };

@@ -3,7 +3,7 @@
  * appearance"): the `thumb` colour thumbnails of two records compared pixel by
  * pixel in YCbCr, where ORB finds too few keypoints for geometry.
  *
- * - **Contained** (both images texture-poor): a template search of one
+ * - **Contained** (both thumbnails full: records with few keypoints): a template search of one
  *   thumbnail inside the other, both ways, over scales (the template's longer
  *   side 1 .. 0.62 of the other's), positions and rotations (0, ±10°): crops,
  *   free rotations (the unrotated image searched inside the rotated one, so
@@ -21,6 +21,7 @@
  * Distances: |ΔY| + CHROMA_WEIGHT (|ΔCb| + |ΔCr|), 8-bit levels. Pure and
  * synchronous; ~1-2 ms per pair (docs/PROVENANCE.md).
  */
+import { isFullThumb } from '../features/thumb.js';
 import type { ThumbFeatures } from './thumb-input.js';
 import * as T from './thresholds.js';
 
@@ -330,15 +331,15 @@ export function relative(s: Score): number {
 }
 
 /**
- * Every appearance score of two thumbnails: `contained` only when both images
- * are texture-poor (`bothPoor`); the same-frame scores when the frames have the
- * same shape.
+ * Every appearance score of two thumbnails: `contained` only when both are full
+ * thumbnails (records with few keypoints; a 12 px one is too coarse to search);
+ * the same-frame scores when the frames have the same shape.
  */
-export function appearanceScores(a: ThumbFeatures, b: ThumbFeatures, bothPoor: boolean): AppearanceScores {
+export function appearanceScores(a: ThumbFeatures, b: ThumbFeatures): AppearanceScores {
   const pa = toPlanes(a);
   const pb = toPlanes(b);
   let contained: AppearanceScores['contained'] = null;
-  if (bothPoor) {
+  if (isFullThumb(a) && isFullThumb(b)) {
     for (const inner of ['b', 'a'] as const) {
       const [t, s] = inner === 'b' ? [pb, pa] : [pa, pb];
       const r = searchContained(t, s);
@@ -355,8 +356,8 @@ function within(s: Score, max: number, maxRelative: number): boolean {
 }
 
 /** The decision: the first kind of evidence within its thresholds (contained, overlay, splice), or null. */
-export function matchAppearance(a: ThumbFeatures, b: ThumbFeatures, bothPoor: boolean): AppearanceMatch | null {
-  const s = appearanceScores(a, b, bothPoor);
+export function matchAppearance(a: ThumbFeatures, b: ThumbFeatures): AppearanceMatch | null {
+  const s = appearanceScores(a, b);
   if (s.contained && within(s.contained, T.APPEARANCE_MAX_CONTAINED, T.APPEARANCE_MAX_CONTAINED_RELATIVE)) return { kind: 'contained', ...s.contained };
   if (s.overlay && within(s.overlay, T.APPEARANCE_MAX_OVERLAY, T.APPEARANCE_MAX_OVERLAY_RELATIVE)) return { kind: 'overlay', ...s.overlay };
   if (s.splice && within(s.splice, T.APPEARANCE_MAX_SPLICE, T.APPEARANCE_MAX_SPLICE_RELATIVE)) return { kind: 'splice', ...s.splice };

@@ -68,6 +68,6 @@ export const APPEARANCE_MAX_CONTAINED_RELATIVE = 0.2;
 export const APPEARANCE_MAX_OVERLAY = 7;
 export const APPEARANCE_MAX_OVERLAY_RELATIVE = 0.2;
 export const APPEARANCE_MAX_SPLICE = 12;
-export const APPEARANCE_MAX_SPLICE_RELATIVE = 0.3;
+export const APPEARANCE_MAX_SPLICE_RELATIVE = 0.35;
 /** A template whose spread is below this (8-bit levels) is flat: no appearance evidence. */
 export const APPEARANCE_MIN_SPREAD = 3;

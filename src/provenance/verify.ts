@@ -107,9 +107,9 @@ export function verifyDetailed(a: VerifyInput, b: VerifyInput, opts: VerifyOptio
   const lowTexture = poor(orbA) || poor(orbB);
   const result = fromHashes(a, b, orbA, orbB, hashes, o.maxHashDistance, geo, lowTexture);
   if (result.verdict === 'unrelated' && lowTexture && thumbA && thumbB) {
-    // geometry cannot decide: appearance (the template search only when both are texture-poor)
+    // geometry cannot decide: appearance
     const side = (f: VerifyInput, orb: OrbFeatures | null, thumb: ThumbFeatures) => ({ thumb, width: imageWidth(f, orb, thumb) });
-    const seen = fromAppearance(side(a, orbA, thumbA), side(b, orbB, thumbB), poor(orbA) && poor(orbB), geo?.matches ?? 0);
+    const seen = fromAppearance(side(a, orbA, thumbA), side(b, orbB, thumbB), geo?.matches ?? 0);
     if (seen) return { result: seen, geometry: null };
   }
   return { result, geometry: null };

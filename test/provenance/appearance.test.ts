@@ -35,14 +35,14 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('thumb feature', () => {
-  it('is a 32 px colour thumbnail for a texture-poor image, 12 px when ORB fills the record', async () => {
+  it('is a 32 px colour thumbnail for a texture-poor image, 12 px when ORB fills the record (150 keypoints or more)', async () => {
     expect(sourceF.orb.keypoints.length / 2).toBeLessThan(60);
     expect(sourceF.thumb).toMatchObject({ width: THUMB_LONG_SIDE, height: 24 });
     expect(sourceF.thumb.luma).toBeInstanceOf(Uint8Array);
     expect(sourceF.thumb.luma.length).toBe(32 * 24);
     expect(sourceF.thumb.chroma.length).toBe(2 * 16 * 12);
     const textured = await featuresOf(await texturedPng(301, 480, 360));
-    expect(textured.orb.keypoints.length / 2).toBeGreaterThan(60);
+    expect(textured.orb.keypoints.length / 2).toBeGreaterThanOrEqual(150);
     expect(textured.thumb).toMatchObject({ width: THUMB_SMALL_LONG_SIDE, height: 9 });
     // without `orb` nothing competes for the record's bytes: the full thumbnail
     expect((await extractFeatures(await texturedPng(301, 480, 360), { extractors: ['thumb'] })).thumb.width).toBe(THUMB_LONG_SIDE);
