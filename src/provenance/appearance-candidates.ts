@@ -10,12 +10,12 @@
  *   nearest by mean colour;
  * - a texture-poor image against every other image of the same frame shape
  *   (an overlay or a splice of it has keypoints in the pasted part only): its
- *   APPEARANCE_NEIGHBOURS nearest by the same-frame overlay score.
+ *   APPEARANCE_NEIGHBOURS nearest by mean same-frame distance.
  *
  * Verification (verifyFeatures, with its appearance stage) decides each pair.
  */
 import type { Features } from '../types.js';
-import { sameFrameScores, sameShape, toPlanes, type Planes } from './appearance.js';
+import { frameDistance, sameShape, toPlanes, type Planes } from './appearance.js';
 import type { Candidate } from './candidates.js';
 import { readOrb } from './orb-input.js';
 import { readThumb } from './thumb-input.js';
@@ -99,7 +99,7 @@ export function addAppearanceCandidates(candidates: Candidate[], features: reado
     const frames: Array<[number, number]> = [];
     records.forEach((r, j) => {
       if (!r || r.full || !sameShape(p.planes, r.planes)) return;
-      frames.push([j, sameFrameScores(p.planes, r.planes).overlay.score]);
+      frames.push([j, frameDistance(p.planes, r.planes)]);
     });
     for (const j of nearest(frames, APPEARANCE_NEIGHBOURS)) add(p.index, j);
   }

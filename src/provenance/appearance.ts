@@ -8,8 +8,9 @@
  *   side 1 .. 0.62 of the other's), positions and rotations (0, ±10°): crops,
  *   free rotations (the unrotated image searched inside the rotated one, so
  *   the rotation's black corners lie outside the template), resized copies.
- *   A coarse pass (every other template pixel, 2 px steps) keeps the best few
- *   placements, which a coordinate descent refines; the score is the trimmed
+ *   A coarse pass (every third template pixel in each direction, nearest
+ *   pixel, 2 px steps) keeps the best two placements, which a coordinate
+ *   descent refines (bilinear); the score is the trimmed
  *   mean distance (the best-fitting APPEARANCE_KEEP of the pixels).
  * - **Same frame** (one side texture-poor, the other may be textured): the two
  *   thumbnails laid over each other, scored robustly: the best-fitting
@@ -135,7 +136,7 @@ const newTaps = (): Taps => ({ i00: 0, i10: 0, i01: 0, i11: 0, w00: 0, w10: 0, w
  * Per-pixel distances of the template `t` placed in `s` (NaN where a template
  * pixel falls outside `s`), for every `stride`-th pixel in each direction.
  */
-export function distances(t: Planes, s: Planes, p: Placement, stride = 1): Float32Array {
+export function distances(t: Planes, s: Planes, p: Placement, stride = 1, sampling: 'bilinear' | 'nearest' = 'bilinear'): Float32Array {
   const rad = (p.theta * Math.PI) / 180;
   const cos = Math.cos(rad);
   const sin = Math.sin(rad);
@@ -156,9 +157,15 @@ export function distances(t: Planes, s: Planes, p: Placement, stride = 1): Float
         out[k] = NaN;
         continue;
       }
+      const ti = j * t.w + i;
+      if (sampling === 'nearest') {
+        // the coarse pass: the pixel the point falls in (smooth images barely differ)
+        const si = Math.min(h - 1, Math.floor(y)) * w + Math.min(w - 1, Math.floor(x));
+        out[k] = Math.abs(t.y[ti]! - s.y[si]!) + cw * (Math.abs(t.cb[ti]! - s.cb[si]!) + Math.abs(t.cr[ti]! - s.cr[si]!));
+        continue;
+      }
       // one set of taps for the three planes (pixel centres at +0.5)
       const tp = taps(w, h, x - 0.5, y - 0.5, scratch);
-      const ti = j * t.w + i;
       const dy = Math.abs(t.y[ti]! - at(s.y, tp));
       const dcb = Math.abs(t.cb[ti]! - at(s.cb, tp));
       const dcr = Math.abs(t.cr[ti]! - at(s.cr, tp));
@@ -179,10 +186,7 @@ export function spread(t: Planes, keep: number, include: (i: number, j: number) 
   const idx: number[] = [];
   for (let j = 0; j < t.h; j++) for (let i = 0; i < t.w; i++) if (include(i, j)) idx.push(j * t.w + i);
   if (idx.length === 0) return 0;
-  const median = (plane: Float32Array) => {
-    const v = idx.map((k) => plane[k]!).sort((x, y) => x - y);
-    return v[v.length >> 1]!;
-  };
+  const median = (plane: Float32Array) => Float32Array.from(idx, (k) => plane[k]!).sort()[idx.length >> 1]!;
   const my = median(t.y);
   const mcb = median(t.cb);
   const mcr = median(t.cr);
@@ -192,13 +196,17 @@ export function spread(t: Planes, keep: number, include: (i: number, j: number) 
 
 /** Mean of the smallest `keep` fraction of the finite values, and the finite share; Infinity when none. */
 export function trimmedMean(d: Float32Array, keep: number): { score: number; coverage: number } {
-  const v = Array.from(d).filter((x) => !Number.isNaN(x));
-  if (v.length === 0) return { score: Infinity, coverage: 0 };
-  v.sort((x, y) => x - y);
-  const n = Math.max(1, Math.ceil(v.length * keep));
+  let finite = 0;
+  for (const x of d) if (!Number.isNaN(x)) finite++;
+  if (finite === 0) return { score: Infinity, coverage: 0 };
+  const v = new Float32Array(finite);
+  let k = 0;
+  for (const x of d) if (!Number.isNaN(x)) v[k++] = x;
+  v.sort(); // typed arrays sort numerically
+  const n = Math.max(1, Math.ceil(finite * keep));
   let sum = 0;
   for (let i = 0; i < n; i++) sum += v[i]!;
-  return { score: sum / n, coverage: v.length / d.length };
+  return { score: sum / n, coverage: finite / d.length };
 }
 
 /** Mean of the finite values, Infinity when fewer than `minCoverage` of them are finite. */
@@ -251,7 +259,7 @@ export function searchContained(t: Planes, s: Planes): { placement: Placement; s
       for (const cy of positions(ey - tol, s.h - ey + tol, T.APPEARANCE_COARSE_STEP_PX)) {
         for (const cx of positions(ex - tol, s.w - ex + tol, T.APPEARANCE_COARSE_STEP_PX)) {
           const c = { f, theta, cx, cy };
-          const score = coveredMean(distances(t, s, placementOf(t, s, c), 2), T.APPEARANCE_MIN_COVERAGE);
+          const score = coveredMean(distances(t, s, placementOf(t, s, c), T.APPEARANCE_COARSE_STRIDE, 'nearest'), T.APPEARANCE_MIN_COVERAGE);
           if (score < Infinity) coarse.push({ ...c, score });
         }
       }
@@ -272,12 +280,12 @@ export function searchContained(t: Planes, s: Planes): { placement: Placement; s
 
 /** Coordinate descent on position, scale and rotation, halving the steps when no move helps. */
 function refine(t: Planes, s: Planes, start: Candidate): Candidate {
-  const score = (c: Omit<Candidate, 'score'>) => coveredMean(distances(t, s, placementOf(t, s, c), 2), T.APPEARANCE_MIN_COVERAGE);
+  const score = (c: Omit<Candidate, 'score'>) => coveredMean(distances(t, s, placementOf(t, s, c), T.APPEARANCE_COARSE_STRIDE), T.APPEARANCE_MIN_COVERAGE);
   let cur = { ...start };
   let steps = { cx: 1, cy: 1, f: 0.02, theta: 1.5 };
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 3; round++) {
     let moved = true;
-    for (let sweep = 0; moved && sweep < 6; sweep++) {
+    for (let sweep = 0; moved && sweep < 3; sweep++) {
       moved = false;
       for (const key of ['cx', 'cy', 'f', 'theta'] as const) {
         for (const sign of [-1, 1]) {
@@ -309,10 +317,20 @@ const HALVES: ReadonlyArray<[Half, (t: Planes) => (i: number, j: number) => bool
   ['bottom', (t) => (_, j) => j >= t.h / 2],
 ];
 
-/** The smaller thumbnail laid over the larger one, frame to frame: overlay and splice scores. */
-export function sameFrameScores(a: Planes, b: Planes): { overlay: Score; splice: { half: Half } & Score } {
+/** The smaller thumbnail laid over the larger one, frame to frame: per-pixel distances over the smaller one. */
+function frameDistances(a: Planes, b: Planes, sampling: 'bilinear' | 'nearest'): { t: Planes; d: Float32Array } {
   const [t, s] = a.w * a.h <= b.w * b.h ? [a, b] : [b, a];
-  const d = distances(t, s, { kx: s.w / t.w, ky: s.h / t.h, theta: 0, cx: s.w / 2, cy: s.h / 2 });
+  return { t, d: distances(t, s, { kx: s.w / t.w, ky: s.h / t.h, theta: 0, cx: s.w / 2, cy: s.h / 2 }, 1, sampling) };
+}
+
+/** Mean distance of two frames laid over each other (nearest pixel): a cheap ranking for proposals. */
+export function frameDistance(a: Planes, b: Planes): number {
+  return coveredMean(frameDistances(a, b, 'nearest').d, 0);
+}
+
+/** The two frames laid over each other: overlay and splice scores. */
+export function sameFrameScores(a: Planes, b: Planes): { overlay: Score; splice: { half: Half } & Score } {
+  const { t, d } = frameDistances(a, b, 'bilinear');
   const overlay = { score: trimmedMean(d, T.APPEARANCE_OVERLAY_KEEP).score, spread: spread(t, T.APPEARANCE_OVERLAY_KEEP) };
   let splice: { half: Half } & Score = { half: 'left', score: Infinity, spread: 0 };
   for (const [half, inHalf] of HALVES) {

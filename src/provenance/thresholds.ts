@@ -47,6 +47,8 @@ export const APPEARANCE_OVERLAY_KEEP = 0.7;
 export const APPEARANCE_SCALES: readonly number[] = Object.freeze([1, 0.96, 0.92, 0.88, 0.84, 0.8, 0.76, 0.72, 0.68, 0.64]);
 /** Rotations searched, clockwise degrees (refined by ±3°). */
 export const APPEARANCE_ROTATIONS_DEG: readonly number[] = Object.freeze([0, 10, -10]);
+/** The coarse pass and the refinement read every this-many-th template pixel in each direction. */
+export const APPEARANCE_COARSE_STRIDE = 3;
 /** Coarse position step, px of the searched thumbnail. */
 export const APPEARANCE_COARSE_STEP_PX = 2;
 /** A template may overhang the searched frame by this many px (thumbnail rounding, a rotation's corners). */
@@ -54,7 +56,7 @@ export const APPEARANCE_OVERHANG_PX = 1.5;
 /** Fewest template pixels inside the searched frame. */
 export const APPEARANCE_MIN_COVERAGE = 0.95;
 /** Coarse placements refined. */
-export const APPEARANCE_REFINE_CANDIDATES = 3;
+export const APPEARANCE_REFINE_CANDIDATES = 2;
 /** Aspect-ratio tolerance (beyond the thumbnails' rounding) of two frames laid over each other. */
 export const APPEARANCE_SHAPE_TOLERANCE = 0.02;
 /** Rotations are searched only with the template this large (a rotated whole image: ~0.9). */
