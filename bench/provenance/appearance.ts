@@ -124,7 +124,10 @@ async function main(): Promise<void> {
   const show = ([v, name]: [Score, string]) => `${round(v.score)} / ${round(relative(v), 3)} ${name}`;
   /** Related pairs by score; the unrelated pairs nearest to passing: lowest relative score among those under an absolute bound, and the reverse. */
   const related = (list: Array<[Score, string]>) => [...list].sort((x, y) => x[0].score - y[0].score).map(show);
+  const finite = (list: Array<[Score, string]>) => list.filter(([v]) => Number.isFinite(relative(v)));
   const nearest = (list: Array<[Score, string]>) => ({
+    lowest_score_with_structure: round(Math.min(...finite(list).map(([v]) => v.score))),
+    lowest_relative: round(Math.min(...finite(list).map(([v]) => relative(v))), 3),
     by_relative_with_score_le_8: list.filter(([v]) => v.score <= 8).sort((x, y) => relative(x[0]) - relative(y[0])).slice(0, 6).map(show),
     by_score_with_relative_le_0_4: list.filter(([v]) => relative(v) <= 0.4).sort((x, y) => x[0].score - y[0].score).slice(0, 6).map(show),
   });

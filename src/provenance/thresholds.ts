@@ -65,8 +65,8 @@ export const APPEARANCE_MIN_ROTATED_SCALE = 0.84;
  * Largest scores read as a match, absolute and relative to the template's own
  * spread (a flat template proves nothing), measured on the bench: docs/PROVENANCE.md.
  */
-export const APPEARANCE_MAX_CONTAINED = 7;
-export const APPEARANCE_MAX_CONTAINED_RELATIVE = 0.2;
+export const APPEARANCE_MAX_CONTAINED = 8;
+export const APPEARANCE_MAX_CONTAINED_RELATIVE = 0.25;
 export const APPEARANCE_MAX_OVERLAY = 7;
 export const APPEARANCE_MAX_OVERLAY_RELATIVE = 0.2;
 export const APPEARANCE_MAX_SPLICE = 12;
