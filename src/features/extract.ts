@@ -15,6 +15,7 @@ import { dihedralHashes } from './dihedral.js';
 import { bitsToHex } from './hex.js';
 import { bitsOfBlock, perceptualHashBlock } from './phash.js';
 import { waveletHash } from './whash.js';
+import { appearanceThumb, thumbLongSide, type ThumbFeatures } from './thumb.js';
 
 /**
  * Everything extractFeatures can write (all of it with the default selection). A type
@@ -46,6 +47,11 @@ export type ExtractedFeatures = {
   colorhash: string;
   /** SHA-256 of the input bytes, 64 lowercase hex digits. */
   content_hash: string;
+  /**
+   * Colour thumbnail for appearance matching of texture-poor images: 32 px longer side,
+   * or 12 px when `orb` holds 60 keypoints or more (docs/FEATURES.md).
+   */
+  thumb: ThumbFeatures;
 };
 
 /** The feature fields an extractor writes. */
@@ -122,6 +128,11 @@ const WRITERS: { readonly [N in ExtractorName]: Writer } = {
   },
   content_hash: (p, out) => {
     out.content_hash = contentHash(p.decoded.bytes);
+  },
+  thumb: (p, out) => {
+    // after `orb` (EXTRACTORS order): its keypoint count sets the size (the record's byte budget)
+    const { rgb, width, height } = p.decoded;
+    out.thumb = appearanceThumb(rgb, width, height, thumbLongSide(out.orb ? out.orb.keypoints.length / 2 : undefined));
   },
 };
 

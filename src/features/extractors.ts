@@ -28,6 +28,7 @@ export const EXTRACTORS = Object.freeze([
   Object.freeze({ name: 'whash', version: '1' }),
   Object.freeze({ name: 'colorhash', version: '1' }),
   Object.freeze({ name: 'content_hash', version: '1' }),
+  Object.freeze({ name: 'thumb', version: '1' }),
 ] as const) satisfies ReadonlyArray<ExtractorInfo>;
 
 /** An extractor's name: `orb`, `phash`, `meta` (width, height, format), ... */
@@ -36,7 +37,8 @@ export type ExtractorName = (typeof EXTRACTORS)[number]['name'];
 /**
  * What extractFeatures runs when no `extractors` are given: all of them — the
  * similarity hashes and the provenance evidence (ORB keypoints, dihedral pHash,
- * wHash, colorhash, content hash). ORB is most of the cost (docs/FEATURES.md).
+ * wHash, colorhash, content hash, appearance thumbnail). ORB is most of the cost
+ * (docs/FEATURES.md).
  */
 export const DEFAULT_EXTRACTORS: readonly ExtractorName[] = Object.freeze(EXTRACTORS.map((e) => e.name));
 
@@ -99,8 +101,8 @@ function suffix(letter: string, value: number, fallback: number): string {
 /**
  * The feature version to configure a cache with when it stores extractFeatures
  * output: `${base}+${extractorVersion(options)}`. With the default selection that is
- * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1+orb.2+phash_dihedral.1+whash.1+colorhash.1+content_hash.1`
- * (113 characters after the base and its `+`, so the base may have up to 14), and
+ * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1+orb.2+phash_dihedral.1+whash.1+colorhash.1+content_hash.1+thumb.1`
+ * (121 characters after the base and its `+`, so the base may have up to 6), and
  * bumping any extractor turns old records into misses.
  * Throws FeatureCacheError INVALID_OPTIONS when the result breaks the cache's
  * version rule (letters, digits and `. _ + -`, 1..128 characters).

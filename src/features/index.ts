@@ -10,3 +10,5 @@ export type { ExtractorInfo, ExtractorName } from './extractors.js';
 export { hammingDistance } from './hamming.js';
 export { DIHEDRAL_ORIENTATIONS } from './dihedral.js';
 export type { DihedralOrientation } from './dihedral.js';
+export { THUMB_LONG_SIDE, THUMB_SMALL_LONG_SIDE, LOW_TEXTURE_KEYPOINTS } from './thumb.js';
+export type { ThumbFeatures } from './thumb.js';

@@ -27,6 +27,7 @@ import {
   type PairVerdictSettings,
   type VerifyPairOptions,
 } from './pair-cache.js';
+import { addAppearanceCandidates } from './appearance-candidates.js';
 import { UnionFind } from './union-find.js';
 import { buildVerifyChunk, verifyChunk, type VerifyChunkResult } from './verify-chunk.js';
 
@@ -119,8 +120,13 @@ function edgeOf(r: VerifyResult | null): Omit<SetEdge, 'a' | 'b'> | null {
  * Every pair worth verifying, each once, ordered by (a, b). The cheap evidence of
  * candidates.ts; another proposer (e.g. by appearance) adds its pairs here.
  */
-async function proposePairs(inputs: readonly CandidateInput[], options: AnalyzeSetOptions): Promise<Array<Pick<Candidate, 'a' | 'b'>>> {
-  return proposeCandidates(inputs, options);
+async function proposePairs(
+  inputs: readonly CandidateInput[],
+  features: readonly Features[],
+  options: AnalyzeSetOptions,
+): Promise<Array<Pick<Candidate, 'a' | 'b'>>> {
+  // texture-poor images get no descriptor votes: their appearance neighbours are proposed too
+  return addAppearanceCandidates(await proposeCandidates(inputs, options), features);
 }
 
 /** The cache slot of each candidate pair (one fingerprint per record, computed once). */
@@ -233,7 +239,7 @@ export async function analyzeSet(deps: AnalyzeSetDeps, imageIds: string[], optio
     if (inputs[i]!.descriptors === null) withoutOrb.push(p.id);
   });
 
-  const candidates = await proposePairs(inputs, options);
+  const candidates = await proposePairs(inputs, features, options);
   // the cached verdicts, one batch (awaited before any verification runs)
   const slots = await slotsOf(deps, settings, present, candidates);
   const results = candidates.length > 0 ? await readPairVerdicts(deps.pairs.client, slots) : [];

@@ -24,7 +24,7 @@ import { resolveVerifyOptions, verifyFeatures } from './verify.js';
 import { VERIFY_INPUTS } from './verify-chunk.js';
 
 /** Bumped whenever verifyFeatures can answer differently for the same features and options. */
-export const VERIFY_ALGORITHM_VERSION = '2';
+export const VERIFY_ALGORITHM_VERSION = '3';
 /** How long a cached verdict lives. */
 export const PAIR_VERDICT_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -55,11 +55,14 @@ export function recordFingerprint(record: FeatureRecord): string {
     const v = record.features[type];
     h.update(`\0${type}=`);
     if (v === undefined) continue;
-    if (type === 'orb' && v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
-      const { width, height, keypoints, descriptors } = v as Record<string, unknown>;
-      h.update(`${String(width)}x${String(height)}:`);
-      for (const arr of [keypoints, descriptors]) {
-        if (ArrayBuffer.isView(arr)) h.update(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    if ((type === 'orb' || type === 'thumb') && v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
+      // an object of sizes and typed arrays: each field by name, arrays as their bytes
+      const fields = v as Record<string, unknown>;
+      for (const name of Object.keys(fields).sort()) {
+        const f = fields[name];
+        h.update(`${name}:`);
+        if (ArrayBuffer.isView(f)) h.update(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+        else h.update(JSON.stringify(f) ?? '');
         h.update('|');
       }
     } else h.update(JSON.stringify(v));

@@ -27,3 +27,8 @@ export function rotatedReason(rotationDeg: number): string | null {
 export function hashReason(distance: number): string {
   return `judged by perceptual hash (distance ${distance} of 64)`;
 }
+
+/** "low texture: matched by appearance — B looks like a 50% crop of A (no keypoints to confirm geometry)". */
+export function appearanceReason(seen: string): string {
+  return `low texture: matched by appearance — ${seen} (no keypoints to confirm geometry)`;
+}

@@ -31,7 +31,7 @@ const GAP = 16;
 const BAND = 56;
 const COLOURS = { line: '#39ff14', halo: '#000000', regionA: '#00e5ff', regionB: '#ff4fd8', text: '#ffffff', background: '#202124' };
 /** What the picture needs from each image (the features verification reads). */
-const EXTRACTORS = ['orb', 'phash', 'phash_dihedral', 'content_hash', 'meta'] as const;
+const EXTRACTORS = ['orb', 'phash', 'phash_dihedral', 'content_hash', 'meta', 'thumb'] as const;
 
 function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -2,6 +2,7 @@
  * Every threshold of verification, written once. How each was chosen (and
  * measured) is in docs/PROVENANCE.md.
  */
+import { LOW_TEXTURE_KEYPOINTS } from '../features/thumb.js';
 
 /** Lowe's ratio test. */
 export const RATIO = 0.75;
@@ -13,8 +14,8 @@ export const RANSAC_MAX_ITERATIONS = 2000;
 export const MIN_INLIERS = 15;
 /** Largest pHash distance (of 64 bits) read as the same whole picture. */
 export const MAX_HASH_DISTANCE = 9;
-/** An image with fewer keypoints has too little texture for a negative answer. */
-export const MIN_TEXTURE_KEYPOINTS = 60;
+/** An image with fewer keypoints has too little texture for a negative answer (and is compared by appearance). */
+export const MIN_TEXTURE_KEYPOINTS = LOW_TEXTURE_KEYPOINTS;
 /** Each frame covers at least this fraction of the other: the whole picture. */
 export const WHOLE_FRAME = 0.85;
 /** The inliers' hull must fill this fraction of the overlapping area, else only a region is shared. */
@@ -31,3 +32,44 @@ export const SIMILARITY_MAX_ANISOTROPY = 1.15;
 export const SIMILARITY_MAX_PERSPECTIVE = 1.1;
 /** RANSAC's seed: the same features always give the same verdict. */
 export const RANSAC_SEED = 0x5eed;
+
+/*
+ * Low texture: appearance (src/provenance/appearance.ts). Distances are |ΔY| +
+ * weight x (|ΔCb| + |ΔCr|) in 8-bit levels between the `thumb` thumbnails.
+ */
+/** Weight of each chroma channel's difference beside luma's: smooth wallpapers look alike in luma. */
+export const APPEARANCE_CHROMA_WEIGHT = 2;
+/** The trimmed scores keep this best-fitting fraction of the pixels (JPEG, resampling, a rotation's edge). */
+export const APPEARANCE_KEEP = 0.9;
+/** The overlay score keeps this fraction: a pasted patch (16% of the frame in the bench) is ignored. */
+export const APPEARANCE_OVERLAY_KEEP = 0.7;
+/** Template sizes searched: its longer side over the other's (crop 70% of the area: 0.84, 50%: 0.71; 10° rotation ~0.9). */
+export const APPEARANCE_SCALES: readonly number[] = Object.freeze([1, 0.96, 0.92, 0.88, 0.84, 0.8, 0.76, 0.72, 0.68, 0.64]);
+/** Rotations searched, clockwise degrees (refined by ±3°). */
+export const APPEARANCE_ROTATIONS_DEG: readonly number[] = Object.freeze([0, 10, -10]);
+/** The coarse pass and the refinement read every this-many-th template pixel in each direction. */
+export const APPEARANCE_COARSE_STRIDE = 3;
+/** Coarse position step, px of the searched thumbnail. */
+export const APPEARANCE_COARSE_STEP_PX = 2;
+/** A template may overhang the searched frame by this many px (thumbnail rounding, a rotation's corners). */
+export const APPEARANCE_OVERHANG_PX = 1.5;
+/** Fewest template pixels inside the searched frame. */
+export const APPEARANCE_MIN_COVERAGE = 0.95;
+/** Coarse placements refined. */
+export const APPEARANCE_REFINE_CANDIDATES = 2;
+/** Aspect-ratio tolerance (beyond the thumbnails' rounding) of two frames laid over each other. */
+export const APPEARANCE_SHAPE_TOLERANCE = 0.02;
+/** Rotations are searched only with the template this large (a rotated whole image: ~0.9). */
+export const APPEARANCE_MIN_ROTATED_SCALE = 0.84;
+/**
+ * Largest scores read as a match, absolute and relative to the template's own
+ * spread (a flat template proves nothing), measured on the bench: docs/PROVENANCE.md.
+ */
+export const APPEARANCE_MAX_CONTAINED = 8;
+export const APPEARANCE_MAX_CONTAINED_RELATIVE = 0.25;
+export const APPEARANCE_MAX_OVERLAY = 7;
+export const APPEARANCE_MAX_OVERLAY_RELATIVE = 0.2;
+export const APPEARANCE_MAX_SPLICE = 12;
+export const APPEARANCE_MAX_SPLICE_RELATIVE = 0.35;
+/** A template whose spread is below this (8-bit levels) is flat: no appearance evidence. */
+export const APPEARANCE_MIN_SPREAD = 3;

@@ -9,7 +9,7 @@ import type { VerifyOptions, VerifyResult } from './types.js';
 import { verifyFeatures } from './verify.js';
 
 /** The feature types verification reads (a chunk carries only these; the pair cache's fingerprint covers exactly these). */
-export const VERIFY_INPUTS = ['orb', 'content_hash', 'phash', 'phash_dihedral', 'width', 'height'] as const;
+export const VERIFY_INPUTS = ['orb', 'content_hash', 'phash', 'phash_dihedral', 'width', 'height', 'thumb'] as const;
 
 export interface VerifyChunk {
   /** The features of the images the pairs name (VERIFY_INPUTS only). */

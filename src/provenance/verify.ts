@@ -1,11 +1,12 @@
 /**
  * verifyFeatures: are two images related, and how? Pure (no Redis, no I/O):
  * the content hash, ORB keypoints checked by a RANSAC homography (forward and,
- * when given, against B's mirror image) and the whole-image hashes are fused
- * into a verdict with the transform, the overlap and reasons in plain words.
+ * when given, against B's mirror image), the whole-image hashes and, for
+ * texture-poor images, their appearance thumbnails are fused into a verdict with the transform, the overlap and reasons in plain words.
  * docs/PROVENANCE.md describes the algorithm and how each threshold was chosen.
  */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { fromAppearance } from './appearance-verdict.js';
 import { matchForward, matchMirrored, type GeometricMatch } from './geometric.js';
 import type { Polygon } from './geometry.js';
 import { hashEvidence, type HashEvidence } from './hash-evidence.js';
@@ -13,6 +14,7 @@ import type { Homography } from './homography.js';
 import { readOrb, type OrbFeatures } from './orb-input.js';
 import { croppedReason, hashReason, REASON, rotatedReason } from './reasons.js';
 import { correspondence, pointsAt, unmatchedCells, type Frame } from './region.js';
+import { readThumb, type ThumbFeatures } from './thumb-input.js';
 import * as T from './thresholds.js';
 import type { VerifyInput, VerifyOptions, VerifyResult, VerifyTransform } from './types.js';
 
@@ -84,6 +86,8 @@ export function verifyDetailed(a: VerifyInput, b: VerifyInput, opts: VerifyOptio
   }
   const orbA = readOrb(a['orb'], 'a.orb');
   const orbB = readOrb(b['orb'], 'b.orb');
+  const thumbA = readThumb(a['thumb'], 'a.thumb');
+  const thumbB = readThumb(b['thumb'], 'b.thumb');
   if ((!orbA || !orbB) && hashes.phashDistance === null) {
     throw new FeatureCacheError(ErrorCodes.INVALID_FEATURES, 'verification needs `orb` or `phash` features in both records', {
       details: { a: Object.keys(a), b: Object.keys(b) },
@@ -99,8 +103,22 @@ export function verifyDetailed(a: VerifyInput, b: VerifyInput, opts: VerifyOptio
     }
   }
   if (orbA && orbB && geo?.h && geo.inliersA.length >= o.minInliers) return fromGeometry(a, b, orbA, orbB, geo, geo.h);
-  const lowTexture = [orbA, orbB].some((orb) => orb !== null && orb.keypoints.length / 2 < T.MIN_TEXTURE_KEYPOINTS);
-  return { result: fromHashes(a, b, orbA, orbB, hashes, o.maxHashDistance, geo, lowTexture), geometry: null };
+  const poor = (orb: OrbFeatures | null) => orb !== null && orb.keypoints.length / 2 < T.MIN_TEXTURE_KEYPOINTS;
+  const lowTexture = poor(orbA) || poor(orbB);
+  const result = fromHashes(a, b, orbA, orbB, hashes, o.maxHashDistance, geo, lowTexture);
+  if (result.verdict === 'unrelated' && lowTexture && thumbA && thumbB) {
+    // geometry cannot decide: appearance
+    const side = (f: VerifyInput, orb: OrbFeatures | null, thumb: ThumbFeatures) => ({ thumb, width: imageWidth(f, orb, thumb) });
+    const seen = fromAppearance(side(a, orbA, thumbA), side(b, orbB, thumbB), geo?.matches ?? 0);
+    if (seen) return { result: seen, geometry: null };
+  }
+  return { result, geometry: null };
+}
+
+/** True width of a record's image: its `width` when known, else the analysed frame's or the thumbnail's. */
+function imageWidth(f: VerifyInput, orb: OrbFeatures | null, thumb: ThumbFeatures): number {
+  const w = f['width'];
+  return typeof w === 'number' && w > 0 ? w : (orb?.width ?? thumb.width);
 }
 
 /** The frame's true size over its analysed size (1 when the record does not say). */

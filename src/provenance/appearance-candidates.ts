@@ -1,0 +1,107 @@
+/**
+ * Candidate pairs for texture-poor images (analyzeSet's proposal stage): their
+ * ORB descriptors give no votes, so without this their edits would never be
+ * verified. Cheap, because texture-poor images are few:
+ *
+ * - a texture-poor image (ORB keypoints below MIN_TEXTURE_KEYPOINTS, with a
+ *   `thumb`) against every image with a full thumbnail (few keypoints: its crops
+ *   and rotations are among them) while there are at most
+ *   APPEARANCE_ALL_PAIRS_MAX_IMAGES of those, else its APPEARANCE_NEIGHBOURS
+ *   nearest by mean colour;
+ * - a texture-poor image against every other image of the same frame shape
+ *   (an overlay or a splice of it has keypoints in the pasted part only): its
+ *   APPEARANCE_NEIGHBOURS nearest by mean same-frame distance.
+ *
+ * Verification (verifyFeatures, with its appearance stage) decides each pair.
+ */
+import type { Features } from '../types.js';
+import { frameDistance, sameShape, toPlanes, type Planes } from './appearance.js';
+import type { Candidate } from './candidates.js';
+import { readOrb } from './orb-input.js';
+import { readThumb } from './thumb-input.js';
+import { isFullThumb } from '../features/thumb.js';
+import * as T from './thresholds.js';
+
+/** Texture-poor images up to which every pair of them is proposed. */
+export const APPEARANCE_ALL_PAIRS_MAX_IMAGES = 64;
+/** Appearance neighbours proposed per texture-poor image (by mean colour; by same-frame score). */
+export const APPEARANCE_NEIGHBOURS = 8;
+
+interface Smooth {
+  index: number;
+  /** Texture-poor (not only a full thumbnail). */
+  poor: boolean;
+  planes: Planes;
+  /** Mean Y, Cb, Cr of the thumbnail. */
+  mean: [number, number, number];
+}
+
+function meanColour(p: Planes): [number, number, number] {
+  const n = p.w * p.h;
+  let y = 0;
+  let cb = 0;
+  let cr = 0;
+  for (let i = 0; i < n; i++) {
+    y += p.y[i]!;
+    cb += p.cb[i]!;
+    cr += p.cr[i]!;
+  }
+  return [y / n, cb / n, cr / n];
+}
+
+/** Thumbnail planes of a record, whether it is texture-poor and its thumbnail full; null without a usable thumb or orb. */
+function readRecord(f: Features): { planes: Planes; poor: boolean; full: boolean } | null {
+  try {
+    const thumb = readThumb(f['thumb']);
+    const orb = readOrb(f['orb']);
+    if (!thumb || !orb) return null;
+    return { planes: toPlanes(thumb), poor: orb.keypoints.length / 2 < T.MIN_TEXTURE_KEYPOINTS, full: isFullThumb(thumb) };
+  } catch {
+    return null; // malformed features: verification reports them
+  }
+}
+
+/** The `k` smallest by score, as indexes. */
+function nearest(scored: Array<[number, number]>, k: number): number[] {
+  return scored.sort((x, y) => x[1] - y[1]).slice(0, k).map(([i]) => i);
+}
+
+/**
+ * `candidates` plus the pairs texture-poor images need (no pair twice; a < b).
+ * `features` are the records aligned with the candidates' indexes.
+ */
+export function addAppearanceCandidates(candidates: Candidate[], features: readonly Features[]): Candidate[] {
+  const records = features.map(readRecord);
+  const smooth: Smooth[] = [];
+  records.forEach((r, index) => {
+    if (r?.full) smooth.push({ index, poor: r.poor, planes: r.planes, mean: meanColour(r.planes) });
+  });
+  const poor = smooth.filter((p) => p.poor);
+  if (poor.length === 0) return candidates;
+  const seen = new Set(candidates.map((c) => `${c.a},${c.b}`));
+  const out = [...candidates];
+  const add = (i: number, j: number) => {
+    const [a, b] = i < j ? [i, j] : [j, i];
+    const key = `${a},${b}`;
+    if (a === b || seen.has(key)) return;
+    seen.add(key);
+    out.push({ a, b, votes: 0, hashDistance: null, orientation: null, identical: false });
+  };
+  const all = smooth.length <= APPEARANCE_ALL_PAIRS_MAX_IMAGES;
+  for (const p of poor) {
+    const colourNear = all
+      ? smooth.map((q) => q.index)
+      : nearest(
+          smooth.filter((q) => q !== p).map((q) => [q.index, Math.abs(q.mean[0] - p.mean[0]) + Math.abs(q.mean[1] - p.mean[1]) + Math.abs(q.mean[2] - p.mean[2])]),
+          APPEARANCE_NEIGHBOURS,
+        );
+    for (const j of colourNear) add(p.index, j);
+    const frames: Array<[number, number]> = [];
+    records.forEach((r, j) => {
+      if (!r || r.full || !sameShape(p.planes, r.planes)) return;
+      frames.push([j, frameDistance(p.planes, r.planes)]);
+    });
+    for (const j of nearest(frames, APPEARANCE_NEIGHBOURS)) add(p.index, j);
+  }
+  return out;
+}
