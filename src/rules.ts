@@ -8,10 +8,13 @@ import { z } from 'zod';
 
 /**
  * A key segment (prefix, feature version): letters, digits and `. _ + -`,
- * 1..128 characters, so it can never contain `:`, `@` or a glob character.
+ * 1..256 characters, so it can never contain `:`, `@` or a glob character.
+ * 256, not 128: an extraction version appends every selected extractor's version
+ * to the deployment's base (`1.0+avg_color.1+...+thumb.1`, 125 characters by
+ * default), and a base such as `2026-12-03.1` must still fit.
  */
-export const KEY_SEGMENT = /^[A-Za-z0-9._+-]{1,128}$/;
-const SEGMENT_MESSAGE = '1-128 letters, digits or . _ + -';
+export const KEY_SEGMENT = /^[A-Za-z0-9._+-]{1,256}$/;
+const SEGMENT_MESSAGE = '1-256 letters, digits or . _ + -';
 
 /** A feature version (of a cache, or a base version before the extractor versions are appended). */
 export const featureVersionRule = z.string().regex(KEY_SEGMENT, `feature version must be ${SEGMENT_MESSAGE}`);

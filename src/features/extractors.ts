@@ -102,10 +102,10 @@ function suffix(letter: string, value: number, fallback: number): string {
  * The feature version to configure a cache with when it stores extractFeatures
  * output: `${base}+${extractorVersion(options)}`. With the default selection that is
  * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1+orb.2+phash_dihedral.1+whash.1+colorhash.1+content_hash.1+thumb.1`
- * (121 characters after the base and its `+`, so the base may have up to 6), and
+ * (121 characters after the base and its `+`, so the base may have up to 134), and
  * bumping any extractor turns old records into misses.
  * Throws FeatureCacheError INVALID_OPTIONS when the result breaks the cache's
- * version rule (letters, digits and `. _ + -`, 1..128 characters).
+ * version rule (letters, digits and `. _ + -`, 1..256 characters).
  * @param base the deployment's own version (FEATCACHE_FEATURE_VERSION). @default the cache's default featureVersion
  */
 export function extractionFeatureVersion(base = DEFAULT_CACHE_OPTIONS.featureVersion, options?: VersionedOptions): string {
@@ -113,7 +113,7 @@ export function extractionFeatureVersion(base = DEFAULT_CACHE_OPTIONS.featureVer
   if (!KEY_SEGMENT.test(version)) {
     throw new FeatureCacheError(
       ErrorCodes.INVALID_OPTIONS,
-      `feature version ${JSON.stringify(version)} must be 1-128 letters, digits or . _ + - (shorten the base version or select fewer extractors)`,
+      `feature version ${JSON.stringify(version)} must be 1-256 letters, digits or . _ + - (shorten the base version or select fewer extractors)`,
       { details: { option: 'featureVersion' } },
     );
   }
