@@ -3,21 +3,16 @@
  * from any writer, so a malformed value is an INVALID_FEATURES error, never a
  * crash or an out-of-bounds read.
  */
-import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { featureFields, invalidFeature as invalid } from './feature-input.js';
 import { ORB_DESCRIPTOR_BYTES, type OrbFeatures } from '../features/orb.js';
 
 export type { OrbFeatures };
 
-
-function invalid(what: string, message: string): FeatureCacheError {
-  return new FeatureCacheError(ErrorCodes.INVALID_FEATURES, `${what}: ${message}`, { details: { field: what } });
-}
-
 /** The `orb` value of a record checked for shape, or null when absent. */
 export function readOrb(value: unknown, what = 'orb'): OrbFeatures | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) throw invalid(what, 'must be an object');
-  const { width, height, keypoints, descriptors } = value as Record<string, unknown>;
+  const fields = featureFields(value, what);
+  if (fields === null) return null;
+  const { width, height, keypoints, descriptors } = fields;
   if (!Number.isInteger(width) || !Number.isInteger(height) || (width as number) < 1 || (height as number) < 1) {
     throw invalid(what, 'width and height must be positive integers');
   }

@@ -3,7 +3,7 @@
  * a malformed value is an INVALID_FEATURES error, never a crash or an
  * out-of-bounds read.
  */
-import { ErrorCodes, FeatureCacheError } from '../errors.js';
+import { featureFields, invalidFeature as invalid } from './feature-input.js';
 import { chromaSize, type ThumbFeatures } from '../features/thumb.js';
 
 export type { ThumbFeatures };
@@ -11,15 +11,11 @@ export type { ThumbFeatures };
 /** Largest thumbnail side accepted (a record may come from any writer). */
 const MAX_SIDE = 256;
 
-function invalid(what: string, message: string): FeatureCacheError {
-  return new FeatureCacheError(ErrorCodes.INVALID_FEATURES, `${what}: ${message}`, { details: { field: what } });
-}
-
 /** The `thumb` value of a record checked for shape, or null when absent. */
 export function readThumb(value: unknown, what = 'thumb'): ThumbFeatures | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) throw invalid(what, 'must be an object');
-  const { width, height, luma, chroma } = value as Record<string, unknown>;
+  const fields = featureFields(value, what);
+  if (fields === null) return null;
+  const { width, height, luma, chroma } = fields;
   if (!Number.isInteger(width) || !Number.isInteger(height) || (width as number) < 1 || (height as number) < 1 || (width as number) > MAX_SIDE || (height as number) > MAX_SIDE) {
     throw invalid(what, `width and height must be integers in 1..${MAX_SIDE}`);
   }
