@@ -26,6 +26,7 @@ import { cachedDistractors, DEFAULT_DISTRACTORS, readDistractors } from './distr
 import { applyEdit, EDITS, NEEDS_DONOR, type EditName } from './edits.js';
 import { ensurePhotos, loadPhotos } from './photos.js';
 import { round } from './stats.js';
+import { related } from './family.js';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
     const index = new Map(set.map((it, i) => [it.id, i]));
     const proposed = new Set((await proposeCandidates(set.map((it) => candidateInputOf(it.features!)))).map((c) => `${c.a},${c.b}`));
     const missed = chosen.filter((e) => !(groupOf.has(e.id) && groupOf.get(e.id) === groupOf.get(items[e.source!]!.id)));
-    const wrong = result.edges.filter((e) => !byId.get(e.a)!.family.some((f) => byId.get(e.b)!.family.includes(f)));
+    const wrong = result.edges.filter((e) => !related(byId.get(e.a)!, byId.get(e.b)!));
     log(`grouped ${chosen.length - missed.length}/${chosen.length} copies with their source; ${wrong.length} unrelated edges; ${result.groups.length} groups`);
     const orbCount = (f: Features) => ((f.orb as { descriptors?: Uint8Array } | undefined)?.descriptors?.length ?? 0) / 32;
     for (const e of missed) {

@@ -24,6 +24,7 @@ import { isFullThumb } from '../../src/features/thumb.js';
 import { applyEdit, EDITS, NEEDS_DONOR, type EditName } from './edits.js';
 import { ensurePhotos, loadPhotos } from './photos.js';
 import { pct, quantile, round } from './stats.js';
+import { unrelatedPairs } from './family.js';
 
 interface Item {
   id: string;
@@ -110,15 +111,12 @@ async function main(): Promise<void> {
   }
   let pairs = 0;
   const fps: string[] = [];
-  for (let i = 0; i < items.length; i++) {
-    for (let j = i + 1; j < items.length; j++) {
-      const a = items[i]!;
-      const b = items[j]!;
-      if (a.family.some((f) => b.family.includes(f))) continue;
-      pairs++;
-      const { after } = verify(a, b, 'unrelated');
-      if (after.verdict !== 'unrelated') fps.push(`${a.id} ~ ${b.id}: ${after.verdict} ${after.reasons.join(', ')}`);
-    }
+  for (const [i, j] of unrelatedPairs(items)) {
+    const a = items[i]!;
+    const b = items[j]!;
+    pairs++;
+    const { after } = verify(a, b, 'unrelated');
+    if (after.verdict !== 'unrelated') fps.push(`${a.id} ~ ${b.id}: ${after.verdict} ${after.reasons.join(', ')}`);
   }
   const sum = (r: Record<string, number>) => Object.values(r).reduce((s, v) => s + v, 0);
   const show = ([v, name]: [Score, string]) => `${round(v.score)} / ${round(relative(v), 3)} ${name}`;

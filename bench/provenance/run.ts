@@ -34,6 +34,7 @@ import { applyEdit, EDITS, NEEDS_DONOR, type EditName } from './edits.js';
 import { ensurePhotos, loadPhotos } from './photos.js';
 import { median, pct, quantile, round } from './stats.js';
 import { texturedImage } from './textures.js';
+import { related, unrelatedPairs as unrelatedPairsOf } from './family.js';
 
 const quick = process.argv.includes('--quick');
 const jsonAt = process.argv.indexOf('--json');
@@ -55,7 +56,6 @@ interface Item {
   features?: Features;
 }
 
-const related = (a: Item, b: Item) => a.family.some((f) => b.family.includes(f));
 
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -160,8 +160,7 @@ async function main(): Promise<void> {
   log(`recall: verify ${recallAll.verify}% / pHash ${recallAll.phash}% over ${edits.length} pairs`);
 
   // 3. false positives over the unrelated pairs
-  const unrelatedPairs: Array<[number, number]> = [];
-  for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) if (!related(all[i]!, all[j]!)) unrelatedPairs.push([i, j]);
+  const unrelatedPairs = [...unrelatedPairsOf(all)];
   const rand = mulberry32(42);
   const sample = Number.isFinite(FP_SAMPLE) ? unrelatedPairs.filter(() => rand() < FP_SAMPLE / unrelatedPairs.length) : unrelatedPairs;
   log(`verifying ${sample.length} unrelated pairs...`);

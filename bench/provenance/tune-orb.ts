@@ -20,6 +20,7 @@ import { applyEdit, EDITS, NEEDS_DONOR, type EditName } from './edits.js';
 import { ensurePhotos, loadPhotos } from './photos.js';
 import { median, pct, quantile, round } from './stats.js';
 import { loadavg } from 'node:os';
+import { unrelatedPairs } from './family.js';
 
 interface Config {
   name: string;
@@ -109,20 +110,17 @@ async function main(): Promise<void> {
     let pairs = 0;
     const unrelatedInliers: number[] = [];
     const fps: string[] = [];
-    for (let i = 0; i < items.length; i++) {
-      for (let j = i + 1; j < items.length; j++) {
-        const a = items[i]!;
-        const b = items[j]!;
-        if (a.family.some((f) => b.family.includes(f))) continue;
-        pairs++;
-        const r = verifyFeatures(features[i]!, features[j]!, c.verify);
-        unrelatedInliers.push(r.inliers);
-        const d = hashDistance(features[i]!, features[j]!);
-        if (d <= 14) hashUnrelated[textured(features[i]!) && textured(features[j]!) ? 'both_textured' : 'not_both']!.push(d);
-        if (r.verdict !== 'unrelated') {
-          fp++;
-          fps.push(`${a.id} ~ ${b.id}: ${r.verdict} ${r.inliers} ${r.reasons.join(', ')}`);
-        }
+    for (const [i, j] of unrelatedPairs(items)) {
+      const a = items[i]!;
+      const b = items[j]!;
+      pairs++;
+      const r = verifyFeatures(features[i]!, features[j]!, c.verify);
+      unrelatedInliers.push(r.inliers);
+      const d = hashDistance(features[i]!, features[j]!);
+      if (d <= 14) hashUnrelated[textured(features[i]!) && textured(features[j]!) ? 'both_textured' : 'not_both']!.push(d);
+      if (r.verdict !== 'unrelated') {
+        fp++;
+        fps.push(`${a.id} ~ ${b.id}: ${r.verdict} ${r.inliers} ${r.reasons.join(', ')}`);
       }
     }
     const hits = Object.values(perEdit).reduce((s, v) => s + v, 0);

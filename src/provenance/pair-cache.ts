@@ -102,8 +102,13 @@ export interface PairVerdictSlot {
   fb: string;
 }
 
+/** The Redis key of the ordered pair (A, B)'s verdict under `settings`. */
+function pairVerdictKey(keys: KeySchema, settings: PairVerdictSettings, a: string, b: string): string {
+  return keys.pairVerdict(pairDigest(a, b, settings.params));
+}
+
 export function pairVerdictSlot(keys: KeySchema, settings: PairVerdictSettings, a: string, b: string, fa: string, fb: string): PairVerdictSlot {
-  return { key: keys.pairVerdict(pairDigest(a, b, settings.params)), a, b, fa, fb };
+  return { key: pairVerdictKey(keys, settings, a, b), a, b, fa, fb };
 }
 
 function servable(raw: string | null, slot: PairVerdictSlot): VerifyResult | null {
@@ -156,7 +161,7 @@ function parse(raw: string | null): Stored | null {
 export async function verifyPair(ctx: PairCacheContext, idA: string, idB: string, opts: VerifyPairOptions = {}): Promise<VerifyResult & { cached: boolean }> {
   // no mirror pass here (records hold forward features only): a stray mirroredB is dropped
   const settings = pairVerdictSettings(opts);
-  const key = ctx.keys.pairVerdict(pairDigest(idA, idB, settings.params));
+  const key = pairVerdictKey(ctx.keys, settings, idA, idB);
   let raw: string | null;
   let records: Array<FeatureRecord | null>;
   try {
@@ -175,10 +180,6 @@ export async function verifyPair(ctx: PairCacheContext, idA: string, idB: string
   const cached = servable(raw, slot);
   if (cached) return { ...cached, cached: true };
   const result = verifyFeatures(recA.features, recB.features, settings.verify);
-  try {
-    await ctx.client.set(key, JSON.stringify(storedOf(slot, result)), 'EX', settings.ttlSeconds);
-  } catch (err) {
-    throw mapRedisError(err, 'verifyPair');
-  }
+  await writePairVerdicts(ctx.client, settings, [{ slot, result }]);
   return { ...result, cached: false };
 }
