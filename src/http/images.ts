@@ -5,7 +5,6 @@
  * similarity query (`source`: extracted records or user-stored ones).
  */
 import { performance } from 'node:perf_hooks';
-import type { Context } from 'hono';
 import { ErrorCodes, FeatureCacheError, isFeatureCacheError } from '../errors.js';
 import { extractorVersion } from '../features/extractors.js';
 import type { ExtractOptions } from '../features/options.js';
@@ -39,13 +38,13 @@ export interface ImageService {
   readonly extracted: FeatureCache;
   readonly stored: FeatureCache;
   /** Extract `bytes` and cache the result under `imageId` (a cached record is returned as is). */
-  extractAndCache(c: Context, imageId: string, bytes: Uint8Array): Promise<{ record: FeatureRecord; computed: boolean }>;
+  extractAndCache(imageId: string, bytes: Uint8Array): Promise<{ record: FeatureRecord; computed: boolean }>;
   /** Extract `bytes` without storing anything. */
-  extractOnly(c: Context, bytes: Uint8Array): Promise<Features>;
+  extractOnly(bytes: Uint8Array): Promise<Features>;
   /** ORB of the mirrored image (verification's mirror pass), in the pool; nothing stored. */
-  mirroredOrb(c: Context, bytes: Uint8Array): Promise<OrbFeatures | undefined>;
+  mirroredOrb(bytes: Uint8Array): Promise<OrbFeatures | undefined>;
   /** analyzeSet over the extracted records, verifying in the worker pool (a full queue: 503 with Retry-After). */
-  analyzeSet(c: Context, imageIds: string[], opts: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
+  analyzeSet(imageIds: string[], opts: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
   /** The cache a similarity query over `source` runs on; 400 SIMILARITY_NOT_ENABLED when it has no index. */
   searchable(source: Source): FeatureCache;
   /** The cache of `source` (comparisons need no index). */
@@ -101,7 +100,7 @@ export function createImageService(o: ImageServiceOptions): ImageService {
   return {
     extracted: o.extracted,
     stored: o.stored,
-    async extractAndCache(c, imageId, bytes) {
+    async extractAndCache(imageId, bytes) {
       let computed = false;
       try {
         const record = await o.extracted.getOrCompute(
@@ -119,21 +118,21 @@ export function createImageService(o: ImageServiceOptions): ImageService {
         throw queueFull(err);
       }
     },
-    async extractOnly(c, bytes) {
+    async extractOnly(bytes) {
       try {
         return await extract(bytes);
       } catch (err) {
         throw queueFull(err);
       }
     },
-    async mirroredOrb(c, bytes) {
+    async mirroredOrb(bytes) {
       try {
         return (await extract(bytes, { ...o.extractOptions, extractors: ['orb'], orbMirror: true })).orb as OrbFeatures | undefined;
       } catch (err) {
         throw queueFull(err);
       }
     },
-    async analyzeSet(c, imageIds, opts) {
+    async analyzeSet(imageIds, opts) {
       try {
         return await o.extracted.analyzeSet(imageIds, 'verify' in o.pool ? { ...opts, pool: o.pool } : opts);
       } catch (err) {

@@ -32,7 +32,7 @@ export function featuresRoutes({ images }: RouteDeps, schemas: ImageSchemas): An
       description: 'The image: multipart/form-data (file field `image`, text field `image_id`) or the raw bytes with Content-Type image/* and `?image_id=`.',
       fields: schemas.featuresUpload,
       async handle(c, { fields, image }) {
-        const { record, computed } = await images.extractAndCache(c, fields.image_id, image);
+        const { record, computed } = await images.extractAndCache(fields.image_id, image);
         const mp = wantsMsgpack(c);
         const out = recordOut(record, mp);
         return send(c, mp, { success: true, image_id: out.image_id, version: out.version, cached: !computed, features: out.features });

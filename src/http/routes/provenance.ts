@@ -63,17 +63,17 @@ export function provenanceRoutes({ images, schemas: base, config }: RouteDeps): 
       files: VERIFY_FILES,
       fields: schemas.verifyUpload,
       async handle(c, { fields, files }) {
-        const [fa, fb] = await Promise.all([images.extractOnly(c, files.image_a!), images.extractOnly(c, files.image_b!)]);
+        const [fa, fb] = await Promise.all([images.extractOnly(files.image_a!), images.extractOnly(files.image_b!)]);
         if (fields.render === 'png') {
           // every ORB extraction in the worker pool, the mirror pass's too
-          const mirroredB = await images.mirroredOrb(c, files.image_b!);
+          const mirroredB = await images.mirroredOrb(files.image_b!);
           const png = await renderMatches(Buffer.from(files.image_a!), Buffer.from(files.image_b!), { features: { a: fa, b: fb, ...(mirroredB ? { mirroredB } : {}) } });
           return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png' });
         }
         // the mirror pass, as the library's: B's mirror image, only when the forward pass proves nothing
         let r = verifyFeatures(fa, fb);
         if (r.verdict !== 'identical' && r.inliers < MIN_INLIERS && fa.orb !== undefined) {
-          const mirroredB = await images.mirroredOrb(c, files.image_b!);
+          const mirroredB = await images.mirroredOrb(files.image_b!);
           if (mirroredB !== undefined) r = verifyFeatures(fa, fb, { mirroredB });
         }
         return verifyAnswer(c, r, { a: null, b: null });
@@ -99,7 +99,7 @@ export function provenanceRoutes({ images, schemas: base, config }: RouteDeps): 
     body: schemas.groupsBody,
     async handle(c, { body }) {
       // verified in the worker pool: the event loop stays free for other requests and Redis replies
-      const r = await images.analyzeSet(c, body.image_ids, { maxIds: config.maxBatch });
+      const r = await images.analyzeSet(body.image_ids, { maxIds: config.maxBatch });
       return send(c, wantsMsgpack(c), {
         success: true,
         groups: r.groups,

@@ -127,10 +127,10 @@ export function similarRoutes({ images }: RouteDeps, schemas: ImageSchemas): Any
           orientations: f.orientations ?? 'identity',
         };
         if (f.image_id === undefined) {
-          const features = await images.extractOnly(c, image);
+          const features = await images.extractOnly(image);
           return runSimilar(c, images, { ...common, query: queryOf(features, field, common.orientations) }, { image_id: null, stored: false, cached: false });
         }
-        const { record, computed } = await images.extractAndCache(c, f.image_id, image);
+        const { record, computed } = await images.extractAndCache(f.image_id, image);
         const uploaded = { image_id: f.image_id, stored: true, cached: !computed };
         // over the extracted records the stored image is in the index: query by ID, so it excludes itself
         const query: SimilarQuery = source === 'extracted' ? { imageId: f.image_id, field } : queryOf(record.features, field, common.orientations);

@@ -230,7 +230,7 @@ export function registerUi(app: Hono<AppEnv>, { config, auth, images, dispatch }
     apiSession(c);
     if (!images) throw new ApiError(404, HttpErrorCodes.NOT_FOUND, 'This service does not extract images');
     const upload = await readUpload(c, config.images.maxImageBytes, {}, ['image']);
-    const features = await images.extractOnly(c, upload.bytes);
+    const features = await images.extractOnly(upload.bytes);
     return c.html(await (<FeatureTable lines={describeFeatures(features)} />));
   });
 
