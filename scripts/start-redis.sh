@@ -101,7 +101,18 @@ node_up() {
   # A daemonized redis-server writes its pidfile a moment after its parent
   # returns: no pidfile yet is "not up yet" (wait_until's timeout still ends it),
   # not "exited" (a loaded machine hit that race: a healthy node reported dead).
-  [[ -f "$RUN_DIR/$1/pid" ]] || return 1
+  if [[ ! -f "$RUN_DIR/$1/pid" ]]; then
+    # ...unless the log already says it gave up (a port or the cluster bus
+    # port, +10000, taken): redis-server aborts before writing its pidfile.
+    local lines
+    lines="$(new_log_lines "$1")"
+    if grep -q -E 'aborting|Fatal error|FATAL' <<< "$lines"; then
+      echo "start-redis.sh: redis-server on port $1 aborted at start; its log says:" >&2
+      grep -E ' # ' <<< "$lines" | tail -n 3 >&2 || true
+      exit 1
+    fi
+    return 1
+  fi
   if ! our_pid "$1" > /dev/null; then
     echo "start-redis.sh: the process for port $1 exited; last log lines:" >&2
     tail -n 5 "$RUN_DIR/$1/redis.log" >&2 2> /dev/null || true
@@ -109,6 +120,11 @@ node_up() {
   fi
   return 1
 }
+
+# The log lines written since start_node launched the process on <port> (the
+# log of an earlier run stays above them).
+declare -A LOG_START=()
+new_log_lines() { tail -c +"$((${LOG_START[$1]:-0} + 1))" "$RUN_DIR/$1/redis.log" 2> /dev/null || true; }
 
 STARTED=()
 # start_node <port> <kind> <conf-file-writer> [args for the writer...]
@@ -134,6 +150,7 @@ start_node() {
     conf=sentinel.conf
     flags=(--sentinel)
   fi
+  LOG_START[$port]="$(stat -c %s "$dir/redis.log" 2> /dev/null || echo 0)"
   redis-server "$dir/$conf" ${flags[@]+"${flags[@]}"} > /dev/null \
     || die "redis-server failed to start on $port (see $dir/redis.log)"
   wait_until "$kind on port $port to answer PING" node_up "$port"

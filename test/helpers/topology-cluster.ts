@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseInfo, redisCommand, tryCommand } from './resp-command.js';
 import {
+  freePortBlock,
   HOST,
   makeTempDir,
   removeDir,
@@ -110,6 +111,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RedisClus
   };
 
   try {
+    // A block below the ephemeral range, bus ports (+10000) included: an
+    // OS-picked port can have its bus port taken by any outgoing connection.
+    const base = await freePortBlock(total, true);
     await Promise.all(
       Array.from({ length: total }, async (_, i) => {
         const ndir = join(dir, `node-${i + 1}`);
@@ -123,7 +127,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RedisClus
           logfile: join(ndir, 'redis.log'),
           loglevel: 'notice',
           ...opts.config,
-        });
+        }, base + i);
         nodes.push(node);
       }),
     );

@@ -4,7 +4,7 @@
  * test process exits, polling on real signals, temp dirs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,14 +110,32 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** The kernel's ephemeral range: outgoing connections take local ports from it at any moment. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo!, hi!];
+  } catch {
+    // not Linux: assume the usual default
+  }
+  return [32768, 60999];
+}
+
 /**
  * A base port B such that B..B+count-1 are free (and B+10000.. too when
  * `busPorts`, for cluster nodes), for scripts that take a port base.
- * Chosen at random in 20000-45000; a race with other processes is possible but rare.
+ * The whole block lies below the kernel's ephemeral range: a port inside it
+ * can be taken by any outgoing connection between this check and the bind (a
+ * CI run lost a cluster node's bus port that way, and the node never started).
+ * Chosen at random from 10000 up; a race with another test's block is possible but rare.
  */
 export async function freePortBlock(count: number, busPorts = false): Promise<number> {
+  const span = count + (busPorts ? 10000 : 0);
+  const top = ephemeralRange()[0] - span;
+  const bottom = 10000;
+  if (top <= bottom) throw new Error(`no room for a block of ${span} ports below the ephemeral range`);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 25000);
+    const base = bottom + Math.floor(Math.random() * (top - bottom));
     const ports = Array.from({ length: count }, (_, i) => base + i);
     if (busPorts) ports.push(...ports.map((p) => p + 10000));
     const free = await Promise.all(ports.map(portIsFree));

@@ -5,6 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -161,6 +162,29 @@ describe('start-redis.sh --cluster / stop-redis.sh --cluster', () => {
     expect(stop.code).toBe(0);
     for (const p of ports) expect(await pingRaw(HOST, p), `port ${p}`).toBe(false);
     expect((await runScript('stop-redis.sh', ['--cluster'], env)).code).toBe(0);
+  }, 60_000);
+});
+
+describe('start-redis.sh --cluster with a bus port taken', () => {
+  it('says which node aborted and why at once, instead of waiting out its timeout', async () => {
+    const clusterPort = await freePortBlock(6, true);
+    const runDir = newRunDir();
+    // Something else holds the third node's cluster bus port (+10000).
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(clusterPort + 2 + 10000, HOST, resolve));
+    try {
+      const env = { FEATCACHE_RUN_DIR: runDir, FEATCACHE_CLUSTER_PORT: String(clusterPort), FEATCACHE_WAIT_SECONDS: '50' };
+      const started = Date.now();
+      const r = await runScript('start-redis.sh', ['--cluster'], env);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`redis-server on port ${clusterPort + 2} aborted at start`);
+      expect(r.stderr).toContain('Address already in use');
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      squatter.close();
+      await runScript('stop-redis.sh', ['--cluster'], { FEATCACHE_RUN_DIR: runDir, FEATCACHE_CLUSTER_PORT: String(clusterPort) });
+    }
+    for (let i = 0; i < 6; i++) expect(await pingRaw(HOST, clusterPort + i), `port ${clusterPort + i}`).toBe(false);
   }, 60_000);
 });
 
