@@ -3,11 +3,25 @@
  * SVG, smooth noise, the imagehash test image) and the transformed variants used to
  * check hash robustness. Shared by the feature tests and bench/features-bench.ts.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { mulberry32 } from '../../bench/lib/prng.js';
 
-export const IMAGEHASH_PNG = '/work/shared/data/imagehash.png';
-export const IMAGEHASH_REFERENCE = '/work/shared/data/imagehash-reference.json';
+/**
+ * The external ground truth: ../shared/data beside the repository (see its README),
+ * else the workspace's /work/shared/data; FEATCACHE_SHARED_DATA, when set, is used as is.
+ * When none exists the reference tests fail reading it (never skip).
+ */
+function sharedData(): string {
+  const chosen = process.env.FEATCACHE_SHARED_DATA;
+  if (chosen) return chosen;
+  const candidates = [join(import.meta.dirname, '..', '..', '..', 'shared', 'data'), '/work/shared/data'];
+  return candidates.find((d) => existsSync(join(d, 'imagehash.png'))) ?? candidates[0]!;
+}
+const SHARED_DATA = sharedData();
+export const IMAGEHASH_PNG = join(SHARED_DATA, 'imagehash.png');
+export const IMAGEHASH_REFERENCE = join(SHARED_DATA, 'imagehash-reference.json');
 
 export interface NamedImage {
   name: string;
