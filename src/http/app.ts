@@ -94,7 +94,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     const seconds = (performance.now() - start) / 1000;
     const status = c.res.status;
     const route = c.get('route') ?? 'unmatched';
-    metrics.observeRequest(c.req.method, route, status, seconds);
+    if (c.get('forwarded') !== true) metrics.observeRequest(c.req.method, route, status, seconds);
     // Access log: successes at debug (hot paths stay cheap at the default level), client errors at info.
     if (status >= 500) return; // logged with the error in onError
     if (status >= 400) logger.info({ reqId: requestId, method: c.req.method, route, status, ms: seconds * 1000 }, 'request rejected');

@@ -16,7 +16,14 @@ import { errorSchema, type Schemas } from './schemas.js';
 import type { pino } from 'pino';
 
 /** Per-request variables set by the app's middleware; bindings are what @hono/node-server passes. */
-export type AppEnv = { Variables: { route: string; requestId: string }; Bindings: NodeBindings };
+export type AppEnv = {
+  /**
+   * `forwarded`: the dashboard handed this request to the API in process, which
+   * observed it under the API's route: the outer request is not counted again.
+   */
+  Variables: { route: string; requestId: string; forwarded: boolean };
+  Bindings: NodeBindings;
+};
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 

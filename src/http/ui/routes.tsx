@@ -245,7 +245,9 @@ export function registerUi(app: Hono<AppEnv>, { config, auth, images, dispatch }
       if (v !== undefined) headers[h] = v;
     }
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    return callApi(s, c.req.method, path + url.search, { headers, body: hasBody ? c.req.raw.body : null });
+    const answer = await callApi(s, c.req.method, path + url.search, { headers, body: hasBody ? c.req.raw.body : null });
+    c.set('forwarded', true);
+    return answer;
   });
 }
 

@@ -55,4 +55,23 @@ describe('dashboard without API keys', () => {
     const login = await call(s.url, '/ui/login', { method: 'POST', raw: 'key=x', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' } });
     expect(login.status).toBe(403);
   });
+
+  it('counts a dashboard call once, under the API route it reached', async () => {
+    const count = async (route: string, status: number): Promise<number> => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('featcache_http_requests_total{') && l.includes(`route="${route}"`) && l.includes(`status="${status}"`) && l.includes('method="GET"'));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    const api = await count('/analysis/cache/stats', 200);
+    const ui = await count('/ui/api', 200);
+    expect((await call(s.url, '/ui/api/analysis/cache/stats', { headers: { 'x-featcache-ui': '1' } })).status).toBe(200);
+    expect(await count('/analysis/cache/stats', 200)).toBe(api + 1);
+    expect(await count('/ui/api', 200)).toBe(ui);
+    // a refused dashboard call never reaches the API: it is counted once, as /ui/api
+    const refused = await count('/ui/api', 403);
+    expect((await call(s.url, '/ui/api/analysis/cache/stats')).status).toBe(403);
+    expect(await count('/ui/api', 403)).toBe(refused + 1);
+  });
 });
