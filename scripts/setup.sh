@@ -27,6 +27,7 @@ else
   command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl) # certificates for the Redis TLS tests
   "${FEATCACHE_PYTHON:-/usr/bin/python3}" -c 'import requests, msgpack, numpy' >/dev/null 2>&1 || missing+=(python3-client)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -39,6 +40,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   for p in "${missing[@]}"; do
     case "$p" in
       chromium) packages+=(chromium) ;;
+      openssl) packages+=(openssl) ;;
       python3-client) packages+=(python3 python3-requests python3-msgpack python3-numpy) ;;
       *) packages+=(redis-server redis-sentinel redis-tools) ;; # any missing Redis binary: all three (apt ignores repeats)
     esac
@@ -51,6 +53,7 @@ else
   echo "  Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server redis-sentinel redis-tools;" >&2
   echo "  macOS: brew install redis), or run the service against an existing Redis with REDIS_URL." >&2
   echo "  The tests also need Chromium at /usr/bin/chromium (Debian/Ubuntu: sudo apt-get install chromium)" >&2
-  echo "  and python3 with requests, msgpack and numpy (sudo apt-get install python3-requests python3-msgpack python3-numpy)." >&2
+  echo "  python3 with requests, msgpack and numpy (sudo apt-get install python3-requests python3-msgpack python3-numpy)" >&2
+  echo "  and openssl (sudo apt-get install openssl)." >&2
   exit 1
 fi

@@ -13,8 +13,10 @@
  * the HTTP service's settings and its listen-address rule. docs/HTTP.md and
  * README.md show the table generated from these schemas (`npm run docs:env`).
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { cacheOptionsSchema, nearCacheSchema, type ResolvedCacheSettings } from './cache/options.js';
 import { ConfigError, readEnv, type Env } from './env.js';
@@ -40,9 +42,16 @@ export interface HostPort {
 /** Where the service's Redis is. */
 export type RedisConfig =
   | { kind: 'embedded'; dir: string; port: number }
-  | { kind: 'url'; url: string }
-  | { kind: 'sentinel'; name: string; sentinels: HostPort[]; password?: string; username?: string; sentinelPassword?: string; readFromReplicas: boolean }
-  | { kind: 'cluster'; nodes: HostPort[]; password?: string; username?: string };
+  | { kind: 'url'; url: string; tls?: RedisTlsFiles }
+  | { kind: 'sentinel'; name: string; sentinels: HostPort[]; password?: string; username?: string; sentinelPassword?: string; readFromReplicas: boolean; tls?: RedisTlsFiles }
+  | { kind: 'cluster'; nodes: HostPort[]; password?: string; username?: string; tls?: RedisTlsFiles };
+
+/** The REDIS_TLS_* files, read (PEM text); `{}` is TLS with Node's bundled CAs. */
+export interface RedisTlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
 
 /** Format names FEATCACHE_IMAGE_FORMATS accepts (sharp's names and common aliases). */
 const IMAGE_FORMATS: Readonly<Record<string, string>> = {
@@ -155,6 +164,20 @@ export const redisSettingsSchema = z.object({
   username: z.string().optional().meta({ env: 'REDIS_USERNAME', description: 'ACL user for the URL (when it names none), Sentinel or Cluster.' }),
   password: z.string().optional().meta({ env: 'REDIS_PASSWORD', description: 'Password for the URL (when it carries none), Sentinel or Cluster.' }),
   sentinelPassword: z.string().optional().meta({ env: 'REDIS_SENTINEL_PASSWORD', description: 'Password of the Sentinels themselves (`requirepass` of sentinel.conf).' }),
+  tls: z.boolean().default(false).meta({
+    env: 'REDIS_TLS',
+    description: 'TLS to the sentinels and the data nodes (REDIS_SENTINELS) or to the Cluster nodes (REDIS_CLUSTER_NODES); for one Redis use a `rediss://` URL.',
+  }),
+  tlsCaFile: z.string().trim().min(1).optional().meta({
+    env: 'REDIS_TLS_CA_FILE',
+    defaultText: "unset: Node's bundled CAs",
+    description: 'PEM file of the CA(s) that sign the Redis servers\' certificates (TLS: `rediss://` or REDIS_TLS).',
+  }),
+  tlsCertFile: z.string().trim().min(1).optional().meta({
+    env: 'REDIS_TLS_CERT_FILE',
+    description: 'PEM client certificate, when Redis asks for one (`tls-auth-clients`); with REDIS_TLS_KEY_FILE.',
+  }),
+  tlsKeyFile: z.string().trim().min(1).optional().meta({ env: 'REDIS_TLS_KEY_FILE', description: 'PEM private key of REDIS_TLS_CERT_FILE.' }),
   dataDir: z.string().trim().min(1).default(DEFAULT_EMBEDDED_DIR).describe('Embedded redis-server data directory.'),
   embeddedPort: port.default(0).describe('Embedded redis-server port (`0`: a free port).'),
 });
@@ -307,13 +330,59 @@ function toRedisConfig(r: z.output<typeof redisSettingsSchema>): RedisConfig {
     throw new ConfigError(given.map((k) => names[k]).join(' + '), 'set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES');
   }
   const auth = { ...(r.username ? { username: r.username } : {}), ...(r.password ? { password: r.password } : {}) };
-  if (r.url) return { kind: 'url', url: withCredentials(r.url, auth) };
+  const tls = tlsFiles(r);
+  const withTls = tls ? { tls } : {};
+  if (r.url) return { kind: 'url', url: withCredentials(r.url, auth), ...withTls };
   if (r.sentinels) {
     const sentinelAuth = r.sentinelPassword ? { sentinelPassword: r.sentinelPassword } : {};
-    return { kind: 'sentinel', name: r.sentinelName, sentinels: r.sentinels, readFromReplicas: r.sentinelReadReplicas, ...auth, ...sentinelAuth };
+    return { kind: 'sentinel', name: r.sentinelName, sentinels: r.sentinels, readFromReplicas: r.sentinelReadReplicas, ...auth, ...sentinelAuth, ...withTls };
   }
-  if (r.clusterNodes) return { kind: 'cluster', nodes: r.clusterNodes, ...auth };
+  if (r.clusterNodes) return { kind: 'cluster', nodes: r.clusterNodes, ...auth, ...withTls };
   return { kind: 'embedded', dir: r.dataDir, port: r.embeddedPort };
+}
+
+/**
+ * Whether Redis is reached over TLS, and the REDIS_TLS_* files read: TLS is a
+ * `rediss://` URL, or REDIS_TLS with Sentinel or Cluster. A file without TLS, or
+ * TLS that cannot apply, is refused rather than silently ignored.
+ */
+function tlsFiles(r: z.output<typeof redisSettingsSchema>): RedisTlsFiles | undefined {
+  if (r.tls && r.url) throw new ConfigError('REDIS_TLS', 'for one Redis, use a rediss:// URL instead');
+  if (r.tls && !r.sentinels && !r.clusterNodes) throw new ConfigError('REDIS_TLS', 'applies to REDIS_SENTINELS or REDIS_CLUSTER_NODES (the embedded server is plain TCP on loopback)');
+  const on = r.tls || (r.url?.startsWith('rediss://') ?? false);
+  const files = { ca: ['REDIS_TLS_CA_FILE', r.tlsCaFile], cert: ['REDIS_TLS_CERT_FILE', r.tlsCertFile], key: ['REDIS_TLS_KEY_FILE', r.tlsKeyFile] } as const;
+  const given = Object.values(files).find(([, path]) => path !== undefined);
+  if (!on) {
+    if (given) throw new ConfigError(given[0], 'needs TLS: a rediss:// URL, or REDIS_TLS=true with REDIS_SENTINELS or REDIS_CLUSTER_NODES');
+    return undefined;
+  }
+  if ((r.tlsCertFile === undefined) !== (r.tlsKeyFile === undefined)) {
+    throw new ConfigError(r.tlsCertFile === undefined ? 'REDIS_TLS_CERT_FILE' : 'REDIS_TLS_KEY_FILE', 'set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE together');
+  }
+  const out: RedisTlsFiles = {};
+  for (const [field, [variable, path]] of Object.entries(files) as Array<[keyof RedisTlsFiles, readonly [string, string | undefined]]>) {
+    if (path === undefined) continue;
+    try {
+      out[field] = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(variable, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+  }
+  return out;
+}
+
+/** A `rediss://` URL as ioredis options, so the REDIS_TLS_* files can ride along. */
+function urlOptions(url: string, tls: RedisTlsFiles): RedisOptions {
+  const u = new URL(url);
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: u.port === '' ? 6379 : Number(u.port),
+    ...(u.username && { username: decodeURIComponent(u.username) }),
+    ...(u.password && { password: decodeURIComponent(u.password) }),
+    ...(Number.isInteger(db) && db > 0 && { db }),
+    tls,
+  };
 }
 
 /** REDIS_USERNAME / REDIS_PASSWORD fill in what the URL does not carry itself. */
@@ -392,16 +461,16 @@ export function toRedisTarget(redis: RedisConfig): RedisTarget | undefined {
     case 'embedded':
       return undefined;
     case 'url':
-      return redis.url;
+      return redis.tls && Object.keys(redis.tls).length > 0 ? urlOptions(redis.url, redis.tls) : redis.url;
     case 'sentinel': {
-      const { name, sentinels, readFromReplicas, password, username, sentinelPassword } = redis;
+      const { name, sentinels, readFromReplicas, password, username, sentinelPassword, tls } = redis;
       const auth = { ...(password ? { password } : {}), ...(username ? { username } : {}), ...(sentinelPassword ? { sentinelPassword } : {}) };
-      return { sentinel: { name, sentinels, readFromReplicas, ...auth } };
+      return { sentinel: { name, sentinels, readFromReplicas, ...auth, ...(tls && { tls }) } };
     }
     case 'cluster': {
-      const { nodes, password, username } = redis;
+      const { nodes, password, username, tls } = redis;
       const redisOptions = { ...(password ? { password } : {}), ...(username ? { username } : {}) };
-      return { cluster: { nodes, ...(password || username ? { options: { redisOptions } } : {}) } };
+      return { cluster: { nodes, ...(password || username ? { options: { redisOptions } } : {}), ...(tls && { tls }) } };
     }
   }
 }

@@ -1,4 +1,5 @@
 /** Public types of the featcache library. */
+import type { ConnectionOptions } from 'node:tls';
 import type { RedisOptions, ClusterNode, ClusterOptions } from 'ioredis';
 import type { z } from 'zod';
 import type { cacheOptionsSchema } from './cache/options.js';
@@ -78,9 +79,17 @@ export type RedisTarget =
   | { sentinel: SentinelTarget }
   | { cluster: ClusterTarget };
 
+/**
+ * TLS for Sentinel and Cluster connections (Node's tls options; PEM strings or
+ * Buffers). For one Redis, use a `rediss://` URL or RedisOptions' own `tls`.
+ */
+export type RedisTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>;
+
 export interface SentinelTarget {
   /** Master group name, e.g. "featcache". */
   name: string;
+  /** TLS to the sentinels and to the master and replicas they name (both must listen with TLS). Absent: plain TCP. */
+  tls?: RedisTlsOptions;
   sentinels: Array<{ host: string; port: number }>;
   /** Read from replicas (stale reads possible). @default false */
   readFromReplicas?: boolean;
@@ -92,6 +101,8 @@ export interface SentinelTarget {
 
 export interface ClusterTarget {
   nodes: ClusterNode[];
+  /** TLS to every node (`tls-cluster yes`: the nodes announce their TLS ports). Absent: plain TCP. */
+  tls?: RedisTlsOptions;
   options?: ClusterOptions;
 }
 

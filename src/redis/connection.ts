@@ -136,7 +136,7 @@ export async function connectRedis(target: RedisTarget | undefined, o: ConnectOp
       slotsRefreshTimeout: Math.max(1000, o.commandTimeoutMs),
       clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
       ...target.cluster.options,
-      redisOptions: { ...common, ...target.cluster.options?.redisOptions },
+      redisOptions: { ...common, ...(target.cluster.tls && { tls: target.cluster.tls }), ...target.cluster.options?.redisOptions },
     });
     mode = 'cluster';
   } else if (isSentinelTarget(target)) {
@@ -152,6 +152,8 @@ export async function connectRedis(target: RedisTarget | undefined, o: ConnectOp
       sentinelRetryStrategy: (times: number) => Math.min(100 * times, 1000),
       // after a failover the old master may answer READONLY: reconnect to the new one
       failoverDetector: true,
+      // one TLS setting for both hops: the sentinels, and the data node they name
+      ...(s.tls && { sentinelTLS: s.tls, tls: s.tls, enableTLSForSentinelMode: true }),
     };
     client = new Redis({ ...base, role: 'master' });
     if (s.readFromReplicas) reader = new Redis({ ...base, role: 'slave', preferredSlaves: undefined });

@@ -1,8 +1,9 @@
 /** Environment -> config: defaults, every kind of invalid value, and the mapping to library options. */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { cacheOptionsSchema } from '../../src/cache/options.js';
 import { ConfigError, loadBackendConfig, loadConfig, toFeatureCacheOptions, toSimilarityOptions } from '../../src/config.js';
 import { envName } from '../../src/env.js';
@@ -118,6 +119,35 @@ describe('loadConfig', () => {
     expect(toFeatureCacheOptions(loadConfig({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_PASSWORD: 'spw' })).redis).toMatchObject({ sentinel: { sentinelPassword: 'spw' } });
     const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000,[::1]:7001', REDIS_SENTINEL_NAME: 'ignored' });
     expect(toFeatureCacheOptions(cluster).redis).toEqual({ cluster: { nodes: [{ host: 'n1', port: 7000 }, { host: '::1', port: 7001 }] } });
+  });
+
+  it('TLS: REDIS_TLS for Sentinel and Cluster, the REDIS_TLS_* files read, and every combination that cannot apply refused by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'featcache-tls-conf-'));
+    try {
+      for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), `-----${f}-----\n`);
+      const files = { REDIS_TLS_CA_FILE: join(dir, 'ca.pem'), REDIS_TLS_CERT_FILE: join(dir, 'cert.pem'), REDIS_TLS_KEY_FILE: join(dir, 'key.pem') };
+      const tls = { ca: '-----ca.pem-----\n', cert: '-----cert.pem-----\n', key: '-----key.pem-----\n' };
+      expect(toFeatureCacheOptions(loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000', REDIS_TLS: 'true', ...files })).redis).toEqual({ cluster: { nodes: [{ host: 'n1', port: 7000 }], tls } });
+      expect(toFeatureCacheOptions(loadConfig({ REDIS_SENTINELS: 's:26379', REDIS_TLS: 'true' })).redis).toMatchObject({ sentinel: { tls: {} } });
+      // a rediss:// URL with files becomes options, so the files ride along; without files it stays the URL
+      expect(toFeatureCacheOptions(loadConfig({ REDIS_URL: 'rediss://u:p%40w@cache:6380/3', REDIS_TLS_CA_FILE: files.REDIS_TLS_CA_FILE })).redis).toEqual({
+        host: 'cache',
+        port: 6380,
+        username: 'u',
+        password: 'p@w',
+        db: 3,
+        tls: { ca: tls.ca },
+      });
+      expect(toFeatureCacheOptions(loadConfig({ REDIS_URL: 'rediss://cache:6380' })).redis).toBe('rediss://cache:6380');
+      fails({ REDIS_URL: 'redis://cache:6379', REDIS_TLS: 'true' }, 'REDIS_TLS');
+      fails({ REDIS_TLS: 'true' }, 'REDIS_TLS');
+      fails({ REDIS_URL: 'redis://cache:6379', REDIS_TLS_CA_FILE: files.REDIS_TLS_CA_FILE }, 'REDIS_TLS_CA_FILE');
+      fails({ REDIS_SENTINELS: 's:26379', REDIS_TLS_CA_FILE: files.REDIS_TLS_CA_FILE }, 'REDIS_TLS_CA_FILE');
+      fails({ REDIS_SENTINELS: 's:26379', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: join(dir, 'missing.pem') }, 'REDIS_TLS_CA_FILE');
+      fails({ REDIS_SENTINELS: 's:26379', REDIS_TLS: 'true', REDIS_TLS_CERT_FILE: files.REDIS_TLS_CERT_FILE }, 'REDIS_TLS_KEY_FILE');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
