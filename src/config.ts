@@ -20,6 +20,7 @@ import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { cacheOptionsSchema, nearCacheSchema, type ResolvedCacheSettings } from './cache/options.js';
 import { ConfigError, readEnv, type Env } from './env.js';
+import { parseTrustedProxy, type TrustedProxy } from './http/client-address.js';
 import { DEFAULT_EMBEDDED_DIR } from './redis/embedded.js';
 import { DEFAULT_MAX_PIXELS } from './features/options.js';
 import { similarityOptionsSchema } from './search/options.js';
@@ -115,6 +116,18 @@ const hostList = z.string().transform((s, ctx): string[] => {
     return z.NEVER;
   }
   return names.map((h) => h.replace(/^\[(.*)\]$/, '$1'));
+});
+
+/** A comma-separated list of proxy addresses or subnets (`10.0.0.5`, `10.0.0.0/8`, `fd00::/8`). */
+const proxyList = z.string().transform((s, ctx): TrustedProxy[] => {
+  const entries = s.split(',').map((e) => e.trim()).filter(Boolean);
+  const parsed = entries.map(parseTrustedProxy);
+  const bad = entries.filter((_, i) => parsed[i] === undefined);
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected IP addresses or subnets like 10.0.0.0/8 (bad: ${bad.join(', ')})` });
+    return z.NEVER;
+  }
+  return parsed as TrustedProxy[];
 });
 
 /** A comma-separated list of origins: scheme://host[:port], no path. */
@@ -260,8 +273,13 @@ export const serviceSettingsSchema = z.object({
     .max(1_000_000)
     .default(30)
     .describe(
-      'Wrong API keys allowed per client address per minute; past it the address gets 429 `TOO_MANY_AUTH_FAILURES` (Retry-After) until the minute ends. `0`: off (e.g. behind a proxy, where every client shares its address).',
+      'Wrong API keys allowed per client address per minute; past it the address gets 429 `TOO_MANY_AUTH_FAILURES` (Retry-After) until the minute ends. `0`: off. Behind a proxy, list it in FEATCACHE_TRUSTED_PROXIES, or every client shares its address.',
     ),
+  trustedProxies: proxyList.default([]).meta({
+    defaultText: 'unset: none (the socket peer is the client)',
+    description:
+      'Proxies whose `X-Forwarded-For` names the client (addresses or subnets, e.g. `10.0.0.0/8,::1`): the wrong-key throttle then counts per real client. Never list addresses clients can reach directly.',
+  }),
   workers: z
     .number()
     .int()

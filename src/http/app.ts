@@ -38,7 +38,8 @@ import { imageRoutes } from './routes/image.js';
 import { probeRoutes } from './routes/probes.js';
 import { buildSchemas } from './schemas.js';
 import { guardHealth } from './health-guard.js';
-import { clientAddress, declaredBodyLength, presetResponseHeader, requestHeader } from './node-io.js';
+import { clientAddressResolver } from './client-address.js';
+import { declaredBodyLength, presetResponseHeader, requestHeader } from './node-io.js';
 
 export interface AppDeps {
   cache: FeatureCache;
@@ -70,6 +71,7 @@ function hasQuery(c: Context<AppEnv>): boolean {
 export function createApp({ cache, config, logger, metrics, images, maxRadius = 12 }: AppDeps): App {
   const hono = new Hono<AppEnv>();
   const auth = createAuthenticator(config.apiKeys, config.authFailureLimit);
+  const clientOf = clientAddressResolver(config.trustedProxies);
   const schemas = buildSchemas({ maxBatch: config.maxBatch, maxImageIdBytes: config.maxImageIdBytes });
   let shuttingDown = false;
   const guardedHealth = (): Promise<HealthReport> => guardHealth(cache, config, metrics);
@@ -85,6 +87,8 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     const given = requestHeader(c, 'x-request-id');
     const requestId = given !== undefined && REQUEST_ID_RE.test(given) ? given : randomUUID();
     c.set('requestId', requestId);
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- as above: the resolver reads the socket and one header
+    c.set('client', clientOf(c));
     // Set before the handler runs, so every response carries it. Setting a header
     // after `next()` makes Hono copy the finished response through a
     // ReadableStream (a real undici Response), which cost ~3x on the hot paths.
@@ -158,7 +162,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     if (!r.handle && !r.upload) throw new Error(`route ${r.method} ${r.path} has neither handle nor upload`);
     const guard = async (c: Context<AppEnv>, next: () => Promise<void>) => {
       c.set('route', r.path);
-      auth.check(requestHeader(c, 'authorization'), access, clientAddress(c));
+      auth.check(requestHeader(c, 'authorization'), access, c.get('client'));
       await next();
     };
     const handler = async (c: Context<AppEnv>) => {
@@ -183,7 +187,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     const query = hasQuery(c) ? c.req.query() : NO_QUERY;
     const checkScope = (fields: unknown) => {
       const needed: RouteAccess | undefined = up.access?.(fields);
-      if (needed !== undefined) auth.check(requestHeader(c, 'authorization'), needed, clientAddress(c));
+      if (needed !== undefined) auth.check(requestHeader(c, 'authorization'), needed, c.get('client'));
     };
     let fields: unknown;
     const raw = uploadKind(requestHeader(c, 'content-type')) === 'raw';

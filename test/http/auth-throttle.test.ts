@@ -2,6 +2,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthThrottle } from '../../src/http/auth-throttle.js';
+import { parseTrustedProxy } from '../../src/http/client-address.js';
 import { startStack, type Stack } from './stack.js';
 
 const READ = 'reader-key-0123456789';
@@ -14,8 +15,9 @@ interface Answer {
 }
 
 /** One request from a chosen loopback address (127.0.0.x), so addresses can be told apart. */
-function send(url: string, path: string, from: string, opts: { key?: string; method?: string; form?: string } = {}): Promise<Answer> {
+function send(url: string, path: string, from: string, opts: { key?: string; method?: string; form?: string; forwardedFor?: string } = {}): Promise<Answer> {
   const headers: Record<string, string> = {};
+  if (opts.forwardedFor !== undefined) headers['x-forwarded-for'] = opts.forwardedFor;
   if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
   if (opts.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
   return new Promise((resolve, reject) => {
@@ -67,6 +69,43 @@ describe('wrong-key throttle over HTTP', () => {
     expect(refused.body).toContain('Too many wrong API keys');
     // the API refuses that address too: it is one budget
     expect((await send(s.url, '/analysis/cache/stats', '127.0.0.5', { key: READ })).status).toBe(429);
+  });
+});
+
+describe('wrong-key throttle behind a trusted proxy (FEATCACHE_TRUSTED_PROXIES)', () => {
+  let s: Stack;
+  const PROXY = '127.0.0.7';
+  beforeAll(async () => {
+    s = await startStack({ FEATCACHE_API_KEYS: `${READ}:read`, FEATCACHE_AUTH_FAILURE_LIMIT: String(LIMIT), FEATCACHE_TRUSTED_PROXIES: `${PROXY},10.0.0.0/8` });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('counts per client named by the proxy: one client throttled, another behind the same proxy not', async () => {
+    for (let i = 0; i < LIMIT; i++) {
+      // what the client wrote itself (left) is ignored; the proxy's own hops (10.x) are skipped
+      const forwardedFor = `203.0.113.${i}, 198.51.100.7, 10.1.2.3`;
+      expect((await send(s.url, '/analysis/cache/stats', PROXY, { key: `wrong-${i}`, forwardedFor })).status).toBe(401);
+    }
+    expect((await send(s.url, '/analysis/cache/stats', PROXY, { key: READ, forwardedFor: '198.51.100.7' })).status).toBe(429);
+    expect((await send(s.url, '/analysis/cache/stats', PROXY, { key: READ, forwardedFor: '198.51.100.8' })).status).toBe(200);
+  });
+
+  it('an untrusted peer cannot dodge the throttle with X-Forwarded-For', async () => {
+    for (let i = 0; i < LIMIT; i++) {
+      expect((await send(s.url, '/analysis/cache/stats', '127.0.0.8', { key: `wrong-${i}`, forwardedFor: `198.51.100.${20 + i}` })).status).toBe(401);
+    }
+    expect((await send(s.url, '/analysis/cache/stats', '127.0.0.8', { key: READ, forwardedFor: '198.51.100.99' })).status).toBe(429);
+  });
+});
+
+describe('parseTrustedProxy', () => {
+  it('takes addresses and subnets of both families, and nothing else', () => {
+    expect(parseTrustedProxy('10.0.0.5')).toEqual({ address: '10.0.0.5' });
+    expect(parseTrustedProxy(' 10.0.0.0/8 ')).toEqual({ address: '10.0.0.0', prefix: 8 });
+    expect(parseTrustedProxy('fd00::/8')).toEqual({ address: 'fd00::', prefix: 8 });
+    for (const bad of ['proxy.internal', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/x', '10.0.0.0/8/1', '']) expect(parseTrustedProxy(bad), bad).toBeUndefined();
   });
 });
 

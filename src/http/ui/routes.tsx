@@ -24,7 +24,7 @@ import type { ImageService } from '../images.js';
 import { decodeMsgpack } from '../msgpack.js';
 import type { AppEnv } from '../route.js';
 import { readUpload } from '../upload.js';
-import { clientAddress, requestHeader } from '../node-io.js';
+import { requestHeader } from '../node-io.js';
 import type { Authenticator } from '../auth.js';
 import { ASSETS } from './assets.js';
 import { describeFeatures } from './feature-summary.js';
@@ -117,7 +117,7 @@ export function registerUi(app: Hono<AppEnv>, { config, auth, images, dispatch }
   app.post('/ui/login', bodyLimit({ maxSize: 4096, onError: () => tooLarge() }), async (c) => {
     c.set('route', '/ui/login');
     if (!authEnabled) return c.redirect('/ui', 303);
-    const client = clientAddress(c);
+    const client = c.get('client');
     try {
       auth.assertNotThrottled(client);
     } catch (err) {
