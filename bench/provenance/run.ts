@@ -308,7 +308,8 @@ async function main(): Promise<void> {
     }).length;
     const groupOf = new Map<string, number>();
     result.groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
-    const editsWithSource = chosen.filter((e) => groupOf.has(e.id) && groupOf.get(e.id) === groupOf.get(items[e.source!]!.id)).length;
+    const withSource = (e: Item) => groupOf.has(e.id) && groupOf.get(e.id) === groupOf.get(items[e.source!]!.id);
+    const editsWithSource = chosen.filter(withSource).length;
     const wrongEdges = result.edges.filter((e) => !related(byId.get(e.a)!, byId.get(e.b)!));
     const analyze = {
       images: set.length,
@@ -320,6 +321,7 @@ async function main(): Promise<void> {
       pairs: (set.length * (set.length - 1)) / 2,
       groups: result.groups.length,
       edited_copies_with_source: editsWithSource,
+      copies_not_grouped: chosen.filter((e) => !withSource(e)).map((e) => e.id),
       unrelated_edges: wrongEdges.length,
       unrelated_edge_examples: wrongEdges.slice(0, 10),
       distractors_grouped: distractors.filter((d) => groupOf.has(d.id)).length,

@@ -331,17 +331,26 @@ export function frameDistance(a: Planes, b: Planes): number {
   return coveredMean(frameDistances(a, b, 'nearest').d, 0);
 }
 
-/** The two frames laid over each other: overlay and splice scores. */
-export function sameFrameScores(a: Planes, b: Planes): { overlay: Score; splice: { half: Half } & Score } {
+/**
+ * The two frames laid over each other: overlay and splice scores. The spreads
+ * (most of the cost) are computed only where `needSpread` says the score could
+ * pass; elsewhere they are 0 (no structure: no evidence), which changes no decision.
+ */
+export function sameFrameScores(
+  a: Planes,
+  b: Planes,
+  needSpread: (kind: 'overlay' | 'splice', score: number) => boolean = () => true,
+): { overlay: Score; splice: { half: Half } & Score } {
   const { t, d } = frameDistances(a, b, 'bilinear');
-  const overlay = { score: trimmedMean(d, T.APPEARANCE_OVERLAY_KEEP).score, spread: spread(t, T.APPEARANCE_OVERLAY_KEEP) };
+  const overlayScore = trimmedMean(d, T.APPEARANCE_OVERLAY_KEEP).score;
+  const overlay = { score: overlayScore, spread: needSpread('overlay', overlayScore) ? spread(t, T.APPEARANCE_OVERLAY_KEEP) : 0 };
   let splice: { half: Half } & Score = { half: 'left', score: Infinity, spread: 0 };
   for (const [half, inHalf] of HALVES) {
     const inside = inHalf(t);
     const part: number[] = [];
     for (let j = 0; j < t.h; j++) for (let i = 0; i < t.w; i++) if (inside(i, j)) part.push(d[j * t.w + i]!);
     const score = trimmedMean(Float32Array.from(part), T.APPEARANCE_KEEP).score;
-    if (score < splice.score) splice = { half, score, spread: spread(t, T.APPEARANCE_KEEP, inside) };
+    if (score < splice.score) splice = { half, score, spread: needSpread('splice', score) ? spread(t, T.APPEARANCE_KEEP, inside) : 0 };
   }
   return { overlay, splice };
 }
@@ -398,7 +407,10 @@ export function matchAppearance(a: ThumbFeatures, b: ThumbFeatures): AppearanceM
  * differ in shape or nothing is within its thresholds.
  */
 export function matchSameFrame(a: Planes, b: Planes): SameFrameMatch | null {
-  return sameShape(a, b) ? sameFrameMatch(sameFrameScores(a, b)) : null;
+  if (!sameShape(a, b)) return null;
+  // a score beyond its absolute bound fails whatever its spread: skip computing it
+  const passable = (kind: 'overlay' | 'splice', score: number) => score <= (kind === 'overlay' ? T.APPEARANCE_MAX_OVERLAY : T.APPEARANCE_MAX_SPLICE);
+  return sameFrameMatch(sameFrameScores(a, b, passable));
 }
 
 /** Where each half lies in the frame, as fractions: x0, y0, x1, y1. */
