@@ -11,9 +11,10 @@
  * - a texture-poor image against every other image of the same frame shape
  *   (an overlay or a splice of it has keypoints in the pasted part only): its
  *   APPEARANCE_NEIGHBOURS nearest by mean same-frame distance;
- * - two textured images of the same frame shape that share a half at the same
- *   position (a splice or an overlay whose keypoints lie elsewhere: geometry
- *   gives them no votes): every pair's halves compared by a coarse signature
+ * - two images of the same frame shape that share a half at the same position
+ *   (a splice or an overlay whose keypoints lie elsewhere: geometry gives them
+ *   no votes; a texture-poor source whose splice is among more than 8 images
+ *   nearer as whole frames): every pair's halves compared by a coarse signature
  *   (3 x 3 samples each), each image's SAME_FRAME_NEIGHBOURS nearest within
  *   SAME_FRAME_PROPOSE_MAX_DISTANCE checked with verification's own same-frame
  *   test (matchSameFrame), and only the pairs that pass it proposed.
@@ -43,8 +44,10 @@ export const SAME_FRAME_SIGNATURE_GRID = 3;
 export const SAME_FRAME_PROPOSE_MAX_DISTANCE = 16;
 /** Same-frame pairs checked per image (its nearest by signature), bounding the cost on sets of look-alike images. */
 export const SAME_FRAME_NEIGHBOURS = 8;
-/** Images whose pairs are compared between two event-loop yields. */
+/** Images whose signatures are computed, or whose pairs are compared, between two event-loop yields (~64,000 comparisons). */
 const ROWS_PER_YIELD = 64;
+/** Same-frame tests between two event-loop yields (~0.1 ms each on a quiet core). */
+const CHECKS_PER_YIELD = 128;
 
 interface Smooth {
   index: number;
@@ -126,18 +129,24 @@ export async function addAppearanceCandidates(candidates: Candidate[], features:
 }
 
 /**
- * Pairs of textured images (not texture-poor: those are paired above) that
- * pass verification's same-frame test: each image's SAME_FRAME_NEIGHBOURS
- * nearest by half signature, within SAME_FRAME_PROPOSE_MAX_DISTANCE, checked.
- * n²/2 signature comparisons (4 halves x 27 values), yielding to the event loop.
+ * Pairs of images with a thumbnail that pass verification's same-frame test
+ * (which decides such a pair whether its images are textured or not): each
+ * image's SAME_FRAME_NEIGHBOURS nearest by half signature, within
+ * SAME_FRAME_PROPOSE_MAX_DISTANCE, checked. n²/2 signature comparisons
+ * (4 halves x 27 values), yielding to the event loop.
  */
 async function sharedHalves(records: ReadonlyArray<ReturnType<typeof readRecord>>): Promise<Array<[number, number]>> {
-  const textured = records.flatMap((r, index) => (r && !r.poor ? [{ index, planes: r.planes, halves: halfSignatures(r.planes, SAME_FRAME_SIGNATURE_GRID) }] : []));
-  const near: Array<Array<[number, number]>> = textured.map(() => []);
-  for (let x = 0; x < textured.length; x++) {
-    const p = textured[x]!;
-    for (let y = x + 1; y < textured.length; y++) {
-      const q = textured[y]!;
+  const framed: Array<{ index: number; planes: Planes; halves: ReturnType<typeof halfSignatures> }> = [];
+  for (const [index, r] of records.entries()) {
+    if (!r) continue;
+    framed.push({ index, planes: r.planes, halves: halfSignatures(r.planes, SAME_FRAME_SIGNATURE_GRID) });
+    if (framed.length % ROWS_PER_YIELD === 0) await yieldToLoop();
+  }
+  const near: Array<Array<[number, number]>> = framed.map(() => []);
+  for (let x = 0; x < framed.length; x++) {
+    const p = framed[x]!;
+    for (let y = x + 1; y < framed.length; y++) {
+      const q = framed[y]!;
       if (!sameShape(p.planes, q.planes)) continue;
       let best = Infinity;
       for (let h = 0; h < p.halves.length; h++) {
@@ -155,13 +164,14 @@ async function sharedHalves(records: ReadonlyArray<ReturnType<typeof readRecord>
   }
   const checked = new Set<string>();
   const pairs: Array<[number, number]> = [];
-  for (let x = 0; x < textured.length; x++) {
+  for (let x = 0; x < framed.length; x++) {
     for (const y of nearest(near[x]!, SAME_FRAME_NEIGHBOURS)) {
       const [lo, hi] = x < y ? [x, y] : [y, x];
       const key = `${lo},${hi}`;
       if (checked.has(key)) continue;
       checked.add(key);
-      if (matchSameFrame(textured[lo]!.planes, textured[hi]!.planes)) pairs.push([textured[lo]!.index, textured[hi]!.index]);
+      if (matchSameFrame(framed[lo]!.planes, framed[hi]!.planes)) pairs.push([framed[lo]!.index, framed[hi]!.index]);
+      if (checked.size % CHECKS_PER_YIELD === 0) await yieldToLoop();
     }
   }
   return pairs;
