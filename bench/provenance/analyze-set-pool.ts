@@ -21,6 +21,7 @@ import { createExtractionPool } from '../../src/features/pool.js';
 import { startRedisProcess } from '../../src/redis/redis-process.js';
 import { candidateInputOf, type AnalyzeSetOptions } from '../../src/provenance/analyze-set.js';
 import { proposeCandidates } from '../../src/provenance/candidates.js';
+import { addAppearanceCandidates } from '../../src/provenance/appearance-candidates.js';
 import { mulberry32 } from '../lib/prng.js';
 import { cachedDistractors, DEFAULT_DISTRACTORS, readDistractors } from './distractor-cache.js';
 import { applyEdit, EDITS, NEEDS_DONOR, type EditName } from './edits.js';
@@ -106,7 +107,8 @@ async function main(): Promise<void> {
     const groupOf = new Map<string, number>();
     result.groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
     const index = new Map(set.map((it, i) => [it.id, i]));
-    const proposed = new Set((await proposeCandidates(set.map((it) => candidateInputOf(it.features!)))).map((c) => `${c.a},${c.b}`));
+    const proposals = await addAppearanceCandidates(await proposeCandidates(set.map((it) => candidateInputOf(it.features!))), set.map((it) => it.features!));
+    const proposed = new Set(proposals.map((c) => `${c.a},${c.b}`));
     const missed = chosen.filter((e) => !(groupOf.has(e.id) && groupOf.get(e.id) === groupOf.get(items[e.source!]!.id)));
     const wrong = result.edges.filter((e) => !related(byId.get(e.a)!, byId.get(e.b)!));
     log(`grouped ${chosen.length - missed.length}/${chosen.length} copies with their source; ${wrong.length} unrelated edges; ${result.groups.length} groups`);

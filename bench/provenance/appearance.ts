@@ -6,7 +6,8 @@
  * `npm run bench:provenance` does (records: forward features only, no mirror
  * pass). Reports recall per edit, false positives, the appearance scores of
  * the pairs that reach the appearance stage (related vs unrelated: the margin
- * the thresholds sit in), the appearance comparison's cost per pair, encoded
+ * the thresholds sit in; for two textured images geometry cannot match, the
+ * same-frame scores as `textured_*`), the appearance comparison's cost per pair, encoded
  * record bytes and, with --redis, MEMORY USAGE of every record. Features are
  * cached under the OS temp directory, keyed by the extractor version.
  */
@@ -17,7 +18,7 @@ import { Redis } from 'ioredis';
 import { verifyFeatures, type Features } from '../../src/index.js';
 import { createCodec } from '../../src/codec/index.js';
 import { extractFeatures, extractorVersion } from '../../src/features/index.js';
-import { appearanceScores, relative, type Score } from '../../src/provenance/appearance.js';
+import { appearanceScores, relative, sameFrameScores, sameShape, toPlanes, type Score } from '../../src/provenance/appearance.js';
 import { REASON } from '../../src/provenance/reasons.js';
 import { readThumb } from '../../src/provenance/thumb-input.js';
 import { isFullThumb } from '../../src/features/thumb.js';
@@ -76,9 +77,11 @@ async function main(): Promise<void> {
   const appearanceMs: number[] = [];
   /** The pairs of two full thumbnails (the template search runs). */
   const searchMs: number[] = [];
-  const scores: Record<'related' | 'unrelated', Record<'contained' | 'overlay' | 'splice', Array<[Score, string]>>> = {
-    related: { contained: [], overlay: [], splice: [] },
-    unrelated: { contained: [], overlay: [], splice: [] },
+  type Kind = 'contained' | 'overlay' | 'splice' | 'textured_overlay' | 'textured_splice';
+  const KINDS: readonly Kind[] = ['contained', 'overlay', 'splice', 'textured_overlay', 'textured_splice'];
+  const scores: Record<'related' | 'unrelated', Record<Kind, Array<[Score, string]>>> = {
+    related: { contained: [], overlay: [], splice: [], textured_overlay: [], textured_splice: [] },
+    unrelated: { contained: [], overlay: [], splice: [], textured_overlay: [], textured_splice: [] },
   };
   /** Verifies a pair and records the appearance scores when the pair reaches that stage. */
   const verify = (a: Item, b: Item, kind: 'related' | 'unrelated') => {
@@ -94,6 +97,16 @@ async function main(): Promise<void> {
       if (s.contained) scores[kind].contained.push([s.contained, name]);
       if (s.overlay) scores[kind].overlay.push([s.overlay, name]);
       if (s.splice) scores[kind].splice.push([s.splice, name]);
+    } else if (before.verdict === 'unrelated') {
+      // two textured images geometry cannot match: the same-frame stage (verify13)
+      const pa = toPlanes(readThumb(a.features['thumb'])!);
+      const pb = toPlanes(readThumb(b.features['thumb'])!);
+      if (sameShape(pa, pb)) {
+        const f = sameFrameScores(pa, pb);
+        const name = `${a.id} ~ ${b.id}`;
+        scores[kind].textured_overlay.push([f.overlay, name]);
+        scores[kind].textured_splice.push([f.splice, name]);
+      }
     }
     return { before, after: verifyFeatures(a.features, b.features) };
   };
@@ -158,7 +171,7 @@ async function main(): Promise<void> {
     search_ms_p50: round(quantile(searchMs, 0.5), 3),
     search_ms_p95: round(quantile(searchMs, 0.95), 3),
     scores: Object.fromEntries(
-      (['contained', 'overlay', 'splice'] as const).map((k) => [
+      KINDS.map((k) => [
         k,
         {
           related_n: scores.related[k].length,

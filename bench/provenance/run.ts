@@ -23,13 +23,16 @@ import { writeResult } from '../lib/report.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createFeatureCache, verifyFeatures, type Features } from '../../src/index.js';
+import { createFeatureCache, verifyFeatures, type Features, type VerifyResult } from '../../src/index.js';
 import { extractFeatures, hammingDistance } from '../../src/features/index.js';
 import { extractionFeatureVersion } from '../../src/features/extractors.js';
 import { createExtractionPool, type ExtractionPool } from '../../src/features/pool.js';
 import { startRedisProcess } from '../../src/redis/redis-process.js';
 import { mulberry32 } from '../lib/prng.js';
 import { proposeCandidates } from '../../src/provenance/candidates.js';
+import { addAppearanceCandidates } from '../../src/provenance/appearance-candidates.js';
+import { candidateInputOf } from '../../src/provenance/analyze-set.js';
+import { MIN_TEXTURE_KEYPOINTS } from '../../src/provenance/thresholds.js';
 import { applyEdit, EDITS, NEEDS_DONOR, type EditName } from './edits.js';
 import { ensurePhotos, loadPhotos } from './photos.js';
 import { median, pct, quantile, round } from './stats.js';
@@ -73,6 +76,33 @@ async function extractAll(pool: ExtractionPool, items: Item[], label: string): P
     it.features = await pool.extract(it.data);
     if (++done % 100 === 0) log(`  ${label}: ${done}/${items.length}`);
   });
+}
+
+/**
+ * The features verification read before the same-frame appearance step for two
+ * textured images (verify13): without `thumb` when neither image is texture-poor
+ * (the old path never read it for them), else unchanged. Timing both per pair,
+ * alternating which runs first, gives the step's cost as a ratio in the same run.
+ */
+function oldPathInputs(a: Features, b: Features): [Features, Features] {
+  const poor = (f: Features) => ((f.orb as { keypoints?: Uint16Array } | undefined)?.keypoints?.length ?? 0) / 2 < MIN_TEXTURE_KEYPOINTS;
+  if (poor(a) || poor(b)) return [a, b];
+  const { thumb: _ta, ...ra } = a;
+  const { thumb: _tb, ...rb } = b;
+  return [ra, rb];
+}
+
+/** Verifies a pair with the current path and the old one (alternating which goes first), timing both. */
+function timedBoth(a: Features, b: Features, k: number): { value: VerifyResult; ms: number; oldMs: number } {
+  const [oa, ob] = oldPathInputs(a, b);
+  const run = () => timed(() => verifyFeatures(a, b));
+  const old = () => timed(() => verifyFeatures(oa, ob)).ms;
+  if (k % 2 === 0) {
+    const r = run();
+    return { ...r, oldMs: old() };
+  }
+  const oldMs = old();
+  return { ...run(), oldMs };
 }
 
 function timed<T>(fn: () => T): { value: T; ms: number } {
@@ -134,12 +164,14 @@ async function main(): Promise<void> {
 
   // 2. recall per edit, verification vs pHash
   const relatedMs: number[] = [];
+  const relatedOldMs: number[] = [];
   const recall: Record<string, { pairs: number; verify: number | null; phash: number | null; verdicts: Record<string, number> }> = {};
   const misses: Array<{ pair: string; reasons: string[] }> = [];
   for (const e of edits) {
     const src = items[e.source!]!;
-    const { value: r, ms } = timed(() => verifyFeatures(src.features!, e.features!));
+    const { value: r, ms, oldMs } = timedBoth(src.features!, e.features!, relatedMs.length);
     relatedMs.push(ms);
+    relatedOldMs.push(oldMs);
     const d = hammingDistance(src.features!.phash as string, e.features!.phash as string);
     const row = (recall[e.edit!] ??= { pairs: 0, verify: 0, phash: 0, verdicts: {} });
     row.pairs++;
@@ -165,13 +197,15 @@ async function main(): Promise<void> {
   const sample = Number.isFinite(FP_SAMPLE) ? unrelatedPairs.filter(() => rand() < FP_SAMPLE / unrelatedPairs.length) : unrelatedPairs;
   log(`verifying ${sample.length} unrelated pairs...`);
   const unrelatedMs: number[] = [];
+  const unrelatedOldMs: number[] = [];
   const falsePositives: Array<{ a: string; b: string; verdict: string; reasons: string[] }> = [];
   let phashFp = 0;
   for (const [i, j] of sample) {
     const a = all[i]!;
     const b = all[j]!;
-    const { value: r, ms } = timed(() => verifyFeatures(a.features!, b.features!));
+    const { value: r, ms, oldMs } = timedBoth(a.features!, b.features!, unrelatedMs.length);
     unrelatedMs.push(ms);
+    unrelatedOldMs.push(oldMs);
     if (r.verdict !== 'unrelated') falsePositives.push({ a: a.id, b: b.id, verdict: r.verdict, reasons: r.reasons });
     if (hammingDistance(a.features!.phash as string, b.features!.phash as string) <= PHASH_RADIUS) phashFp++;
   }
@@ -187,8 +221,13 @@ async function main(): Promise<void> {
     related_p95_ms: round(quantile(relatedMs, 0.95)),
     unrelated_p50_ms: round(quantile(unrelatedMs, 0.5)),
     unrelated_p95_ms: round(quantile(unrelatedMs, 0.95)),
+    // the path before the same-frame step for textured pairs, timed in the same loop
+    old_path_related_p50_ms: round(quantile(relatedOldMs, 0.5)),
+    old_path_unrelated_p50_ms: round(quantile(unrelatedOldMs, 0.5)),
+    related_p50_over_old: round(quantile(relatedMs, 0.5) / quantile(relatedOldMs, 0.5), 3),
+    unrelated_p50_over_old: round(quantile(unrelatedMs, 0.5) / quantile(unrelatedOldMs, 0.5), 3),
   };
-  log(`false positives: ${fp.verify} / ${fp.pairs} (pHash ${fp.phash}); verification p50 ${verification.related_p50_ms} ms related, ${verification.unrelated_p50_ms} ms unrelated`);
+  log(`false positives: ${fp.verify} / ${fp.pairs} (pHash ${fp.phash}); verification p50 ${verification.related_p50_ms} ms related, ${verification.unrelated_p50_ms} ms unrelated (x${verification.related_p50_over_old} / x${verification.unrelated_p50_over_old} of the old path)`);
 
   // 4. Redis: bytes per record, orientations search, analyzeSet
   const dir = mkdtempSync(join(tmpdir(), 'featcache-provenance-bench-'));
@@ -259,13 +298,8 @@ async function main(): Promise<void> {
     }
     // the proposal stage alone: are the (source, edit) pairs among the candidates?
     const index = new Map(set.map((it, i) => [it.id, i]));
-    const proposed = await proposeCandidates(
-      set.map((it) => {
-        const orb = it.features!.orb as { descriptors?: Uint8Array } | undefined;
-        const hashes = it.features!.phash_dihedral as string[] | undefined;
-        return { descriptors: orb?.descriptors ?? null, hashes: hashes ?? null, contentHash: (it.features!.content_hash as string | undefined) ?? null };
-      }),
-    );
+    // analyzeSet's own proposal: the cheap evidence plus the appearance pairs
+    const proposed = await addAppearanceCandidates(await proposeCandidates(set.map((it) => candidateInputOf(it.features!))), set.map((it) => it.features!));
     const proposedKeys = new Set(proposed.map((c) => `${c.a},${c.b}`));
     const proposedEdits = chosen.filter((e) => {
       const a = index.get(items[e.source!]!.id)!;
@@ -274,7 +308,8 @@ async function main(): Promise<void> {
     }).length;
     const groupOf = new Map<string, number>();
     result.groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
-    const editsWithSource = chosen.filter((e) => groupOf.has(e.id) && groupOf.get(e.id) === groupOf.get(items[e.source!]!.id)).length;
+    const withSource = (e: Item) => groupOf.has(e.id) && groupOf.get(e.id) === groupOf.get(items[e.source!]!.id);
+    const editsWithSource = chosen.filter(withSource).length;
     const wrongEdges = result.edges.filter((e) => !related(byId.get(e.a)!, byId.get(e.b)!));
     const analyze = {
       images: set.length,
@@ -286,6 +321,7 @@ async function main(): Promise<void> {
       pairs: (set.length * (set.length - 1)) / 2,
       groups: result.groups.length,
       edited_copies_with_source: editsWithSource,
+      copies_not_grouped: chosen.filter((e) => !withSource(e)).map((e) => e.id),
       unrelated_edges: wrongEdges.length,
       unrelated_edge_examples: wrongEdges.slice(0, 10),
       distractors_grouped: distractors.filter((d) => groupOf.has(d.id)).length,
@@ -329,7 +365,14 @@ interface SummaryReport {
   recall: { all: Recall; per_edit: Record<string, Recall> };
   false_positives: { verify: number | null; phash: number | null; pairs: number | null };
   extraction: { orb_ms_per_mp: number | null; orb_cpu_ms_per_mp: number | null; phash_ms_per_mp: number | null; orb_over_phash: number | null };
-  verification_ms: { related_p50_ms: number | null; related_p95_ms: number | null; unrelated_p50_ms: number | null; unrelated_p95_ms: number | null };
+  verification_ms: {
+    related_p50_ms: number | null;
+    related_p95_ms: number | null;
+    unrelated_p50_ms: number | null;
+    unrelated_p95_ms: number | null;
+    related_p50_over_old?: number | null;
+    unrelated_p50_over_old?: number | null;
+  };
   memory: { record_bytes_median: number | null; record_bytes_max: number | null; without_orb_median: number | null };
   orientations: unknown;
   analyze_set: {
@@ -355,6 +398,7 @@ function printSummary(r: SummaryReport): void {
     `false positives: verify ${String(r.false_positives.verify)}, pHash ${String(r.false_positives.phash)} of ${String(r.false_positives.pairs)} unrelated pairs`,
     `extraction: ORB ${String(r.extraction.orb_ms_per_mp)} ms/MP wall, ${String(r.extraction.orb_cpu_ms_per_mp)} CPU (pHash ${String(r.extraction.phash_ms_per_mp)} ms/MP, x${String(r.extraction.orb_over_phash)})`,
     `verification: related p50 ${String(r.verification_ms.related_p50_ms)} / p95 ${String(r.verification_ms.related_p95_ms)} ms, unrelated p50 ${String(r.verification_ms.unrelated_p50_ms)} / p95 ${String(r.verification_ms.unrelated_p95_ms)} ms`,
+    `verification p50 over the old path (same run, alternating): related x${String(r.verification_ms.related_p50_over_old)}, unrelated x${String(r.verification_ms.unrelated_p50_over_old)}`,
     `Redis: ${String(r.memory.record_bytes_median)} B per record (max ${String(r.memory.record_bytes_max)}; ${String(r.memory.without_orb_median)} B without ORB)`,
     `orientations 'all': ${JSON.stringify(r.orientations)}`,
     `analyzeSet: ${String(r.analyze_set.images)} images in ${String(r.analyze_set.seconds_median)} s; ${String(r.analyze_set.edited_copies_with_source)}/${String(r.analyze_set.edited_copies)} copies with their source (${String(r.analyze_set.edited_copies_proposed)} proposed); ${String(r.analyze_set.unrelated_edges)} unrelated edges; ${String(r.analyze_set.candidates)} pairs verified of ${String(r.analyze_set.pairs)}`,

@@ -126,7 +126,7 @@ async function proposePairs(
   options: AnalyzeSetOptions,
 ): Promise<Array<Pick<Candidate, 'a' | 'b'>>> {
   // texture-poor images get no descriptor votes: their appearance neighbours are proposed too
-  return addAppearanceCandidates(await proposeCandidates(inputs, options), features);
+  return await addAppearanceCandidates(await proposeCandidates(inputs, options), features);
 }
 
 /** The cache slot of each candidate pair (one fingerprint per record, computed once). */

@@ -10,12 +10,20 @@
  *   nearest by mean colour;
  * - a texture-poor image against every other image of the same frame shape
  *   (an overlay or a splice of it has keypoints in the pasted part only): its
- *   APPEARANCE_NEIGHBOURS nearest by mean same-frame distance.
+ *   APPEARANCE_NEIGHBOURS nearest by mean same-frame distance;
+ * - two images of the same frame shape that share a half at the same position
+ *   (a splice or an overlay whose keypoints lie elsewhere: geometry gives them
+ *   no votes; a texture-poor source whose splice is among more than 8 images
+ *   nearer as whole frames): every pair's halves compared by a coarse signature
+ *   (3 x 3 samples each), each image's SAME_FRAME_NEIGHBOURS nearest within
+ *   SAME_FRAME_PROPOSE_MAX_DISTANCE checked with verification's own same-frame
+ *   test (matchSameFrame), and only the pairs that pass it proposed.
  *
  * Verification (verifyFeatures, with its appearance stage) decides each pair.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Features } from '../types.js';
-import { frameDistance, sameShape, toPlanes, type Planes } from './appearance.js';
+import { frameDistance, halfSignatures, matchSameFrame, sameShape, signatureDistance, toPlanes, type Planes } from './appearance.js';
 import type { Candidate } from './candidates.js';
 import { readOrb } from './orb-input.js';
 import { readThumb } from './thumb-input.js';
@@ -26,6 +34,20 @@ import * as T from './thresholds.js';
 export const APPEARANCE_ALL_PAIRS_MAX_IMAGES = 64;
 /** Appearance neighbours proposed per texture-poor image (by mean colour; by same-frame score). */
 export const APPEARANCE_NEIGHBOURS = 8;
+/** Samples per side of a half's signature (same-frame proposals of textured images). */
+export const SAME_FRAME_SIGNATURE_GRID = 3;
+/**
+ * Largest signature distance of a shared half that is checked: of the bench's
+ * 7,461 same-shape pairs of two textured images, the related ones that pass the
+ * same-frame test lie at <= 15.4, and 309 pairs lie within 16 (docs/PROVENANCE.md).
+ */
+export const SAME_FRAME_PROPOSE_MAX_DISTANCE = 16;
+/** Same-frame pairs checked per image (its nearest by signature), bounding the cost on sets of look-alike images. */
+export const SAME_FRAME_NEIGHBOURS = 8;
+/** Images whose signatures are computed, or whose pairs are compared, between two event-loop yields (~64,000 comparisons). */
+const ROWS_PER_YIELD = 64;
+/** Same-frame tests between two event-loop yields (~0.1 ms each on a quiet core). */
+const CHECKS_PER_YIELD = 128;
 
 interface Smooth {
   index: number;
@@ -70,14 +92,13 @@ function nearest(scored: Array<[number, number]>, k: number): number[] {
  * `candidates` plus the pairs texture-poor images need (no pair twice; a < b).
  * `features` are the records aligned with the candidates' indexes.
  */
-export function addAppearanceCandidates(candidates: Candidate[], features: readonly Features[]): Candidate[] {
+export async function addAppearanceCandidates(candidates: Candidate[], features: readonly Features[]): Promise<Candidate[]> {
   const records = features.map(readRecord);
   const smooth: Smooth[] = [];
   records.forEach((r, index) => {
     if (r?.full) smooth.push({ index, poor: r.poor, planes: r.planes, mean: meanColour(r.planes) });
   });
   const poor = smooth.filter((p) => p.poor);
-  if (poor.length === 0) return candidates;
   const seen = new Set(candidates.map((c) => `${c.a},${c.b}`));
   const out = [...candidates];
   const add = (i: number, j: number) => {
@@ -87,6 +108,7 @@ export function addAppearanceCandidates(candidates: Candidate[], features: reado
     seen.add(key);
     out.push({ a, b, votes: 0, hashDistance: null, orientation: null, identical: false });
   };
+  for (const [i, j] of await sharedHalves(records)) add(i, j);
   const all = smooth.length <= APPEARANCE_ALL_PAIRS_MAX_IMAGES;
   for (const p of poor) {
     const colourNear = all
@@ -104,4 +126,53 @@ export function addAppearanceCandidates(candidates: Candidate[], features: reado
     for (const j of nearest(frames, APPEARANCE_NEIGHBOURS)) add(p.index, j);
   }
   return out;
+}
+
+/**
+ * Pairs of images with a thumbnail that pass verification's same-frame test
+ * (which decides such a pair whether its images are textured or not): each
+ * image's SAME_FRAME_NEIGHBOURS nearest by half signature, within
+ * SAME_FRAME_PROPOSE_MAX_DISTANCE, checked. n²/2 signature comparisons
+ * (4 halves x 27 values), yielding to the event loop.
+ */
+async function sharedHalves(records: ReadonlyArray<ReturnType<typeof readRecord>>): Promise<Array<[number, number]>> {
+  const framed: Array<{ index: number; planes: Planes; halves: ReturnType<typeof halfSignatures> }> = [];
+  for (const [index, r] of records.entries()) {
+    if (!r) continue;
+    framed.push({ index, planes: r.planes, halves: halfSignatures(r.planes, SAME_FRAME_SIGNATURE_GRID) });
+    if (framed.length % ROWS_PER_YIELD === 0) await yieldToLoop();
+  }
+  const near: Array<Array<[number, number]>> = framed.map(() => []);
+  for (let x = 0; x < framed.length; x++) {
+    const p = framed[x]!;
+    for (let y = x + 1; y < framed.length; y++) {
+      const q = framed[y]!;
+      if (!sameShape(p.planes, q.planes)) continue;
+      let best = Infinity;
+      for (let h = 0; h < p.halves.length; h++) {
+        const hp = p.halves[h]!;
+        const hq = q.halves[h]!;
+        // a flat half on both sides proves nothing (the same-frame test rejects it too)
+        if (hp.spread < T.APPEARANCE_MIN_SPREAD && hq.spread < T.APPEARANCE_MIN_SPREAD) continue;
+        best = Math.min(best, signatureDistance(hp.values, hq.values));
+      }
+      if (best > SAME_FRAME_PROPOSE_MAX_DISTANCE) continue;
+      near[x]!.push([y, best]);
+      near[y]!.push([x, best]);
+    }
+    if (x % ROWS_PER_YIELD === ROWS_PER_YIELD - 1) await yieldToLoop();
+  }
+  const checked = new Set<string>();
+  const pairs: Array<[number, number]> = [];
+  for (let x = 0; x < framed.length; x++) {
+    for (const y of nearest(near[x]!, SAME_FRAME_NEIGHBOURS)) {
+      const [lo, hi] = x < y ? [x, y] : [y, x];
+      const key = `${lo},${hi}`;
+      if (checked.has(key)) continue;
+      checked.add(key);
+      if (matchSameFrame(framed[lo]!.planes, framed[hi]!.planes)) pairs.push([framed[lo]!.index, framed[hi]!.index]);
+      if (checked.size % CHECKS_PER_YIELD === 0) await yieldToLoop();
+    }
+  }
+  return pairs;
 }

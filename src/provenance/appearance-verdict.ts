@@ -3,8 +3,8 @@
  * texture-poor: appearance evidence (src/provenance/appearance.ts) in the
  * shape of a VerifyResult, with reasons that say it is appearance evidence.
  */
-import { matchAppearance, type AppearanceMatch } from './appearance.js';
-import { appearanceReason, rotatedReason } from './reasons.js';
+import { matchAppearance, matchSameFrame, toPlanes, type AppearanceMatch } from './appearance.js';
+import { appearanceReason, REASON, rotatedReason, sameFrameReason } from './reasons.js';
 import type { ThumbFeatures } from './thumb-input.js';
 import * as T from './thresholds.js';
 import type { VerifyResult } from './types.js';
@@ -61,4 +61,23 @@ export function fromAppearance(a: AppearanceSide, b: AppearanceSide, matches: nu
   if (!m) return null;
   const { seen, ...rest } = describe(m, a, b);
   return { ...rest, inliers: 0, matches, reasons: [appearanceReason(seen)] };
+}
+
+/**
+ * Verdict of two textured images on which geometry found nothing, from their
+ * thumbnails laid over each other (a splice or an overlay whose keypoints lie
+ * in the other part), or null. Cheap: no template search.
+ */
+export function fromSameFrame(a: AppearanceSide, b: AppearanceSide, matches: number): VerifyResult | null {
+  const m = matchSameFrame(toPlanes(a.thumb), toPlanes(b.thumb));
+  if (!m) return null;
+  const shared = m.kind === 'splice' ? 0.5 : T.APPEARANCE_OVERLAY_KEEP;
+  return {
+    verdict: 'derived',
+    inliers: 0,
+    matches,
+    transform: { scale: round3(b.width / a.width), rotation_deg: 0, mirrored: false },
+    overlap: { a: shared, b: shared },
+    reasons: [REASON.sharesRegion, sameFrameReason(m)],
+  };
 }

@@ -47,7 +47,7 @@ export interface Placement {
   cy: number;
 }
 
-type Half = 'left' | 'right' | 'top' | 'bottom';
+export type Half = 'left' | 'right' | 'top' | 'bottom';
 
 /** A score (trimmed mean distance) with the compared template's own spread (see `spread`). */
 export interface Score {
@@ -62,6 +62,9 @@ export type AppearanceMatch =
   | ({ kind: 'overlay' } & Score)
   /** The same frame, one half alike. */
   | ({ kind: 'splice'; half: Half } & Score);
+
+/** A match of two frames laid over each other. */
+export type SameFrameMatch = Extract<AppearanceMatch, { kind: 'overlay' | 'splice' }>;
 
 /** The scores behind a decision (for thresholds and benchmarks). */
 export interface AppearanceScores {
@@ -328,17 +331,26 @@ export function frameDistance(a: Planes, b: Planes): number {
   return coveredMean(frameDistances(a, b, 'nearest').d, 0);
 }
 
-/** The two frames laid over each other: overlay and splice scores. */
-export function sameFrameScores(a: Planes, b: Planes): { overlay: Score; splice: { half: Half } & Score } {
+/**
+ * The two frames laid over each other: overlay and splice scores. The spreads
+ * (most of the cost) are computed only where `needSpread` says the score could
+ * pass; elsewhere they are 0 (no structure: no evidence), which changes no decision.
+ */
+export function sameFrameScores(
+  a: Planes,
+  b: Planes,
+  needSpread: (kind: 'overlay' | 'splice', score: number) => boolean = () => true,
+): { overlay: Score; splice: { half: Half } & Score } {
   const { t, d } = frameDistances(a, b, 'bilinear');
-  const overlay = { score: trimmedMean(d, T.APPEARANCE_OVERLAY_KEEP).score, spread: spread(t, T.APPEARANCE_OVERLAY_KEEP) };
+  const overlayScore = trimmedMean(d, T.APPEARANCE_OVERLAY_KEEP).score;
+  const overlay = { score: overlayScore, spread: needSpread('overlay', overlayScore) ? spread(t, T.APPEARANCE_OVERLAY_KEEP) : 0 };
   let splice: { half: Half } & Score = { half: 'left', score: Infinity, spread: 0 };
   for (const [half, inHalf] of HALVES) {
     const inside = inHalf(t);
     const part: number[] = [];
     for (let j = 0; j < t.h; j++) for (let i = 0; i < t.w; i++) if (inside(i, j)) part.push(d[j * t.w + i]!);
     const score = trimmedMean(Float32Array.from(part), T.APPEARANCE_KEEP).score;
-    if (score < splice.score) splice = { half, score, spread: spread(t, T.APPEARANCE_KEEP, inside) };
+    if (score < splice.score) splice = { half, score, spread: needSpread('splice', score) ? spread(t, T.APPEARANCE_KEEP, inside) : 0 };
   }
   return { overlay, splice };
 }
@@ -373,11 +385,71 @@ function within(s: Score, max: number, maxRelative: number): boolean {
   return s.score <= max && relative(s) <= maxRelative;
 }
 
+/** The same-frame part of the decision: an overlay, else a splice within its thresholds, or null. */
+function sameFrameMatch(s: Pick<AppearanceScores, 'overlay' | 'splice'>): SameFrameMatch | null {
+  if (s.overlay && within(s.overlay, T.APPEARANCE_MAX_OVERLAY, T.APPEARANCE_MAX_OVERLAY_RELATIVE)) return { kind: 'overlay', ...s.overlay };
+  if (s.splice && within(s.splice, T.APPEARANCE_MAX_SPLICE, T.APPEARANCE_MAX_SPLICE_RELATIVE)) return { kind: 'splice', ...s.splice };
+  return null;
+}
+
 /** The decision: the first kind of evidence within its thresholds (contained, overlay, splice), or null. */
 export function matchAppearance(a: ThumbFeatures, b: ThumbFeatures): AppearanceMatch | null {
   const s = appearanceScores(a, b);
   if (s.contained && within(s.contained, T.APPEARANCE_MAX_CONTAINED, T.APPEARANCE_MAX_CONTAINED_RELATIVE)) return { kind: 'contained', ...s.contained };
-  if (s.overlay && within(s.overlay, T.APPEARANCE_MAX_OVERLAY, T.APPEARANCE_MAX_OVERLAY_RELATIVE)) return { kind: 'overlay', ...s.overlay };
-  if (s.splice && within(s.splice, T.APPEARANCE_MAX_SPLICE, T.APPEARANCE_MAX_SPLICE_RELATIVE)) return { kind: 'splice', ...s.splice };
-  return null;
+  return sameFrameMatch(s);
+}
+
+/**
+ * The same-frame decision alone (no template search: cheap, and a 12 px
+ * thumbnail is too coarse to search): two textured images whose keypoints
+ * lie elsewhere than what they share — a splice whose kept half is smooth, an
+ * overlay whose host was detected at another contrast. Null when the frames
+ * differ in shape or nothing is within its thresholds.
+ */
+export function matchSameFrame(a: Planes, b: Planes): SameFrameMatch | null {
+  if (!sameShape(a, b)) return null;
+  // a score beyond its absolute bound fails whatever its spread: skip computing it
+  const passable = (kind: 'overlay' | 'splice', score: number) => score <= (kind === 'overlay' ? T.APPEARANCE_MAX_OVERLAY : T.APPEARANCE_MAX_SPLICE);
+  return sameFrameMatch(sameFrameScores(a, b, passable));
+}
+
+/** Where each half lies in the frame, as fractions: x0, y0, x1, y1. */
+const HALF_BOXES: ReadonlyArray<readonly [number, number, number, number]> = [
+  [0, 0, 0.5, 1],
+  [0.5, 0, 1, 1],
+  [0, 0, 1, 0.5],
+  [0, 0.5, 1, 1],
+];
+
+/**
+ * A coarse signature of each half of a thumbnail (left, right, top, bottom, as
+ * in the splice score): Y, Cb, Cr sampled (bilinear) on a grid x grid lattice
+ * of the half, `3 x grid²` values per half, plus the half's spread (a flat half
+ * proves nothing). Two frames of the same shape compare at the same positions
+ * whatever their thumbnails' sizes: a cheap stand-in for the splice score when
+ * proposing pairs (appearance-candidates.ts).
+ */
+export function halfSignatures(p: Planes, grid: number): Array<{ values: Float32Array; spread: number }> {
+  const tp = newTaps();
+  return HALF_BOXES.map(([x0, y0, x1, y1], h) => {
+    const values = new Float32Array(3 * grid * grid);
+    let k = 0;
+    for (let j = 0; j < grid; j++) {
+      for (let i = 0; i < grid; i++) {
+        const t = taps(p.w, p.h, (x0 + ((i + 0.5) / grid) * (x1 - x0)) * p.w - 0.5, (y0 + ((j + 0.5) / grid) * (y1 - y0)) * p.h - 0.5, tp);
+        values[k++] = at(p.y, t);
+        values[k++] = at(p.cb, t);
+        values[k++] = at(p.cr, t);
+      }
+    }
+    return { values, spread: spread(p, T.APPEARANCE_KEEP, HALVES[h]![1](p)) };
+  });
+}
+
+/** Mean distance (|ΔY| + weight (|ΔCb| + |ΔCr|)) of two half signatures. */
+export function signatureDistance(a: Float32Array, b: Float32Array): number {
+  const cw = T.APPEARANCE_CHROMA_WEIGHT;
+  let sum = 0;
+  for (let k = 0; k < a.length; k += 3) sum += Math.abs(a[k]! - b[k]!) + cw * (Math.abs(a[k + 1]! - b[k + 1]!) + Math.abs(a[k + 2]! - b[k + 2]!));
+  return (3 * sum) / a.length;
 }

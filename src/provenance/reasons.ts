@@ -32,3 +32,12 @@ export function hashReason(distance: number): string {
 export function appearanceReason(seen: string): string {
   return `low texture: matched by appearance — ${seen} (no keypoints to confirm geometry)`;
 }
+
+/**
+ * A same-frame appearance match of two textured images (beside "shares a region"):
+ * "B shares its left half with A at the same position, judged by appearance (the keypoints lie elsewhere)".
+ */
+export function sameFrameReason(match: { kind: 'overlay' } | { kind: 'splice'; half: 'left' | 'right' | 'top' | 'bottom' }): string {
+  const seen = match.kind === 'splice' ? `B shares its ${match.half} half with A at the same position` : 'B is A but for a region (a pasted patch)';
+  return `${seen}, judged by appearance (the keypoints lie elsewhere)`;
+}

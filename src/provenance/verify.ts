@@ -6,7 +6,7 @@
  * docs/PROVENANCE.md describes the algorithm and how each threshold was chosen.
  */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
-import { fromAppearance } from './appearance-verdict.js';
+import { fromAppearance, fromSameFrame } from './appearance-verdict.js';
 import { matchForward, matchMirrored, type GeometricMatch } from './geometric.js';
 import type { Polygon } from './geometry.js';
 import { hashEvidence, type HashEvidence } from './hash-evidence.js';
@@ -106,10 +106,12 @@ export function verifyDetailed(a: VerifyInput, b: VerifyInput, opts: VerifyOptio
   const poor = (orb: OrbFeatures | null) => orb !== null && orb.keypoints.length / 2 < T.MIN_TEXTURE_KEYPOINTS;
   const lowTexture = poor(orbA) || poor(orbB);
   const result = fromHashes(a, b, orbA, orbB, hashes, o.maxHashDistance, geo, lowTexture);
-  if (result.verdict === 'unrelated' && lowTexture && thumbA && thumbB) {
-    // geometry cannot decide: appearance
+  if (result.verdict === 'unrelated' && thumbA && thumbB) {
+    // geometry cannot decide: appearance — every kind for a texture-poor image; for two
+    // textured ones (keypoints elsewhere than what they share) only the same-frame comparison
     const side = (f: VerifyInput, orb: OrbFeatures | null, thumb: ThumbFeatures) => ({ thumb, width: imageWidth(f, orb, thumb) });
-    const seen = fromAppearance(side(a, orbA, thumbA), side(b, orbB, thumbB), geo?.matches ?? 0);
+    const sides = [side(a, orbA, thumbA), side(b, orbB, thumbB)] as const;
+    const seen = lowTexture ? fromAppearance(...sides, geo?.matches ?? 0) : geo ? fromSameFrame(...sides, geo.matches) : null;
     if (seen) return { result: seen, geometry: null };
   }
   return { result, geometry: null };
