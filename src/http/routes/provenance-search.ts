@@ -27,8 +27,13 @@ function answer(c: Context, r: ProvenanceSearchResult, imageId: string | null): 
   });
 }
 
-function optionsOf(f: { limit?: number | undefined; verify?: number | false | undefined; donors?: boolean | undefined }): ProvenanceSearchOptions {
-  return { ...(f.limit === undefined ? {} : { limit: f.limit }), ...(f.verify === undefined ? {} : { verify: f.verify }), ...(f.donors === undefined ? {} : { donors: f.donors }) };
+function optionsOf(f: { limit?: number | undefined; verify?: number | false | undefined; donors?: boolean | undefined; texture_poor?: boolean | undefined }): ProvenanceSearchOptions {
+  return {
+    ...(f.limit === undefined ? {} : { limit: f.limit }),
+    ...(f.verify === undefined ? {} : { verify: f.verify }),
+    ...(f.donors === undefined ? {} : { donors: f.donors }),
+    ...(f.texture_poor === undefined ? {} : { texturePoor: f.texture_poor }),
+  };
 }
 
 export function provenanceSearchRoutes({ images, schemas: base, config }: RouteDeps): AnyRoute[] {
@@ -70,7 +75,7 @@ export function provenanceSearchRoutes({ images, schemas: base, config }: RouteD
     },
     responses: {
       200: { description: 'The candidates, best first, with votes, tier and (when verified) verdict, inliers and reasons', schema: provenanceSearchResponse },
-      400: errorDoc('PROVENANCE_NOT_ENABLED, or the image has no ORB keypoints (INVALID_ARGUMENT), or a bad parameter'),
+      400: errorDoc('PROVENANCE_NOT_ENABLED, or the image has neither ORB keypoints nor a thumbnail (INVALID_ARGUMENT), or a bad parameter'),
       404: errorDoc('NOT_FOUND: image_id has no extracted record'),
       413: errorDoc('IMAGE_TOO_LARGE'),
       415: errorDoc('UNSUPPORTED_IMAGE_FORMAT'),
