@@ -22,7 +22,7 @@ import type { OrbFeatures } from '../orb-input.js';
 import { APPEARANCE_SHAPE_TOLERANCE, MIN_TEXTURE_KEYPOINTS } from '../thresholds.js';
 import type { ThumbFeatures } from '../thumb-input.js';
 import { verifyDetailed, type Verification } from '../verify.js';
-import type { TextureRegistry } from './texture-registry.js';
+import type { RegisteredImage, TextureRegistry } from './texture-registry.js';
 import { sameAspect, signatureDistance, textureSignature } from './texture-signature.js';
 
 /**
@@ -53,19 +53,23 @@ export interface TextureTierDeps {
   peekMany(ids: string[]): Promise<Array<FeatureRecord | null>>;
 }
 
+/** The registered images the query may come from, nearest by signature first (the tier verifies the first few). */
+export function rankRegistered(q: Pick<TextureQuery, 'thumb' | 'keypoints'>, registered: readonly RegisteredImage[], skip: ReadonlySet<string>): Array<{ imageId: string; distance: number }> {
+  const poor = q.keypoints < MIN_TEXTURE_KEYPOINTS;
+  const mine = textureSignature(q.thumb, q.keypoints, poor);
+  return registered
+    .filter((r) => !skip.has(r.imageId) && (poor || (r.signature.poor && sameAspect(mine, r.signature, APPEARANCE_SHAPE_TOLERANCE))))
+    .map((r) => ({ imageId: r.imageId, distance: signatureDistance(mine, r.signature, poor) }))
+    .sort((a, b) => a.distance - b.distance || (a.imageId < b.imageId ? -1 : 1));
+}
+
 /** Yields to the event loop between verifications (a template search holds it for ~2-30 ms). */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The related images of the registry, verified by appearance; `skip`: IDs left out (the query itself, candidates already verified). */
 export async function searchTexturePoor(deps: TextureTierDeps, q: TextureQuery, skip: ReadonlySet<string>, verify = TEXTURE_TIER_VERIFY): Promise<TextureFound[]> {
   if (verify <= 0) return [];
-  const poor = q.keypoints < MIN_TEXTURE_KEYPOINTS;
-  const mine = textureSignature(q.thumb, q.keypoints, poor);
-  const proposed = (await deps.registry.readAll())
-    .filter((r) => !skip.has(r.imageId) && (poor || (r.signature.poor && sameAspect(mine, r.signature, APPEARANCE_SHAPE_TOLERANCE))))
-    .map((r) => ({ imageId: r.imageId, distance: signatureDistance(mine, r.signature, poor) }))
-    .sort((a, b) => a.distance - b.distance || (a.imageId < b.imageId ? -1 : 1))
-    .slice(0, verify);
+  const proposed = rankRegistered(q, await deps.registry.readAll(), skip).slice(0, verify);
   if (proposed.length === 0) return [];
   const records = await deps.peekMany(proposed.map((p) => p.imageId));
   const out: TextureFound[] = [];
