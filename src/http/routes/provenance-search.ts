@@ -67,9 +67,9 @@ export function provenanceSearchRoutes({ images, schemas: base, config }: RouteD
         enabled();
         // features and the mirror image's ORB (for the mirrored vote) in the worker pool: ORB never runs on the event loop
         const start = performance.now();
-        const [features, mirrored] = await Promise.all([images.extractOnly(image), images.mirroredOrb(image)]);
+        const [features, mirrored, thumb] = await Promise.all([images.extractOnly(image), images.mirroredOrb(image), images.queryThumb(image)]);
         const extract = Math.round((performance.now() - start) * 100) / 100;
-        const r = await images.extracted.searchProvenance({ features, mirrored: mirrored ?? null }, optionsOf(fields));
+        const r = await images.extracted.searchProvenance({ features: thumb ? { ...features, thumb } : features, mirrored: mirrored ?? null }, optionsOf(fields));
         return answer(c, { ...r, timings_ms: { ...r.timings_ms, extract, total: Math.round((r.timings_ms.total + extract) * 100) / 100 } }, null);
       },
     },
