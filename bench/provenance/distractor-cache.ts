@@ -26,11 +26,14 @@ import { extractorVersion, type ExtractorName } from '../../src/features/index.j
 import type { ExtractionPool } from '../../src/features/pool.js';
 import type { Features } from '../../src/index.js';
 import { DRAWN_TEXTURE_VERSION, drawnTextureJpeg } from './drawn-textures.js';
+import { SMOOTH_TEXTURE_VERSION, smoothJpeg } from './smooth-textures.js';
 
 /** Images per shard file. */
 export const SHARD_SIZE = 1000;
 /** What verification and the provenance index read from a record (no colour hashes). */
 export const SCALE_EXTRACTORS: readonly ExtractorName[] = ['meta', 'orb', 'phash', 'phash_dihedral', 'content_hash'];
+/** The same plus the `thumb` the texture-poor tier registers (the photos, the hosts and the smooth distractors). */
+export const SCALE_THUMB_EXTRACTORS: readonly ExtractorName[] = [...SCALE_EXTRACTORS, 'thumb'];
 
 export interface DistractorSpec {
   width: number;
@@ -38,9 +41,16 @@ export interface DistractorSpec {
   shapes: number;
   /** Distractor k is drawn from seed seedBase + k. */
   seedBase: number;
+  /** Drawn textures (drawn-textures.ts, the default) or smooth images (smooth-textures.ts, with `thumb`). */
+  kind?: 'drawn' | 'smooth';
 }
 
 export const DEFAULT_DISTRACTORS: DistractorSpec = Object.freeze({ width: 320, height: 240, shapes: 90, seedBase: 1_000_000 });
+/** The texture-poor distractors (the texture-poor tier's false candidates are measured against them). */
+export const SMOOTH_DISTRACTORS: DistractorSpec = Object.freeze({ width: 320, height: 240, shapes: 0, seedBase: 3_000_000, kind: 'smooth' });
+
+const extractorsOf = (spec: DistractorSpec) => (spec.kind === 'smooth' ? SCALE_THUMB_EXTRACTORS : SCALE_EXTRACTORS);
+const imageOf = (spec: DistractorSpec, k: number) => (spec.kind === 'smooth' ? smoothJpeg(distractorSeed(spec, k), spec) : drawnTextureJpeg(distractorSeed(spec, k), spec));
 
 export function cacheRoot(): string {
   return process.env.FEATCACHE_BENCH_CACHE ?? join(homedir(), '.cache', 'featcache-bench');
@@ -49,11 +59,11 @@ export function cacheRoot(): string {
 /** The directory of one distractor corpus: its name is the cache key. */
 export function corpusDir(spec: DistractorSpec): string {
   const key = [
-    `drawn${DRAWN_TEXTURE_VERSION}`,
+    spec.kind === 'smooth' ? `smooth${SMOOTH_TEXTURE_VERSION}` : `drawn${DRAWN_TEXTURE_VERSION}`,
     `${spec.width}x${spec.height}`,
     `s${spec.shapes}`,
     `seed${spec.seedBase}`,
-    extractorVersion({ extractors: SCALE_EXTRACTORS }),
+    extractorVersion({ extractors: extractorsOf(spec) }),
   ].join('_');
   return join(cacheRoot(), 'provenance-scale', key);
 }
@@ -112,8 +122,7 @@ export async function buildDistractors(
         while (next < SHARD_SIZE) {
           const i = next++;
           const k = n * SHARD_SIZE + i;
-          const jpeg = await drawnTextureJpeg(distractorSeed(spec, k), spec);
-          features[i] = (await pool.extract(jpeg, { extractors: SCALE_EXTRACTORS }));
+          features[i] = await pool.extract(await imageOf(spec, k), { extractors: extractorsOf(spec) });
         }
       }),
     );

@@ -24,6 +24,15 @@
  *      sizes of the buckets its terms name (HSTRLEN), on a sample of queries.
  * 3. bench/results/provenance-scale.json + a line of history.jsonl (writeResult).
  *
+ * The texture-poor tier (docs/PROVENANCE.md): the photos and hosts are extracted
+ * with `thumb`, and --smooth N (default 2,000; counted in --images) smooth
+ * distractors (smooth-textures.ts, cached on disk like the drawn ones, with
+ * `thumb`) are indexed with the photos, so the tier's false candidates are
+ * measured. Every query runs twice, with and without the tier (alternating
+ * which goes first): recall and latency of both, the per-query cost ratio, the
+ * related candidates that are none of the query's sources (by tier), and the
+ * rank by signature of each untextured source (the tier verifies the first 8).
+ *
  * Options: --images N (default 100000), --steps a,b,c (default 10000,30000,N),
  * --expected N (index sizing, default --images), --build-only (extract the
  * distractors and stop), --quick (5,000 images in steps of 2,000 / 5,000),
@@ -36,7 +45,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createFeatureCache, FeatureCacheError, type Features, type ProvenanceSearchResult } from '../../src/index.js';
+import { createFeatureCache, FeatureCacheError, type FeatureCache, type Features, type ProvenanceSearchOptions, type ProvenanceSearchResult } from '../../src/index.js';
 import { createExtractionPool, type ExtractionPool } from '../../src/features/pool.js';
 import type { OrbFeatures } from '../../src/features/orb.js';
 import { startRedisProcess } from '../../src/redis/redis-process.js';
@@ -45,7 +54,10 @@ import { ProvenanceLayout } from '../../src/provenance/index/layout.js';
 import { resolveProvenanceIndexOptions } from '../../src/provenance/index/options.js';
 import { queryTerms } from '../../src/provenance/index/terms.js';
 import { RESULTS_DIR, writeResult } from '../lib/report.js';
-import { buildDistractors, cachedDistractors, cachedQueryFeatures, corpusDir, DEFAULT_DISTRACTORS, readDistractors, SCALE_EXTRACTORS } from './distractor-cache.js';
+import { registrySignature, type RegisteredImage } from '../../src/provenance/index/texture-registry.js';
+import { rankRegistered } from '../../src/provenance/index/texture-tier.js';
+import { readThumb } from '../../src/provenance/thumb-input.js';
+import { buildDistractors, cachedDistractors, cachedQueryFeatures, corpusDir, DEFAULT_DISTRACTORS, readDistractors, SCALE_THUMB_EXTRACTORS, SMOOTH_DISTRACTORS } from './distractor-cache.js';
 import { ensurePhotos, loadPhotos, type Photo } from './photos.js';
 import { buildQueries, distractorId, donorHostId, donorHostImage, photoId, type ScaleQuery } from './scale-queries.js';
 import { median, pct, quantile, round } from './stats.js';
@@ -62,10 +74,15 @@ const STEPS = (arg('steps') ?? (quick ? '2000,5000' : `10000,30000,${IMAGES}`))
   .map(Number)
   .filter((n) => n > 0 && n <= IMAGES);
 const EXPECTED = Number(arg('expected') ?? IMAGES);
+/** Texture-poor distractors (smooth-textures.ts), indexed with the photos; counted in --images. */
+const SMOOTH = Number(arg('smooth') ?? (quick ? 1000 : 2000));
+export const smoothId = (k: number) => `smooth:${k}`;
 const jsonPath = arg('json');
 /** Keypoints below which a photo counts as untextured (verification's "not enough texture"). */
 const MIN_TEXTURE_KEYPOINTS = 60;
 const SEARCH = Object.freeze({ limit: 50, verify: 10 });
+/** The same search without the texture-poor tier: run beside SEARCH on every query (alternating which goes first). */
+const SEARCH_NO_TIER = Object.freeze({ ...SEARCH, texturePoor: false });
 const INGEST_BATCH = 500;
 /** Every n-th query has its postings counted. */
 const POSTINGS_SAMPLE_EVERY = 5;
@@ -99,6 +116,10 @@ interface QueryOutcome {
   postings?: number;
   /** The error code when the search refused the query. */
   error?: string;
+  /** Candidates verified related that are none of the query's sources (nor its extra), with their tier. */
+  falseRelated?: Array<{ imageId: string; tier: string }>;
+  /** Per untextured source: its rank by signature among the texture-poor registry (the tier verifies the first TEXTURE_TIER_VERIFY). */
+  prefilterRanks?: number[];
 }
 
 async function scanSum(raw: Redis, match: string): Promise<{ keys: number; bytes: number }> {
@@ -184,8 +205,43 @@ function latency(all: QueryOutcome[]) {
     p99_ms: round(quantile(ms, 0.99)),
     max_ms: round(Math.max(...ms)),
     refused: all.length - outcomes.length,
-    median_parts_ms: { index: part('index'), verify: part('verify'), donors: part('donors') },
+    median_parts_ms: { index: part('index'), verify: part('verify'), donors: part('donors'), appearance: part('appearance') },
   };
+}
+
+/** One search of a query: ranks of its sources, latency, and the related candidates that are none of its sources. */
+async function runQuery(cache: FeatureCache, q: PreparedQuery, options: ProvenanceSearchOptions): Promise<QueryOutcome> {
+  const t = performance.now();
+  let r: ProvenanceSearchResult;
+  try {
+    r = await cache.searchProvenance({ features: q.features, mirrored: q.mirrored }, options);
+  } catch (err) {
+    // a query the search refuses: a miss, not a latency
+    if (!(err instanceof FeatureCacheError)) throw err;
+    return { id: q.id, kind: q.kind, textured: q.textured, ms: NaN, ranks: q.sources.map(() => -1), timings: {}, error: err.code };
+  }
+  const ms = performance.now() - t;
+  const ids = r.candidates.map((c) => c.imageId);
+  const o: QueryOutcome = { id: q.id, kind: q.kind, textured: q.textured, ms, ranks: q.sources.map((s) => ids.indexOf(s)), timings: r.timings_ms };
+  if (q.extra) o.extraRank = ids.indexOf(q.extra.imageId);
+  const allowed = new Set([...q.sources, ...(q.extra ? [q.extra.imageId] : [])]);
+  o.falseRelated = r.candidates.filter((c) => c.verdict !== undefined && c.verdict !== 'unrelated' && !allowed.has(c.imageId)).map((c) => ({ imageId: c.imageId, tier: c.tier }));
+  return o;
+}
+
+/** Per untextured source of the query: its rank by signature among the registered images (-1: not proposable). */
+function prefilterRanks(q: PreparedQuery, registry: readonly RegisteredImage[]): number[] {
+  const thumb = readThumb(q.features.thumb);
+  if (!thumb) return [];
+  const orb = q.features.orb as OrbFeatures | undefined;
+  const ranked = rankRegistered({ thumb, keypoints: orb ? orb.keypoints.length / 2 : 0 }, registry, new Set()).map((r) => r.imageId);
+  return q.sources.flatMap((s, i) => (q.textured[i] ? [] : [ranked.indexOf(s)]));
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -193,7 +249,7 @@ async function main(): Promise<void> {
   const spec = DEFAULT_DISTRACTORS;
   ensurePhotos(log);
   const photos = await loadPhotos();
-  log(`${photos.length} photos and ${photos.length} donor hosts; ${IMAGES - 2 * photos.length} distractors in ${corpusDir(spec)} (${cachedDistractors(spec)} on disk); load average ${load.start.join(' ')}`);
+  log(`${photos.length} photos, ${photos.length} donor hosts and ${SMOOTH} smooth distractors; ${IMAGES - 2 * photos.length - SMOOTH} drawn distractors in ${corpusDir(spec)} (${cachedDistractors(spec)} on disk); load average ${load.start.join(' ')}`);
 
   const pool = createExtractionPool({ size: 2, maxQueue: 64 });
   try {
@@ -205,8 +261,8 @@ async function main(): Promise<void> {
 
 async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<void> {
   const spec = DEFAULT_DISTRACTORS;
-  /** Indexed before the distractors: the photos and the donor queries' hosts. */
-  const fixed = 2 * photos.length;
+  /** Indexed before the distractors: the photos, the donor queries' hosts and the smooth distractors. */
+  const fixed = 2 * photos.length + SMOOTH;
   const distractorCount = IMAGES - fixed;
   const build = { built: 0, seconds: 0 };
   const buildUpTo = async (n: number) => {
@@ -215,8 +271,20 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
     build.seconds += b.seconds;
   };
   if (buildOnly) return buildUpTo(distractorCount);
-  const photoFeatures = await Promise.all(photos.map(async (p) => (await pool.extract(p.data, { extractors: SCALE_EXTRACTORS })) as Features));
-  const hostFeatures = await Promise.all(photos.map(async (_, i) => (await pool.extract(await donorHostImage(i), { extractors: SCALE_EXTRACTORS })) as Features));
+  const photoFeatures = await Promise.all(photos.map(async (p) => (await pool.extract(p.data, { extractors: SCALE_THUMB_EXTRACTORS })) as Features));
+  const hostFeatures = await Promise.all(photos.map(async (_, i) => (await pool.extract(await donorHostImage(i), { extractors: SCALE_THUMB_EXTRACTORS })) as Features));
+  const smoothBuild = await buildDistractors(SMOOTH_DISTRACTORS, SMOOTH, pool, log);
+  const smoothFeatures = [...readDistractors(SMOOTH_DISTRACTORS, 0, SMOOTH)].flat();
+  // what the texture-poor registry holds (the drawn distractors have no thumb): for the prefilter ranks
+  const registry: RegisteredImage[] = [
+    ...photos.map((p, i) => ({ imageId: photoId(p), features: photoFeatures[i]! })),
+    ...photos.map((_, i) => ({ imageId: donorHostId(i), features: hostFeatures[i]! })),
+    ...smoothFeatures.map((d) => ({ imageId: smoothId(d.k), features: d.features })),
+  ].flatMap((r) => {
+    const signature = registrySignature(r.features);
+    return signature ? [{ imageId: r.imageId, signature }] : [];
+  });
+  log(`${SMOOTH} smooth distractors (${smoothBuild.built} extracted now); ${registry.length} images texture-poor (registered)`);
   const keypoints = photoFeatures.map((f) => (f.orb as OrbFeatures).keypoints.length / 2);
   const textured = keypoints.map((k) => k >= MIN_TEXTURE_KEYPOINTS);
 
@@ -257,10 +325,13 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
       donor_hosts: photos.length,
       photo_keypoints: Object.fromEntries(photos.map((p, i) => [p.name, keypoints[i]])),
       textured_photos: textured.filter(Boolean).length,
+      smooth_distractors: { ...SMOOTH_DISTRACTORS, count: SMOOTH, extracted_this_run: smoothBuild.built, extraction_seconds: round(smoothBuild.seconds, 1), dir: corpusDir(SMOOTH_DISTRACTORS) },
+      texture_poor_registered: registry.length,
       distractors: { ...spec, count: distractorCount, extracted_this_run: build.built, extraction_seconds: round(build.seconds, 1) },
     },
     index_options: indexOptions,
     search_options: SEARCH,
+    search_options_without_tier: SEARCH_NO_TIER,
     queries: { count: queries.length, extracted_this_run: extractMs.length, extraction_p50_ms: round(median(extractMs)), extraction_p99_ms: round(quantile(extractMs, 0.99)) },
     ingest_images_per_s: round(indexedSoFar / (ingestMs / 1000), 1),
     steps,
@@ -272,6 +343,9 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
       ...photos.map((p, i) => ({ imageId: photoId(p), features: photoFeatures[i]! })),
       ...photos.map((_, i) => ({ imageId: donorHostId(i), features: hostFeatures[i]! })),
     ]);
+    for (let b = 0; b < smoothFeatures.length; b += INGEST_BATCH) {
+      await cache.setMany(smoothFeatures.slice(b, b + INGEST_BATCH).map((d) => ({ imageId: smoothId(d.k), features: d.features })));
+    }
     ingestMs += performance.now() - t0;
     let indexed = fixed;
     for (const step of STEPS) {
@@ -306,25 +380,23 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
       log(`${step} images: ingest ${round(added / (stepMs / 1000), 1)} images/s; index ${memory.index_bytes_per_image} B/image (${index.keys} keys); used_memory ${round(used / 2 ** 20, 1)} MiB`);
 
       const outcomes: QueryOutcome[] = [];
+      const outcomesNoTier: QueryOutcome[] = [];
       for (const [n, q] of queries.entries()) {
-        const t = performance.now();
-        let r: ProvenanceSearchResult;
-        try {
-          r = await cache.searchProvenance({ features: q.features, mirrored: q.mirrored }, SEARCH);
-        } catch (err) {
-          // a query without keypoints (a smooth photo's edit) is refused: a miss, not a latency
-          if (!(err instanceof FeatureCacheError)) throw err;
-          outcomes.push({ id: q.id, kind: q.kind, textured: q.textured, ms: NaN, ranks: q.sources.map(() => -1), timings: {}, error: err.code });
-          continue;
+        // both configurations on every query, alternating which runs first (the load drifts)
+        const order = n % 2 === 0 ? ([true, false] as const) : ([false, true] as const);
+        for (const tier of order) {
+          const o = await runQuery(cache, q, tier ? SEARCH : SEARCH_NO_TIER);
+          if (tier && o.error === undefined) o.prefilterRanks = prefilterRanks(q, registry);
+          if (!tier) outcomesNoTier.push(o);
+          else {
+            if (n % POSTINGS_SAMPLE_EVERY === 0 && o.error === undefined && q.features.orb) o.postings = await postingsRead(raw, layout, q);
+            outcomes.push(o);
+          }
         }
-        const ms = performance.now() - t;
-        const ids = r.candidates.map((c) => c.imageId);
-        const o: QueryOutcome = { id: q.id, kind: q.kind, textured: q.textured, ms, ranks: q.sources.map((s) => ids.indexOf(s)), timings: r.timings_ms };
-        if (q.extra) o.extraRank = ids.indexOf(q.extra.imageId);
-        if (n % POSTINGS_SAMPLE_EVERY === 0) o.postings = await postingsRead(raw, layout, q);
-        outcomes.push(o);
       }
       const recall = recallRows(outcomes);
+      const falseRelated = outcomes.flatMap((o) => (o.falseRelated ?? []).map((f) => ({ query: o.id, ...f })));
+      const untexturedRanks = outcomes.flatMap((o) => o.prefilterRanks ?? []);
       const postings = outcomes.flatMap((o) => (o.postings === undefined ? [] : [o.postings]));
       const stepLoad = loadNow();
       load.steps.push(stepLoad);
@@ -334,6 +406,11 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
         ingest: { images: added, seconds: round(stepMs / 1000, 1), images_per_s: round(added / (stepMs / 1000), 1) },
         memory,
         latency: latency(outcomes),
+        without_tier: { latency: latency(outcomesNoTier), recall: recallRows(outcomesNoTier) },
+        /** p50 of (with tier / without tier) per query: the tier's cost, load-independent-ish. */
+        tier_cost_ratio_median: round(median(outcomes.flatMap((o, i) => (Number.isFinite(o.ms) && Number.isFinite(outcomesNoTier[i]!.ms) ? [o.ms / outcomesNoTier[i]!.ms] : []))), 3),
+        false_related: { count: falseRelated.length, by_tier: countBy(falseRelated.map((f) => f.tier)), list: falseRelated.slice(0, 50) },
+        prefilter_ranks_of_untextured_sources: { pairs: untexturedRanks.length, within_8: untexturedRanks.filter((r) => r >= 0 && r < 8).length, ranks: untexturedRanks },
         postings_read: { sampled_queries: postings.length, median: Math.round(median(postings)), max: Math.round(Math.max(...postings)) },
         recall,
         misses: outcomes
@@ -343,7 +420,8 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
       steps.push(row);
       writeFileSync(jsonPath ?? join(RESULTS_DIR, 'provenance-scale.json'), `${JSON.stringify(report(false), null, 2)}\n`);
       log(
-        `  recall@10 single edits (textured) ${String(recall.single_edits_textured?.at10)}% / all ${String(recall.single_edits_all?.at10)}%; ` +
+        `  recall@10 single edits (textured) ${String(recall.single_edits_textured?.at10)}% / all ${String(recall.single_edits_all?.at10)}% ` +
+          `(without the tier ${String(row.without_tier.recall.single_edits_all?.at10)}%); false related ${falseRelated.length}; tier cost x${row.tier_cost_ratio_median}; ` +
           `donors@50 (textured) ${String(recall.donor_textured?.at50)}%; p50 ${row.latency.p50_ms} ms p99 ${row.latency.p99_ms} ms; postings read ~${row.postings_read.median}; load ${stepLoad.join(' ')}`,
       );
     }

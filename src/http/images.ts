@@ -43,6 +43,8 @@ export interface ImageService {
   extractOnly(bytes: Uint8Array): Promise<Features>;
   /** ORB of the mirrored image (verification's mirror pass), in the pool; nothing stored. */
   mirroredOrb(bytes: Uint8Array): Promise<OrbFeatures | undefined>;
+  /** The full 32 px `thumb` of an image to search (a query is not stored: no record byte budget), in the pool. */
+  queryThumb(bytes: Uint8Array): Promise<Features['thumb'] | undefined>;
   /** analyzeSet over the extracted records, verifying in the worker pool (a full queue: 503 with Retry-After). */
   analyzeSet(imageIds: string[], opts: AnalyzeSetOptions): Promise<AnalyzeSetResult>;
   /** The cache a similarity query over `source` runs on; 400 SIMILARITY_NOT_ENABLED when it has no index. */
@@ -128,6 +130,14 @@ export function createImageService(o: ImageServiceOptions): ImageService {
     async mirroredOrb(bytes) {
       try {
         return (await extract(bytes, { ...o.extractOptions, extractors: ['orb'], orbMirror: true })).orb as OrbFeatures | undefined;
+      } catch (err) {
+        throw queueFull(err);
+      }
+    },
+    async queryThumb(bytes) {
+      try {
+        // `thumb` without `orb` is the full thumbnail (thumbLongSide)
+        return (await extract(bytes, { ...o.extractOptions, extractors: ['thumb'] })).thumb;
       } catch (err) {
         throw queueFull(err);
       }

@@ -17,12 +17,14 @@ export function buildProvenanceSearchSchemas(base: Schemas, limits: { maxLimit: 
     limit: `most candidates of each tier (default ${PROVENANCE_SEARCH_DEFAULTS.limit}, at most ${limits.maxLimit})`,
     verify: 'how many top-ranked candidates to verify geometrically (default: limit; false: none; twice as many more when no host among them is related)',
     donors: 'two-tier search: search again with the keypoints the verified hosts do not explain (default true)',
+    texture_poor: 'texture-poor tier: images with few or no ORB keypoints proposed by colour statistics and verified by appearance (default true)',
   };
   const body = z.strictObject({
     image_id: base.imageId.describe('a cached image (extracted record): where does it come from? (itself excluded)'),
     limit: limit.optional().describe(descriptions.limit),
     verify: verify.optional().describe(descriptions.verify),
     donors: z.boolean().optional().describe(descriptions.donors),
+    texture_poor: z.boolean().optional().describe(descriptions.texture_poor),
   });
   const upload = z.object({
     limit: intText(limit).optional().describe(descriptions.limit),
@@ -31,6 +33,7 @@ export function buildProvenanceSearchSchemas(base: Schemas, limits: { maxLimit: 
       .optional()
       .describe(descriptions.verify),
     donors: boolText.optional().describe(descriptions.donors),
+    texture_poor: boolText.optional().describe(descriptions.texture_poor),
   });
   return { body, upload };
 }
@@ -43,7 +46,9 @@ export const provenanceSearchResponse = z.object({
       z.object({
         image_id: z.string(),
         votes: z.number().int().describe('exact descriptor chunks shared with the query (identity or mirrored query, the better)'),
-        tier: z.enum(['host', 'donor']).describe('found by the first search, or by the search with the keypoints the hosts do not explain'),
+        tier: z
+          .enum(['host', 'donor', 'appearance'])
+          .describe('found by the first search, by the search with the keypoints the hosts do not explain, or by the texture-poor tier (appearance, 0 votes)'),
         verdict: verdict.optional().describe('present when verified (the candidate as A, the query as B)'),
         inliers: z.number().int().optional(),
         reasons: z.array(z.string()).optional().describe('plain words: "cropped: B is 52% of A", "mirrored", "shares a region (overlay or splice)", ...'),
@@ -55,6 +60,7 @@ export const provenanceSearchResponse = z.object({
     index: z.number(),
     verify: z.number(),
     donors: z.number().optional(),
+    appearance: z.number().optional(),
     total: z.number(),
   }),
 });

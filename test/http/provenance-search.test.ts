@@ -7,6 +7,8 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texturedImage } from '../../bench/provenance/textures.js';
+import { edit } from '../provenance/edits.js';
+import { smoothPng } from '../provenance/smooth.js';
 import { call, poolExtractions, startStack, type Stack } from './stack.js';
 
 let s: Stack;
@@ -44,16 +46,27 @@ describe('POST /analysis/provenance', () => {
     }
   });
 
-  it('an upload (multipart) of a mirror image: found by the mirrored vote, nothing stored, both ORB extractions in the worker pool', async () => {
+  it('an upload (multipart) of a mirror image: found by the mirrored vote, nothing stored, every extraction in the worker pool', async () => {
     const mirrored = await sharp(images[1]).flop().png().toBuffer();
     const before = await poolExtractions(s.url);
     const r = await call(s.url, '/analysis/provenance', { raw: form(mirrored, { limit: '2', donors: 'false' }) });
     expect(r.status).toBe(200);
-    expect(await poolExtractions(s.url)).toBe(before + 2); // the features and the mirror image's ORB, none on the event loop
+    // the features, the mirror image's ORB and the full thumbnail (texture-poor tier), none on the event loop
+    expect(await poolExtractions(s.url)).toBe(before + 3);
     expect(r.body.image_id).toBeNull();
     expect(r.body.candidates[0]).toMatchObject({ image_id: 'h-1', verdict: 'near_duplicate' });
     expect(r.body.candidates[0].reasons).toContain('mirrored');
     expect(r.body.timings_ms.extract).toBeGreaterThan(0);
+  });
+
+  it('an upload of a smooth image\'s splice with a textured one: both halves found, the smooth one by the texture-poor tier', async () => {
+    const smooth = await smoothPng(41, 640, 480);
+    expect((await call(s.url, '/analysis/features', { raw: form(smooth, { image_id: 'h-smooth' }) })).status).toBe(200);
+    const splice = await edit('splice', images[2]!, smooth);
+    const r = await call(s.url, '/analysis/provenance', { raw: form(splice, { limit: '3' }) });
+    expect(r.status).toBe(200);
+    const related = r.body.candidates.filter((c: { verdict?: string }) => c.verdict !== undefined && c.verdict !== 'unrelated');
+    expect(related.map((c: { image_id: string; tier: string }) => [c.image_id, c.tier]).sort()).toEqual([['h-2', 'host'], ['h-smooth', 'appearance']]);
   });
 
   it('a raw image body with the parameters in the query string', async () => {
@@ -84,9 +97,13 @@ describe('POST /analysis/provenance', () => {
     expect(junk.status).toBeLessThan(500);
     expect(junk.body.success).toBe(false);
     const smooth = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#336699' } }).png().toBuffer();
+    // an image without keypoints is searched by the texture-poor tier alone (its thumbnail): nothing related here
     const flat = await call(s.url, '/analysis/provenance', { raw: form(smooth) });
-    expect(flat.status).toBe(400);
-    expect(flat.body.error.message).toMatch(/ORB/);
+    expect(flat.status).toBe(200);
+    expect(flat.body.candidates.filter((c: { verdict?: string }) => c.verdict !== undefined && c.verdict !== 'unrelated')).toEqual([]);
+    expect(flat.body.timings_ms.appearance).toBeGreaterThanOrEqual(0);
+    const bad = await call(s.url, '/analysis/provenance', { json: { image_id: 'x', texture_poor: 'yes' } });
+    expect(bad.status).toBe(400);
   });
 });
 

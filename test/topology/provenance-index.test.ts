@@ -2,7 +2,8 @@
  * The provenance index through a Sentinel group and on a 3-master Redis
  * Cluster: set, search, overwrite, invalidate and cleanup work unchanged (no
  * CROSSSLOT), posting keys spread over the masters, and a real cropped image
- * finds its verified source on the Cluster.
+ * finds its verified source on the Cluster (a smooth one through the
+ * texture-poor tier, whose registry shards spread over the masters too).
  */
 import sharp from 'sharp';
 import { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ import { createFeatureCache, type FeatureCache } from '../../src/index.js';
 import { startCluster, startSentinelGroup, type RedisClusterTopology, type SentinelGroup } from '../helpers/topology.js';
 import { featuresOf, sources } from '../provenance/index/fixture.js';
 import { countPostings, randomOrb, sharing } from '../provenance/index/synthetic.js';
+import { smoothPng } from '../provenance/smooth.js';
 
 const opts = { limit: 5, verify: false as const, donors: false };
 const found = async (c: FeatureCache, id: string) => (await c.searchProvenance({ imageId: id }, opts)).candidates.map((x) => x.imageId);
@@ -87,5 +89,17 @@ describe('provenance index on a Redis Cluster', () => {
     await cache.set('crop', await featuresOf(crop));
     const res = await cache.searchProvenance({ imageId: 'crop' }, { limit: 3 });
     expect(res.candidates[0]).toMatchObject({ imageId: 'src-1', tier: 'host', verdict: 'derived' });
+  });
+
+  it('the texture-poor tier: a smooth image\'s crop finds its source; registry shards live on more than one master', async () => {
+    const smooth = await Promise.all([31, 32, 33, 34].map((seed) => smoothPng(seed)));
+    await cache.setMany(await Promise.all(smooth.map(async (image, i) => ({ imageId: `smooth-${i}`, features: await featuresOf(image) }))));
+    const crop = await sharp(smooth[2]).extract({ left: 60, top: 40, width: 340, height: 255 }).png().toBuffer();
+    const res = await cache.searchProvenance({ image: crop }, { limit: 3 });
+    expect(res.candidates[0]).toMatchObject({ imageId: 'smooth-2', tier: 'appearance', verdict: 'derived' });
+    await cache.invalidate('smooth-2');
+    expect((await cache.searchProvenance({ image: crop }, { limit: 3 })).candidates.filter((c) => c.verdict === 'derived')).toEqual([]);
+    const perMaster = await Promise.all(raws.map(async (r) => (await r.keys('cv:@x:*:prov:t:*')).length));
+    expect(perMaster.filter((n) => n > 0).length).toBeGreaterThan(1);
   });
 });

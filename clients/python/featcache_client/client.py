@@ -327,7 +327,8 @@ class FeatcacheClient:
         """Where does an image come from? Its sources among the cached images (``candidates``, best first).
 
         A cached image by ID, or an upload (``image``; nothing is stored). Each candidate
-        has ``image_id``, ``votes``, ``tier`` (``host`` or ``donor``) and, when verified,
+        has ``image_id``, ``votes``, ``tier`` (``host``, ``donor`` or ``appearance``: the
+        texture-poor tier, found by appearance with 0 votes) and, when verified,
         ``verdict``, ``inliers`` and ``reasons``. ``verify``: how many top candidates to
         verify (False: none). Needs ``FEATCACHE_PROVENANCE_INDEX`` on the service
         (otherwise code ``PROVENANCE_NOT_ENABLED``).

@@ -27,8 +27,13 @@ function answer(c: Context, r: ProvenanceSearchResult, imageId: string | null): 
   });
 }
 
-function optionsOf(f: { limit?: number | undefined; verify?: number | false | undefined; donors?: boolean | undefined }): ProvenanceSearchOptions {
-  return { ...(f.limit === undefined ? {} : { limit: f.limit }), ...(f.verify === undefined ? {} : { verify: f.verify }), ...(f.donors === undefined ? {} : { donors: f.donors }) };
+function optionsOf(f: { limit?: number | undefined; verify?: number | false | undefined; donors?: boolean | undefined; texture_poor?: boolean | undefined }): ProvenanceSearchOptions {
+  return {
+    ...(f.limit === undefined ? {} : { limit: f.limit }),
+    ...(f.verify === undefined ? {} : { verify: f.verify }),
+    ...(f.donors === undefined ? {} : { donors: f.donors }),
+    ...(f.texture_poor === undefined ? {} : { texturePoor: f.texture_poor }),
+  };
 }
 
 export function provenanceSearchRoutes({ images, schemas: base, config }: RouteDeps): AnyRoute[] {
@@ -62,15 +67,15 @@ export function provenanceSearchRoutes({ images, schemas: base, config }: RouteD
         enabled();
         // features and the mirror image's ORB (for the mirrored vote) in the worker pool: ORB never runs on the event loop
         const start = performance.now();
-        const [features, mirrored] = await Promise.all([images.extractOnly(image), images.mirroredOrb(image)]);
+        const [features, mirrored, thumb] = await Promise.all([images.extractOnly(image), images.mirroredOrb(image), images.queryThumb(image)]);
         const extract = Math.round((performance.now() - start) * 100) / 100;
-        const r = await images.extracted.searchProvenance({ features, mirrored: mirrored ?? null }, optionsOf(fields));
+        const r = await images.extracted.searchProvenance({ features: thumb ? { ...features, thumb } : features, mirrored: mirrored ?? null }, optionsOf(fields));
         return answer(c, { ...r, timings_ms: { ...r.timings_ms, extract, total: Math.round((r.timings_ms.total + extract) * 100) / 100 } }, null);
       },
     },
     responses: {
       200: { description: 'The candidates, best first, with votes, tier and (when verified) verdict, inliers and reasons', schema: provenanceSearchResponse },
-      400: errorDoc('PROVENANCE_NOT_ENABLED, or the image has no ORB keypoints (INVALID_ARGUMENT), or a bad parameter'),
+      400: errorDoc('PROVENANCE_NOT_ENABLED, or the image has neither ORB keypoints nor a thumbnail (INVALID_ARGUMENT), or a bad parameter'),
       404: errorDoc('NOT_FOUND: image_id has no extracted record'),
       413: errorDoc('IMAGE_TOO_LARGE'),
       415: errorDoc('UNSUPPORTED_IMAGE_FORMAT'),

@@ -70,5 +70,6 @@ export const provenanceSearchOptionsSchema = z
     limit: z.number().int().min(1).max(10_000).default(PROVENANCE_SEARCH_DEFAULTS.limit),
     verify: z.union([z.number().int().min(0).max(10_000), z.literal(false)]).optional(),
     donors: z.boolean().default(true),
+    texturePoor: z.boolean().default(true),
   })
   .strict();

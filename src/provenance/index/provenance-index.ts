@@ -26,6 +26,7 @@ import { resolveProvenanceIndexOptions, type ResolvedProvenanceIndexOptions } fr
 import { PostingStore, SENTINEL_NUMBER, type PostingOp } from './postings.js';
 import { defineProvenanceScripts } from './scripts.js';
 import { descriptorFingerprint, indexTerms } from './terms.js';
+import { TextureRegistry } from './texture-registry.js';
 import type { ProvenanceIndexOptions } from './types.js';
 import { bestOf, tallyVotes, type Tally } from './vote.js';
 
@@ -38,6 +39,8 @@ export class ProvenanceIndex implements CacheExtension {
   readonly layout: ProvenanceLayout;
   readonly numbers: ImageNumbers;
   readonly postings: PostingStore;
+  /** The texture-poor registry (texture-registry.ts), kept by the same hooks. */
+  readonly texture: TextureRegistry;
   private readonly layoutGuard: LayoutGuard;
 
   constructor(
@@ -50,6 +53,7 @@ export class ProvenanceIndex implements CacheExtension {
     this.layout = new ProvenanceLayout(ctx.keys.prefix, ctx.keys.version, this.options);
     this.numbers = new ImageNumbers(ctx, this.layout);
     this.postings = new PostingStore(ctx, this.layout, this.options.bucketCap);
+    this.texture = new TextureRegistry(ctx, this.layout.base);
     this.layoutGuard = new LayoutGuard(ctx.client, {
       metaKey: this.layout.meta,
       want: this.layout.describe(),
@@ -66,6 +70,7 @@ export class ProvenanceIndex implements CacheExtension {
 
   async afterWrite(items: ReadonlyArray<{ imageId: string; features: Features }>): Promise<void> {
     await this.index(items, false);
+    await this.texture.write(items);
   }
 
   /** Indexes records (the last of each ID wins); `force` re-indexes unchanged descriptors too (repair). */
@@ -120,6 +125,7 @@ export class ProvenanceIndex implements CacheExtension {
     const gone = ids.filter((_, i) => !present[i]);
     if (gone.length === 0) return;
     await this.ensureLayout();
+    await this.texture.remove(gone);
     const current = await this.numbers.forward(gone);
     await this.unlink(gone.flatMap((imageId, i) => (current[i] ? [{ imageId, entry: current[i] }] : [])));
   }
@@ -187,6 +193,7 @@ export class ProvenanceIndex implements CacheExtension {
     }
     // 3. records never indexed (cached before the index was enabled, or a failed hook)
     fixed += await this.indexMissing();
+    fixed += await this.texture.cleanup();
     // 4. compaction: postings of numbers not live (numbers given out after the walk began are left alone)
     for (const key of this.layout.allPostingKeys()) fixed += await this.compact(key, live, maxNum);
     return fixed;
@@ -204,6 +211,8 @@ export class ProvenanceIndex implements CacheExtension {
         const records = await this.ctx.peekMany(missing);
         const items = records.flatMap((r) => (r && descriptorsOf(r.features) ? [{ imageId: r.imageId, features: r.features }] : []));
         await this.index(items, false);
+        // records without descriptors (a smooth image's) are read here anyway: the texture-poor registry takes them
+        await this.texture.write(records.flatMap((r) => (r && !descriptorsOf(r.features) ? [r] : [])));
         indexed += items.length;
       }
     }

@@ -16,6 +16,7 @@ import { ExplainedPoints } from './explained.js';
 import { provenanceSearchOptionsSchema } from './options.js';
 import type { ProvenanceIndex } from './provenance-index.js';
 import { queryTerms } from './terms.js';
+import { queryThumb, withTexturePoor, type TierCandidate } from './texture-hook.js';
 import type { ProvenanceCandidate, ProvenanceQuery, ProvenanceSearchOptions, ProvenanceSearchResult } from './types.js';
 import type { Tally } from './vote.js';
 
@@ -29,22 +30,15 @@ export interface SearchDeps {
 
 interface Query {
   features: Features;
-  orb: OrbFeatures;
+  /** Null for a query without keypoints (a smooth image): only the texture-poor tier searches it. */
+  orb: OrbFeatures | null;
   mirrored: OrbFeatures | null;
   /** The query image's own ID (left out of the answer). */
   selfId: string | null;
 }
 
-interface Found {
-  num: number;
-  imageId: string;
-  votes: number;
-  /** The votes weighted by rarity (vote.ts): the order of the unverified. */
-  score: number;
-  tier: 'host' | 'donor';
-  verdict?: ProvenanceCandidate['verdict'];
-  inliers?: number;
-  reasons?: string[];
+/** A candidate (texture-hook.ts: its fields; `score`: the votes weighted by rarity, vote.ts, the order of the unverified). */
+interface Found extends TierCandidate {
   /** Inlier positions in the query (x, y pairs), when verified related by geometry. */
   explained?: number[];
 }
@@ -77,7 +71,7 @@ export async function searchProvenance(deps: SearchDeps, query: ProvenanceQuery,
   const ti = now();
   const selfNum = q.selfId === null ? null : ((await deps.index.numbersOf([q.selfId]))[0] ?? null);
   const exclude = new Set<number>(selfNum === null ? [] : [selfNum]);
-  const votes = await deps.index.vote(queryTerms(q.orb.descriptors).terms, q.mirrored ? queryTerms(q.mirrored.descriptors).terms : null, exclude);
+  const votes = q.orb ? await deps.index.vote(queryTerms(q.orb.descriptors).terms, q.mirrored ? queryTerms(q.mirrored.descriptors).terms : null, exclude) : new Map<number, Tally>();
   const hosts = await topLive(deps.index, votes, o.limit, minVotes, q.selfId, 'host');
   timings.index = ms(ti);
   const tv = now();
@@ -93,13 +87,14 @@ export async function searchProvenance(deps: SearchDeps, query: ProvenanceQuery,
   let donors: Found[] = [];
   const explained = new ExplainedPoints();
   for (const h of hosts) if (h.explained) explained.add(h.explained);
-  if (o.donors && explained.size > 0) {
+  if (o.donors && explained.size > 0 && q.orb) {
+    const orb = q.orb;
     const td = now();
     for (const h of hosts) exclude.add(h.num);
-    const keepForward = (k: number) => !explained.covers(q.orb.keypoints[2 * k]!, q.orb.keypoints[2 * k + 1]!);
+    const keepForward = (k: number) => !explained.covers(orb.keypoints[2 * k]!, orb.keypoints[2 * k + 1]!);
     const mirrored = q.mirrored;
     const keepMirrored = mirrored ? (k: number) => !explained.covers(mirrored.width - 1 - mirrored.keypoints[2 * k]!, mirrored.keypoints[2 * k + 1]!) : null;
-    const forwardTerms = queryTerms(q.orb.descriptors, keepForward).terms;
+    const forwardTerms = queryTerms(orb.descriptors, keepForward).terms;
     const mirroredTerms = mirrored && keepMirrored ? queryTerms(mirrored.descriptors, keepMirrored).terms : null;
     if (forwardTerms.length > 0 || (mirroredTerms?.length ?? 0) > 0) {
       const dv = await deps.index.vote(forwardTerms, mirroredTerms, exclude);
@@ -109,8 +104,10 @@ export async function searchProvenance(deps: SearchDeps, query: ProvenanceQuery,
     timings.donors = ms(td);
   }
 
+  // tier 3: texture-poor sources, by appearance (texture-tier.ts)
+  const found = o.texturePoor ? await withTexturePoor(deps.index.texture, (ids) => deps.peekMany(ids), q, [...hosts, ...donors], timings) : [...hosts, ...donors];
   timings.total = ms(t0);
-  return { candidates: rank([...hosts, ...donors]).map(toCandidate), timings_ms: timings };
+  return { candidates: rank(found).map(toCandidate), timings_ms: timings };
 }
 
 async function resolveQuery(deps: SearchDeps, query: ProvenanceQuery): Promise<Query> {
@@ -139,14 +136,14 @@ async function resolveQuery(deps: SearchDeps, query: ProvenanceQuery): Promise<Q
   throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'query must be { imageId } or { image }');
 }
 
-function withOrb(features: Features, what: string): { features: Features; orb: OrbFeatures } {
+/** The query's ORB (null without keypoints when it has a thumbnail: the texture-poor tier searches it); INVALID_ARGUMENT with neither. */
+function withOrb(features: Features, what: string): { features: Features; orb: OrbFeatures | null } {
   const orb = readOrb(features['orb']);
-  if (!orb || orb.descriptors.length === 0) {
-    throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `${what} has no ORB keypoints (extract the \`orb\` feature; a smooth image has none)`, {
-      details: { reason: 'no_orb' },
-    });
-  }
-  return { features, orb };
+  if (orb && orb.descriptors.length > 0) return { features, orb };
+  if (queryThumb(features)) return { features, orb: null };
+  throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, `${what} has neither ORB keypoints nor a \`thumb\` (extract \`orb\` and \`thumb\`; a smooth image has no keypoints, only its thumbnail)`, {
+    details: { reason: 'no_orb' },
+  });
 }
 
 /** The `limit` best-voted live images (stale numbers and removed records skipped), best first. */

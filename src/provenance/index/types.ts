@@ -17,14 +17,23 @@ export interface ProvenanceSearchOptions {
   verify?: number | false;
   /** Two-tier search: search again with the keypoints the verified hosts do not explain (small donors of a composite). @default true */
   donors?: boolean;
+  /**
+   * Texture-poor tier: propose images with few or no ORB keypoints (smooth gradients, blurred pictures)
+   * from the texture-poor registry by colour statistics, verify the nearest by appearance (`thumb`),
+   * and add the related ones (tier `appearance`). Needs the query's `thumb`. @default true
+   */
+  texturePoor?: boolean;
 }
 
 export interface ProvenanceCandidate {
   imageId: string;
   /** Index votes: exact descriptor chunks shared with the query (identity or mirrored query, the better of the two). */
   votes: number;
-  /** Found by the first search (`host`) or by the search with the keypoints the hosts do not explain (`donor`). */
-  tier: 'host' | 'donor';
+  /**
+   * Found by the first search (`host`), by the search with the keypoints the hosts do not explain (`donor`),
+   * or by the texture-poor tier (`appearance`: proposed by colour statistics, verified by appearance; 0 votes).
+   */
+  tier: 'host' | 'donor' | 'appearance';
   /** Present when verified (verifyFeatures with the candidate as A and the query as B). */
   verdict?: Verdict;
   inliers?: number;
@@ -32,9 +41,9 @@ export interface ProvenanceCandidate {
 }
 
 export interface ProvenanceSearchResult {
-  /** Related (verified) candidates first, by inliers; then the others by rarity-weighted votes (vote.ts). */
+  /** Related (verified) candidates first, by inliers; then the others by rarity-weighted votes (vote.ts). The texture-poor tier adds only related ones. */
   candidates: ProvenanceCandidate[];
-  timings_ms: { extract?: number; index: number; verify: number; donors?: number; total: number };
+  timings_ms: { extract?: number; index: number; verify: number; donors?: number; appearance?: number; total: number };
 }
 
 /** Options of the provenance index (`createFeatureCache({ provenanceIndex })`). */
