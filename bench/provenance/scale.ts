@@ -223,6 +223,7 @@ function abReport(arms: Record<AbArm, QueryOutcome[]>) {
     latency: abLatency({ old: both.map(([a]) => a.ms), new: both.map(([, b]) => b.ms) }),
     median_parts_ms: { old: latency(arms.old).median_parts_ms, new: latency(arms.new).median_parts_ms },
     recall: { old: recallRows(arms.old), new: recallRows(arms.new) },
+    slowest: Object.fromEntries((['old', 'new'] as const).map((arm) => [arm, [...arms[arm]].filter(ok).sort((a, b) => b.ms - a.ms).slice(0, 6).map((o) => ({ id: o.id, ms: round(o.ms), timings: o.timings }))])),
     rank_changes: both.filter(([a, b]) => a.ranks.join() !== b.ranks.join()).map(([a, b]) => ({ id: a.id, old: a.ranks, new: b.ranks, old_found: a.found, new_found: b.found })),
   };
 }
