@@ -90,6 +90,11 @@ export const CLEAR_WINNER_MARGIN = 3;
  */
 export const SCREEN_KEYPOINTS = 160;
 export const SCREEN_MIN_INLIERS = 8;
+/**
+ * The donor tier screens its candidates with the query keypoints no host
+ * explains (all of a donor's) when they are at most this share of the query's.
+ */
+export const DONOR_SCREEN_SHARE = 0.5;
 
 /**
  * How verification is scheduled. `staged` (the default): hosts in rounds,
@@ -155,7 +160,10 @@ export async function searchProvenance(
     if (forwardTerms.length > 0 || (mirroredTerms?.length ?? 0) > 0) {
       const dv = await deps.index.vote(forwardTerms, mirroredTerms, exclude);
       donors = (await topLive(deps.index, dv, o.limit, minVotes, q.selfId, 'donor')).filter((d) => !hosts.some((h) => h.imageId === d.imageId && h.verdict !== undefined));
-      await verifyAll(deps, q, donors.slice(0, verifyCount));
+      // the donor candidates are screened with the unexplained keypoints (where a donor's lie) when they are few
+      const unexplained = { forward: subset(q.orb, keepForward), mirrored: mirrored && keepMirrored ? subset(mirrored, keepMirrored) : null };
+      const few = unexplained.forward.descriptors.length <= DONOR_SCREEN_SHARE * q.orb.descriptors.length;
+      await verifyAll(deps, q, donors.slice(0, verifyCount), schedule.staged && few ? unexplained : null);
     }
     timings.donors = ms(td);
   }
@@ -186,18 +194,24 @@ async function verifyHostsStaged(deps: SearchDeps, q: Query, hosts: Found[], ver
     if (best && (at >= verifyCount || clearWinner(best, hosts[at]))) return;
     const end = Math.min(at + VERIFY_ROUND, at < verifyCount ? verifyCount : last);
     const round = hosts.slice(at, end);
-    await verifyAll(deps, q, round, at >= verifyCount);
+    await verifyAll(deps, q, round, at >= verifyCount ? { forward: strongest(q.orb, SCREEN_KEYPOINTS), mirrored: q.mirrored && strongest(q.mirrored, SCREEN_KEYPOINTS) } : null);
     for (const h of round) if (isRelated(h) && (!best || h.score > best.score)) best = h;
     at = end;
   }
 }
 
+/** Query keypoints a screen matches (forward and of the mirror image). */
+interface Screen {
+  forward: OrbFeatures;
+  mirrored: OrbFeatures | null;
+}
+
 /**
  * Whether a candidate is worth a full verification: the same file or a near
  * pHash (verification's hash verdicts), no readable ORB (verification decides),
- * or SCREEN_MIN_INLIERS inliers between it and the query's strongest keypoints.
+ * or SCREEN_MIN_INLIERS inliers between it and the screen's keypoints.
  */
-function passesScreen(candidate: Features, q: Query): boolean {
+function passesScreen(candidate: Features, q: Query, screen: Screen): boolean {
   const hashes = hashEvidence(candidate, q.features);
   const distance = Math.min(hashes.phashDistance ?? Infinity, hashes.orientation?.distance ?? Infinity);
   if (hashes.identicalFile || distance <= T.MAX_HASH_DISTANCE) return true;
@@ -209,8 +223,22 @@ function passesScreen(candidate: Features, q: Query): boolean {
   }
   if (!orb) return true;
   const params = { ratio: T.RATIO, thresholdPx: T.RANSAC_THRESHOLD_PX, minInliers: SCREEN_MIN_INLIERS, maxIterations: T.RANSAC_MAX_ITERATIONS, seed: T.RANSAC_SEED };
-  if (matchForward(orb, strongest(q.orb, SCREEN_KEYPOINTS), params).inliersA.length >= SCREEN_MIN_INLIERS) return true;
-  return q.mirrored !== null && matchMirrored(orb, strongest(q.mirrored, SCREEN_KEYPOINTS), params).inliersA.length >= SCREEN_MIN_INLIERS;
+  if (screen.forward.descriptors.length >= 64 && matchForward(orb, screen.forward, params).inliersA.length >= SCREEN_MIN_INLIERS) return true;
+  return screen.mirrored !== null && screen.mirrored.descriptors.length >= 64 && matchMirrored(orb, screen.mirrored, params).inliersA.length >= SCREEN_MIN_INLIERS;
+}
+
+/** The keypoints of `orb` that `keep` keeps. */
+function subset(orb: OrbFeatures, keep: (k: number) => boolean): OrbFeatures {
+  const kept: number[] = [];
+  for (let k = 0; 32 * k < orb.descriptors.length; k++) if (keep(k)) kept.push(k);
+  const keypoints = new Uint16Array(2 * kept.length);
+  const descriptors = new Uint8Array(32 * kept.length);
+  kept.forEach((k, i) => {
+    keypoints[2 * i] = orb.keypoints[2 * k]!;
+    keypoints[2 * i + 1] = orb.keypoints[2 * k + 1]!;
+    descriptors.set(orb.descriptors.subarray(32 * k, 32 * k + 32), 32 * i);
+  });
+  return { ...orb, keypoints, descriptors };
 }
 
 /** The first `n` keypoints (ORB's strongest) of `orb`. */
@@ -283,14 +311,14 @@ async function topLive(index: ProvenanceIndex, votes: Map<number, Tally>, limit:
   return out;
 }
 
-/** Verifies candidates against the query (their records in one batch read); with `screen`, only those that pass it (passesScreen). */
-async function verifyAll(deps: SearchDeps, q: Query, list: Found[], screen = false): Promise<void> {
+/** Verifies candidates against the query (their records in one batch read); with a screen, only those that pass it (passesScreen). */
+async function verifyAll(deps: SearchDeps, q: Query, list: Found[], screen: Screen | null = null): Promise<void> {
   if (list.length === 0) return;
   const records = await deps.peekMany(list.map((f) => f.imageId));
   list.forEach((f, k) => {
     const r = records[k];
     if (!r) return; // removed since the vote
-    if (screen && !passesScreen(r.features, q)) return; // left unverified
+    if (screen && !passesScreen(r.features, q, screen)) return; // left unverified
     let v: ReturnType<typeof verifyDetailed>;
     try {
       v = verifyDetailed(r.features, q.features, q.mirrored ? { mirroredB: q.mirrored } : {});
