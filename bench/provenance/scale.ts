@@ -36,7 +36,9 @@
  * Options: --images N (default 100000), --steps a,b,c (default 10000,30000,N),
  * --expected N (index sizing, default --images), --build-only (extract the
  * distractors and stop), --quick (5,000 images in steps of 2,000 / 5,000),
- * --json <path> (a file of your own instead of bench/results).
+ * --json <path> (a file of your own instead of bench/results), --ab (each query
+ * searched with the one-batch and the staged verification schedule, alternating,
+ * p50/p99 of each and their ratios: search-ab.ts).
  * The photos with fewer than 60 ORB keypoints (smooth gradients: Storm, Silk,
  * Spring, Waves, Arc-Colors, Blinds) cannot be found by descriptors: recall is
  * reported over all photos and over the textured ones.
@@ -45,7 +47,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createFeatureCache, FeatureCacheError, type FeatureCache, type Features, type ProvenanceSearchOptions, type ProvenanceSearchResult } from '../../src/index.js';
+import { createFeatureCache, FeatureCacheError, type Features, type ProvenanceQuery, type ProvenanceSearchResult } from '../../src/index.js';
 import { createExtractionPool, type ExtractionPool } from '../../src/features/pool.js';
 import type { OrbFeatures } from '../../src/features/orb.js';
 import { startRedisProcess } from '../../src/redis/redis-process.js';
@@ -60,6 +62,7 @@ import { readThumb } from '../../src/provenance/thumb-input.js';
 import { buildDistractors, cachedDistractors, cachedQueryFeatures, corpusDir, DEFAULT_DISTRACTORS, readDistractors, SCALE_THUMB_EXTRACTORS, SMOOTH_DISTRACTORS } from './distractor-cache.js';
 import { ensurePhotos, loadPhotos, type Photo } from './photos.js';
 import { buildQueries, distractorId, donorHostId, donorHostImage, photoId, type ScaleQuery } from './scale-queries.js';
+import { abLatency, armOrder, scheduledSearch, type AbArm } from './search-ab.js';
 import { median, pct, quantile, round } from './stats.js';
 
 const arg = (name: string): string | undefined => {
@@ -78,6 +81,8 @@ const EXPECTED = Number(arg('expected') ?? IMAGES);
 const SMOOTH = Number(arg('smooth') ?? (quick ? 1000 : 2000));
 export const smoothId = (k: number) => `smooth:${k}`;
 const jsonPath = arg('json');
+/** Same-run A/B of the verification schedules (search-ab.ts). */
+const ab = process.argv.includes('--ab');
 /** Keypoints below which a photo counts as untextured (verification's "not enough texture"). */
 const MIN_TEXTURE_KEYPOINTS = 60;
 const SEARCH = Object.freeze({ limit: 50, verify: 10 });
@@ -111,6 +116,8 @@ interface QueryOutcome {
   ms: number;
   /** Rank (0-based) of each true source, -1 when absent. */
   ranks: number[];
+  /** Per true source: `tier/verdict/votes` of its candidate, null when absent. */
+  found?: Array<string | null>;
   extraRank?: number;
   timings: Record<string, number | undefined>;
   postings?: number;
@@ -209,12 +216,12 @@ function latency(all: QueryOutcome[]) {
   };
 }
 
-/** One search of a query: ranks of its sources, latency, and the related candidates that are none of its sources. */
-async function runQuery(cache: FeatureCache, q: PreparedQuery, options: ProvenanceSearchOptions): Promise<QueryOutcome> {
+/** One timed search of a prepared query: the true sources' ranks (each source's tier and verdict beside them), and the related candidates that are none of its sources. */
+async function runQuery(q: PreparedQuery, search: (query: ProvenanceQuery) => Promise<ProvenanceSearchResult>): Promise<QueryOutcome> {
   const t = performance.now();
   let r: ProvenanceSearchResult;
   try {
-    r = await cache.searchProvenance({ features: q.features, mirrored: q.mirrored }, options);
+    r = await search({ features: q.features, mirrored: q.mirrored });
   } catch (err) {
     // a query the search refuses: a miss, not a latency
     if (!(err instanceof FeatureCacheError)) throw err;
@@ -222,7 +229,9 @@ async function runQuery(cache: FeatureCache, q: PreparedQuery, options: Provenan
   }
   const ms = performance.now() - t;
   const ids = r.candidates.map((c) => c.imageId);
-  const o: QueryOutcome = { id: q.id, kind: q.kind, textured: q.textured, ms, ranks: q.sources.map((s) => ids.indexOf(s)), timings: r.timings_ms };
+  const ranks = q.sources.map((s) => ids.indexOf(s));
+  const found = ranks.map((k) => (k < 0 ? null : `${r.candidates[k]!.tier}/${r.candidates[k]!.verdict ?? 'unverified'}/${r.candidates[k]!.votes}`));
+  const o: QueryOutcome = { id: q.id, kind: q.kind, textured: q.textured, ms, ranks, found, timings: r.timings_ms };
   if (q.extra) o.extraRank = ids.indexOf(q.extra.imageId);
   const allowed = new Set([...q.sources, ...(q.extra ? [q.extra.imageId] : [])]);
   o.falseRelated = r.candidates.filter((c) => c.verdict !== undefined && c.verdict !== 'unrelated' && !allowed.has(c.imageId)).map((c) => ({ imageId: c.imageId, tier: c.tier }));
@@ -242,6 +251,19 @@ function countBy(values: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
   return out;
+}
+
+/** The A/B of one step: latency per arm and ratios, recall per arm, the queries whose ranks differ. */
+function abReport(arms: Record<AbArm, QueryOutcome[]>) {
+  const ok = (o: QueryOutcome) => o.error === undefined;
+  const both = arms.new.map((o, i) => [arms.old[i]!, o] as const).filter(([a, b]) => ok(a) && ok(b));
+  return {
+    latency: abLatency({ old: both.map(([a]) => a.ms), new: both.map(([, b]) => b.ms) }),
+    median_parts_ms: { old: latency(arms.old).median_parts_ms, new: latency(arms.new).median_parts_ms },
+    recall: { old: recallRows(arms.old), new: recallRows(arms.new) },
+    slowest: Object.fromEntries((['old', 'new'] as const).map((arm) => [arm, [...arms[arm]].filter(ok).sort((a, b) => b.ms - a.ms).slice(0, 6).map((o) => ({ id: o.id, ms: round(o.ms), timings: o.timings }))])),
+    rank_changes: both.filter(([a, b]) => a.ranks.join() !== b.ranks.join()).map(([a, b]) => ({ id: a.id, old: a.ranks, new: b.ranks, old_found: a.found, new_found: b.found })),
+  };
 }
 
 async function main(): Promise<void> {
@@ -311,6 +333,7 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
     commandTimeoutMs: 120_000,
     provenanceIndex: indexOptions,
   });
+  const abSearch = scheduledSearch(cache);
   const steps: unknown[] = [];
   let ingestMs = 0;
   let indexedSoFar = 0;
@@ -381,19 +404,24 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
 
       const outcomes: QueryOutcome[] = [];
       const outcomesNoTier: QueryOutcome[] = [];
+      const abOutcomes: Record<AbArm, QueryOutcome[]> = { old: [], new: [] };
       for (const [n, q] of queries.entries()) {
-        // both configurations on every query, alternating which runs first (the load drifts)
-        const order = n % 2 === 0 ? ([true, false] as const) : ([false, true] as const);
-        for (const tier of order) {
-          const o = await runQuery(cache, q, tier ? SEARCH : SEARCH_NO_TIER);
-          if (tier && o.error === undefined) o.prefilterRanks = prefilterRanks(q, registry);
-          if (!tier) outcomesNoTier.push(o);
-          else {
-            if (n % POSTINGS_SAMPLE_EVERY === 0 && o.error === undefined && q.features.orb) o.postings = await postingsRead(raw, layout, q);
-            outcomes.push(o);
+        if (ab) {
+          for (const arm of armOrder(n)) abOutcomes[arm].push(await runQuery(q, (query) => abSearch(query, SEARCH, arm)));
+          outcomes.push(abOutcomes.new.at(-1)!);
+        } else {
+          // with and without the texture-poor tier on every query, alternating which runs first (the load drifts)
+          const order = n % 2 === 0 ? ([true, false] as const) : ([false, true] as const);
+          for (const tier of order) {
+            const o = await runQuery(q, (query) => cache.searchProvenance(query, tier ? SEARCH : SEARCH_NO_TIER));
+            if (tier && o.error === undefined) o.prefilterRanks = prefilterRanks(q, registry);
+            (tier ? outcomes : outcomesNoTier).push(o);
           }
         }
+        const last = outcomes.at(-1)!;
+        if (n % POSTINGS_SAMPLE_EVERY === 0 && last.error === undefined && q.features.orb) last.postings = await postingsRead(raw, layout, q);
       }
+      const abRow = ab ? abReport(abOutcomes) : undefined;
       const recall = recallRows(outcomes);
       const falseRelated = outcomes.flatMap((o) => (o.falseRelated ?? []).map((f) => ({ query: o.id, ...f })));
       const untexturedRanks = outcomes.flatMap((o) => o.prefilterRanks ?? []);
@@ -415,9 +443,10 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
         recall,
         misses: outcomes
           .filter((o) => o.ranks.some((r, i) => o.textured[i] && (r < 0 || r >= (o.kind === 'donor' ? 50 : 10))))
-          .map((o) => ({ id: o.id, ranks: o.ranks })),
+          .map((o) => ({ id: o.id, ranks: o.ranks, found: o.found })),
       };
-      steps.push(row);
+      steps.push(abRow ? { ...row, ab: abRow } : row);
+      if (abRow) log(`  A/B (old = one batch, new = staged): ${JSON.stringify(abRow.latency)}; donors@50 old ${String(abRow.recall.old.donor_textured?.at50)}% new ${String(abRow.recall.new.donor_textured?.at50)}%; single edits textured @10 old ${String(abRow.recall.old.single_edits_textured?.at10)}% new ${String(abRow.recall.new.single_edits_textured?.at10)}%`);
       writeFileSync(jsonPath ?? join(RESULTS_DIR, 'provenance-scale.json'), `${JSON.stringify(report(false), null, 2)}\n`);
       log(
         `  recall@10 single edits (textured) ${String(recall.single_edits_textured?.at10)}% / all ${String(recall.single_edits_all?.at10)}% ` +

@@ -15,7 +15,7 @@ export function buildProvenanceSearchSchemas(base: Schemas, limits: { maxLimit: 
   const boolText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
   const descriptions = {
     limit: `most candidates of each tier (default ${PROVENANCE_SEARCH_DEFAULTS.limit}, at most ${limits.maxLimit})`,
-    verify: 'how many top-ranked candidates to verify geometrically (default: limit; false: none; twice as many more when no host among them is related)',
+    verify: 'at most how many top-ranked candidates to verify geometrically (default: limit; false: none; hosts stop early at a clear winner; up to twice as many more are screened when no host among them is related)',
     donors: 'two-tier search: search again with the keypoints the verified hosts do not explain (default true)',
     texture_poor: 'texture-poor tier: images with few or no ORB keypoints proposed by colour statistics and verified by appearance (default true)',
   };

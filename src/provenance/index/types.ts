@@ -13,7 +13,11 @@ export type ProvenanceQuery = { imageId: string } | { image: Buffer } | { featur
 export interface ProvenanceSearchOptions {
   /** Most candidates of each tier (hosts; donors). @default 10 */
   limit?: number;
-  /** How many top-ranked candidates of each tier to verify geometrically (false: none); when no host among them is related, twice as many more. @default limit */
+  /**
+   * Verification budget of each tier: at most this many top-ranked candidates are verified geometrically (false: none).
+   * Hosts are verified in rank order and stop early at a clear winner; when no host among them is related, up to twice
+   * as many more are screened and verified until one is (docs/PROVENANCE.md, "The search"). @default limit
+   */
   verify?: number | false;
   /** Two-tier search: search again with the keypoints the verified hosts do not explain (small donors of a composite). @default true */
   donors?: boolean;
@@ -34,7 +38,7 @@ export interface ProvenanceCandidate {
    * or by the texture-poor tier (`appearance`: proposed by colour statistics, verified by appearance; 0 votes).
    */
   tier: 'host' | 'donor' | 'appearance';
-  /** Present when verified (verifyFeatures with the candidate as A and the query as B). */
+  /** Present when verified (verifyFeatures with the candidate as A and the query as B); absent for candidates the search did not verify. */
   verdict?: Verdict;
   inliers?: number;
   reasons?: string[];
