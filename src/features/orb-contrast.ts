@@ -1,0 +1,98 @@
+/**
+ * Local contrast normalisation for ORB (`orb.3`'s `tiles` rule): the frame's faint
+ * regions take their pixels from its CLAHE copy, its textured regions keep theirs.
+ * The choice is made per CLAHE tile from that tile's own pixels, so it is the same
+ * in an image and in an edit that keeps the region (an overlay pasting texture
+ * elsewhere no longer flips the whole frame to the plain path, as orb.2's
+ * "CLAHE when the frame falls short of candidates" did).
+ *
+ * - A tile's *FAST contrast* is the share of its pixels whose grey value differs by
+ *   at least FAST's threshold (20) from the pixel 3 px to the right or below (FAST
+ *   compares a pixel with its radius-3 circle). Faint tiles have almost none.
+ * - Weight per tile: 1 below `TILE_FAINT`, 0 from `TILE_TEXTURED`, linear between
+ *   (a ramp, so a tile near the bound does not flip between an image and its edit);
+ *   interpolated bilinearly between tile centres, as CLAHE interpolates its tables, so
+ *   no seam is drawn at tile borders for FAST to find.
+ * - Pixel = round(plain + w (clahe - plain)). All weights 0: the plain frame itself.
+ */
+
+/** FAST's intensity threshold in opencv-js's ORB (fixed). */
+const FAST_THRESHOLD = 20;
+/** FAST's circle radius, px. */
+const FAST_RADIUS = 3;
+/** Tiles with a FAST contrast below this share take the CLAHE pixels (weight 1). */
+export const TILE_FAINT = 0.01;
+/** Tiles with a FAST contrast from this share keep the plain pixels (weight 0). */
+export const TILE_TEXTURED = 0.03;
+
+/** Per-tile weights (row-major, `tiles` x `tiles`) of the CLAHE copy for a grey frame. */
+export function faintTileWeights(px: Uint8Array, width: number, height: number, tiles: number): Float64Array {
+  const hits = new Float64Array(tiles * tiles);
+  const counts = new Float64Array(tiles * tiles);
+  const tileOfX = new Int32Array(width);
+  for (let x = 0; x < width; x++) tileOfX[x] = Math.min(tiles - 1, Math.floor((x * tiles) / width));
+  for (let y = 0; y + FAST_RADIUS < height; y++) {
+    const row = Math.min(tiles - 1, Math.floor((y * tiles) / height)) * tiles;
+    const at = y * width;
+    const below = at + FAST_RADIUS * width;
+    for (let x = 0; x + FAST_RADIUS < width; x++) {
+      const v = px[at + x]!;
+      const t = row + tileOfX[x]!;
+      counts[t]! += 1;
+      if (Math.abs(px[at + x + FAST_RADIUS]! - v) >= FAST_THRESHOLD || Math.abs(px[below + x]! - v) >= FAST_THRESHOLD) hits[t]! += 1;
+    }
+  }
+  const weights = new Float64Array(tiles * tiles);
+  for (let t = 0; t < weights.length; t++) {
+    const share = counts[t]! > 0 ? hits[t]! / counts[t]! : 0;
+    weights[t] = Math.min(1, Math.max(0, (TILE_TEXTURED - share) / (TILE_TEXTURED - TILE_FAINT)));
+  }
+  return weights;
+}
+
+/** Axis table: for each coordinate, the two tile indices around it and the weight of the second. */
+function axis(size: number, tiles: number): { lo: Int32Array; hi: Int32Array; f: Float64Array } {
+  const lo = new Int32Array(size);
+  const hi = new Int32Array(size);
+  const f = new Float64Array(size);
+  const tile = size / tiles;
+  for (let i = 0; i < size; i++) {
+    const g = (i + 0.5) / tile - 0.5;
+    const a = Math.floor(g);
+    lo[i] = Math.max(0, Math.min(tiles - 1, a));
+    hi[i] = Math.max(0, Math.min(tiles - 1, a + 1));
+    f[i] = Math.min(1, Math.max(0, g - a));
+  }
+  return { lo, hi, f };
+}
+
+/**
+ * Writes round(plain + w (clahe - plain)) into `out`, w the bilinearly interpolated tile
+ * weight. `plain`, `clahe` and `out` are width x height grey frames.
+ */
+export function blendByWeight(
+  plain: Uint8Array,
+  clahe: Uint8Array,
+  out: Uint8Array,
+  width: number,
+  height: number,
+  weights: Float64Array,
+  tiles: number,
+): void {
+  const ax = axis(width, tiles);
+  const ay = axis(height, tiles);
+  for (let y = 0; y < height; y++) {
+    const r0 = ay.lo[y]! * tiles;
+    const r1 = ay.hi[y]! * tiles;
+    const fy = ay.f[y]!;
+    const at = y * width;
+    for (let x = 0; x < width; x++) {
+      const fx = ax.f[x]!;
+      const top = weights[r0 + ax.lo[x]!]! * (1 - fx) + weights[r0 + ax.hi[x]!]! * fx;
+      const bottom = weights[r1 + ax.lo[x]!]! * (1 - fx) + weights[r1 + ax.hi[x]!]! * fx;
+      const w = top * (1 - fy) + bottom * fy;
+      const p = plain[at + x]!;
+      out[at + x] = w === 0 ? p : Math.round(p + w * (clahe[at + x]! - p));
+    }
+  }
+}
