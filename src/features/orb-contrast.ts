@@ -9,10 +9,12 @@
  * - A tile's *FAST contrast* is the share of its pixels whose grey value differs by
  *   at least FAST's threshold (20) from the pixel 3 px to the right or below (FAST
  *   compares a pixel with its radius-3 circle). Faint tiles have almost none.
- * - Weight per tile: 1 below `TILE_FAINT`, 0 from `TILE_TEXTURED`, linear between
+ * - Weight per tile: 1 below `faint`, 0 from `textured` (shares; ORB_DETECTOR's
+ *   `tileFaint`, `tileTextured`), linear between
  *   (a ramp, so a tile near the bound does not flip between an image and its edit);
  *   interpolated bilinearly between tile centres, as CLAHE interpolates its tables, so
  *   no seam is drawn at tile borders for FAST to find.
+ *   (sampled on every second row).
  * - Pixel = round(plain + w (clahe - plain)). All weights 0: the plain frame itself.
  */
 
@@ -20,18 +22,23 @@
 const FAST_THRESHOLD = 20;
 /** FAST's circle radius, px. */
 const FAST_RADIUS = 3;
-/** Tiles with a FAST contrast below this share take the CLAHE pixels (weight 1). */
-export const TILE_FAINT = 0.01;
-/** Tiles with a FAST contrast from this share keep the plain pixels (weight 0). */
-export const TILE_TEXTURED = 0.03;
+
+/** The FAST contrast is sampled on every STAT_ROW_STEP-th row (a share; half the cost). */
+const STAT_ROW_STEP = 2;
 
 /** Per-tile weights (row-major, `tiles` x `tiles`) of the CLAHE copy for a grey frame. */
-export function faintTileWeights(px: Uint8Array, width: number, height: number, tiles: number): Float64Array {
+export function faintTileWeights(
+  px: Uint8Array,
+  width: number,
+  height: number,
+  tiles: number,
+  bounds: { faint: number; textured: number },
+): Float64Array {
   const hits = new Float64Array(tiles * tiles);
   const counts = new Float64Array(tiles * tiles);
   const tileOfX = new Int32Array(width);
   for (let x = 0; x < width; x++) tileOfX[x] = Math.min(tiles - 1, Math.floor((x * tiles) / width));
-  for (let y = 0; y + FAST_RADIUS < height; y++) {
+  for (let y = 0; y + FAST_RADIUS < height; y += STAT_ROW_STEP) {
     const row = Math.min(tiles - 1, Math.floor((y * tiles) / height)) * tiles;
     const at = y * width;
     const below = at + FAST_RADIUS * width;
@@ -45,12 +52,15 @@ export function faintTileWeights(px: Uint8Array, width: number, height: number, 
   const weights = new Float64Array(tiles * tiles);
   for (let t = 0; t < weights.length; t++) {
     const share = counts[t]! > 0 ? hits[t]! / counts[t]! : 0;
-    weights[t] = Math.min(1, Math.max(0, (TILE_TEXTURED - share) / (TILE_TEXTURED - TILE_FAINT)));
+    weights[t] = Math.min(1, Math.max(0, (bounds.textured - share) / (bounds.textured - bounds.faint)));
   }
   return weights;
 }
 
-/** Axis table: for each coordinate, the two tile indices around it and the weight of the second. */
+/**
+ * Interpolation table of one axis: for coordinate i, the tiles `lo`/`hi` whose centres
+ * lie around it and the weight `f` of `hi` (OpenCV's half-pixel convention, clamped).
+ */
 function axis(size: number, tiles: number): { lo: Int32Array; hi: Int32Array; f: Float64Array } {
   const lo = new Int32Array(size);
   const hi = new Int32Array(size);
@@ -66,9 +76,15 @@ function axis(size: number, tiles: number): { lo: Int32Array; hi: Int32Array; f:
   return { lo, hi, f };
 }
 
+/** Weight fixed point: 1.0 = 1 << WEIGHT_BITS. */
+const WEIGHT_BITS = 12;
+const WEIGHT_ONE = 1 << WEIGHT_BITS;
+
 /**
- * Writes round(plain + w (clahe - plain)) into `out`, w the bilinearly interpolated tile
- * weight. `plain`, `clahe` and `out` are width x height grey frames.
+ * Writes plain + w (clahe - plain), rounded half up, into `out`, w the bilinearly
+ * interpolated tile weight in 1/4096 steps. `plain`, `clahe` and `out` are width x
+ * height grey frames. Separable: each tile row's weights are interpolated along x once;
+ * rows whose weights are all 0 are copied.
  */
 export function blendByWeight(
   plain: Uint8Array,
@@ -81,18 +97,29 @@ export function blendByWeight(
 ): void {
   const ax = axis(width, tiles);
   const ay = axis(height, tiles);
+  const rows: Float64Array[] = [];
+  for (let r = 0; r < tiles; r++) {
+    const row = new Float64Array(width);
+    for (let x = 0; x < width; x++) row[x] = weights[r * tiles + ax.lo[x]!]! * (1 - ax.f[x]!) + weights[r * tiles + ax.hi[x]!]! * ax.f[x]!;
+    rows.push(row);
+  }
+  const zero = rows.map((row) => row.every((w) => w === 0));
+  const w = new Int32Array(width);
   for (let y = 0; y < height; y++) {
-    const r0 = ay.lo[y]! * tiles;
-    const r1 = ay.hi[y]! * tiles;
-    const fy = ay.f[y]!;
     const at = y * width;
+    const r0 = ay.lo[y]!;
+    const r1 = ay.hi[y]!;
+    if (zero[r0] && zero[r1]) {
+      out.set(plain.subarray(at, at + width), at);
+      continue;
+    }
+    const a = rows[r0]!;
+    const b = rows[r1]!;
+    const fy = ay.f[y]!;
+    for (let x = 0; x < width; x++) w[x] = Math.round((a[x]! * (1 - fy) + b[x]! * fy) * WEIGHT_ONE);
     for (let x = 0; x < width; x++) {
-      const fx = ax.f[x]!;
-      const top = weights[r0 + ax.lo[x]!]! * (1 - fx) + weights[r0 + ax.hi[x]!]! * fx;
-      const bottom = weights[r1 + ax.lo[x]!]! * (1 - fx) + weights[r1 + ax.hi[x]!]! * fx;
-      const w = top * (1 - fy) + bottom * fy;
       const p = plain[at + x]!;
-      out[at + x] = w === 0 ? p : Math.round(p + w * (clahe[at + x]! - p));
+      out[at + x] = p + ((w[x]! * (clahe[at + x]! - p) + (WEIGHT_ONE >> 1)) >> WEIGHT_BITS);
     }
   }
 }

@@ -1,18 +1,27 @@
 /**
  * ORB keypoints and rBRIEF descriptors (OpenCV), grid-spread, as compact typed arrays:
  * the evidence geometric verification (src/provenance/) matches and checks with RANSAC.
+ * Version `orb.3` (extractors.ts); how its parameters were measured: docs/PROVENANCE.md,
+ * "orb.3".
  *
  * - The grey image (Pillow luma, as the hashes use) is downscaled with area averaging
- *   so its longer side is at most ORB_MAX_SIDE (never upscaled): the analysed frame.
- *   Keypoint coordinates are in that frame's pixels, rounded.
- * - OpenCV detects up to ORB_OVERSAMPLE (3) x `maxKeypoints` candidates (6 pyramid
- *   levels of scale 1.2, i.e. down to 1/2.5; FAST threshold 20, Harris score, 31 px patch);
- *   `selectGridSpread` keeps `maxKeypoints` of them spread over a 6 x 6 grid.
- * - Low texture: when the frame yields fewer candidates than `maxKeypoints`, detection
- *   runs again on its CLAHE-equalised copy (clip 2, 8 x 8 tiles). opencv-js cannot
- *   lower ORB's FAST threshold (no setter, and the constructor rejects the score
- *   type), and raising local contrast is the same thing for FAST; rBRIEF compares
- *   pixel pairs, which a locally monotonic mapping mostly keeps.
+ *   so its longer side is at most ORB_MAX_SIDE (800; never upscaled): the analysed
+ *   frame. Keypoint coordinates are in that frame's pixels, rounded.
+ * - OpenCV detects up to ORB_OVERSAMPLE (3) x `maxKeypoints` candidates (5 pyramid
+ *   levels of scale 1.2, i.e. down to 1/2.07, enough for a 0.5 downscale; FAST
+ *   threshold 20, Harris score, 31 px patch); `selectGridSpread` keeps `maxKeypoints`
+ *   of them spread over a 6 x 6 grid.
+ * - Low texture, tile by tile (orb-contrast.ts): tiles of the frame where FAST finds
+ *   (almost) no contrast take their pixels from the frame's CLAHE copy (clip 2, 8 x 8
+ *   tiles), blended smoothly; one detection. opencv-js cannot lower ORB's FAST
+ *   threshold (no setter, and the constructor rejects the score type), and raising local
+ *   contrast is the same thing for FAST; rBRIEF compares pixel pairs, which a locally
+ *   monotonic mapping mostly keeps. The choice depends on a tile's own pixels, so a
+ *   textured patch pasted into a faint image no longer changes how the rest is analysed.
+ * - Frames up to ORB_SMALL_SIDE (480) px on their longer side are analysed as orb.2
+ *   did: 6 levels, and CLAHE for the whole frame when it yields fewer candidates than
+ *   `maxKeypoints`. Their output is orb.2's byte for byte, so the benchmark's 100,000
+ *   cached 320 x 240 distractors stay valid (bench/provenance/orb3-carry-over.ts).
  * - Low-texture images yield fewer keypoints, possibly none: that is a result, not an
  *   error (`keypoints.length === 0`); so do frames under ORB_MIN_SIDE px on a side.
  * - `mirror: true` analyses the horizontally mirrored frame (the verification's
@@ -89,6 +98,12 @@ export interface OrbDetector {
   /** CLAHE clip limit and tiles per side. */
   claheClip: number;
   claheTiles: number;
+  /**
+   * `tiles`: a CLAHE tile whose share of pixels with FAST contrast is below `tileFaint`
+   * takes the CLAHE pixels, from `tileTextured` the plain ones, blended between.
+   */
+  tileFaint: number;
+  tileTextured: number;
   /** Longest side of the analysed frame (ORB_MAX_SIDE). */
   maxSide: number;
   /**
@@ -111,6 +126,8 @@ export const ORB_DETECTOR: Readonly<OrbDetector> = Object.freeze({
   adaptiveBelow: 1,
   claheClip: 2,
   claheTiles: 8,
+  tileFaint: 0.08,
+  tileTextured: 0.16,
   maxSide: ORB_MAX_SIDE,
   small: Object.freeze({ maxSide: ORB_SMALL_SIDE, levels: 6, contrast: 'adaptive' }),
 });
@@ -123,6 +140,8 @@ export const ORB2_DETECTOR: Readonly<OrbDetector> = Object.freeze({
   adaptiveBelow: 1,
   claheClip: 2,
   claheTiles: 8,
+  tileFaint: 0.08,
+  tileTextured: 0.16,
   maxSide: 1024,
   small: null,
 });
@@ -168,7 +187,7 @@ export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Pro
     const run = (m: CvMat) => detect(cv, m, frame, opts.maxKeypoints, d.oversample, levels, own);
     const plain = contrast === 'none' || contrast === 'adaptive' ? run(mat) : null;
     if (plain && (contrast === 'none' || plain.candidates >= d.adaptiveBelow * opts.maxKeypoints)) return plain.features;
-    const weights = contrast === 'tiles' ? faintTileWeights(mat.data, frame.width, frame.height, d.claheTiles) : null;
+    const weights = contrast === 'tiles' ? faintTileWeights(mat.data, frame.width, frame.height, d.claheTiles, { faint: d.tileFaint, textured: d.tileTextured }) : null;
     if (weights?.every((w) => w === 0)) return run(mat).features;
     const enhanced = own(new cv.Mat());
     if (contrast === 'equalize') cv.equalizeHist(mat, enhanced);

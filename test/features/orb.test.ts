@@ -89,7 +89,7 @@ describe('extractOrb', () => {
     const plain = await orbOf(await sharpGrey(faint), { ...ORB_DETECTOR, contrast: 'none' });
     expect(plain.keypoints.length / 2).toBeLessThan(60);
     const f = await extractOrb(faint);
-    expect(f.keypoints.length / 2).toBeGreaterThan(150); // measured: 201 (orb.3), 219 (orb.2)
+    expect(f.keypoints.length / 2).toBeGreaterThan(150); // orb.2 measured 219
     expect(f.keypoints.length / 2).toBeGreaterThan(3 * (plain.keypoints.length / 2));
     // and they are the same scene's: the faint copy verifies against the original
     const r = verifyFeatures({ orb: await extractOrb(textured) }, { orb: f });
@@ -161,7 +161,7 @@ describe('extractOrb', () => {
     const [a, b] = [await sharpGrey(faint), await sharpGrey(edit)];
     const now = verifyFeatures({ orb: await orbOf(a) }, { orb: await orbOf(b) });
     expect(now.verdict).toBe('derived');
-    expect(now.inliers).toBeGreaterThan(30); // measured: 60
+    expect(now.inliers).toBeGreaterThan(30); // measured: 71
     const before = verifyFeatures({ orb: await orbOf(a, ORB2_DETECTOR) }, { orb: await orbOf(b, ORB2_DETECTOR) });
     expect(before.inliers).toBeLessThan(15); // measured: 0
   }, 30_000);
