@@ -84,7 +84,7 @@ const WEIGHT_ONE = 1 << WEIGHT_BITS;
  * Writes plain + w (clahe - plain), rounded half up, into `out`, w the bilinearly
  * interpolated tile weight in 1/4096 steps. `plain`, `clahe` and `out` are width x
  * height grey frames. Separable: each tile row's weights are interpolated along x once;
- * rows whose weights are all 0 are copied.
+ * where the weights are 0 the plain pixels are copied.
  */
 export function blendByWeight(
   plain: Uint8Array,
@@ -103,21 +103,32 @@ export function blendByWeight(
     for (let x = 0; x < width; x++) row[x] = weights[r * tiles + ax.lo[x]!]! * (1 - ax.f[x]!) + weights[r * tiles + ax.hi[x]!]! * ax.f[x]!;
     rows.push(row);
   }
-  const zero = rows.map((row) => row.every((w) => w === 0));
+  // the x span of each tile row where its weight is not 0 (outside: the plain pixels)
+  const spans = rows.map((row) => {
+    let from = 0;
+    let to = width;
+    while (from < to && row[from] === 0) from++;
+    while (to > from && row[to - 1] === 0) to--;
+    return [from, to] as const;
+  });
   const w = new Int32Array(width);
   for (let y = 0; y < height; y++) {
     const at = y * width;
     const r0 = ay.lo[y]!;
     const r1 = ay.hi[y]!;
-    if (zero[r0] && zero[r1]) {
+    const from = Math.min(spans[r0]![0], spans[r1]![0]);
+    const to = Math.max(spans[r0]![1], spans[r1]![1]);
+    if (from >= to) {
       out.set(plain.subarray(at, at + width), at);
       continue;
     }
+    out.set(plain.subarray(at, at + from), at);
+    out.set(plain.subarray(at + to, at + width), at + to);
     const a = rows[r0]!;
     const b = rows[r1]!;
     const fy = ay.f[y]!;
-    for (let x = 0; x < width; x++) w[x] = Math.round((a[x]! * (1 - fy) + b[x]! * fy) * WEIGHT_ONE);
-    for (let x = 0; x < width; x++) {
+    for (let x = from; x < to; x++) w[x] = Math.round((a[x]! * (1 - fy) + b[x]! * fy) * WEIGHT_ONE);
+    for (let x = from; x < to; x++) {
       const p = plain[at + x]!;
       out[at + x] = p + ((w[x]! * (clahe[at + x]! - p) + (WEIGHT_ONE >> 1)) >> WEIGHT_BITS);
     }
