@@ -132,19 +132,8 @@ export const ORB_DETECTOR: Readonly<OrbDetector> = Object.freeze({
   small: Object.freeze({ maxSide: ORB_SMALL_SIDE, levels: 6, contrast: 'adaptive' }),
 });
 
-/** orb.2's detector (measurement: tune-orb.ts, ab-orb.ts). */
-export const ORB2_DETECTOR: Readonly<OrbDetector> = Object.freeze({
-  oversample: ORB_OVERSAMPLE,
-  levels: 6,
-  contrast: 'adaptive',
-  adaptiveBelow: 1,
-  claheClip: 2,
-  claheTiles: 8,
-  tileFaint: 0.08,
-  tileTextured: 0.16,
-  maxSide: 1024,
-  small: null,
-});
+/** orb.2's detector: 1024 px frame, 6 levels, whole-frame CLAHE rule (measurement: tune-orb.ts, ab-orb.ts, tests). */
+export const ORB2_DETECTOR: Readonly<OrbDetector> = Object.freeze({ ...ORB_DETECTOR, levels: 6, contrast: 'adaptive', maxSide: 1024, small: null });
 
 /** The analysed frame's size for an image of `width` x `height` (longest side at most `maxSide`). */
 export function orbFrameSize(width: number, height: number, maxSide = ORB_MAX_SIDE): { width: number; height: number } {
