@@ -44,7 +44,7 @@ describe('graceful shutdown', () => {
       const url = `http://127.0.0.1:${port}`;
       const embedding = Array.from({ length: 2048 }, (_, i) => i / 3);
       const acked: string[] = [];
-      const httpErrors: number[] = [];
+      const httpErrors: string[] = [];
       let answered = 0;
       let signalled = false;
       const requests = Array.from({ length: 300 }, async (_, i) => {
@@ -55,9 +55,9 @@ describe('graceful shutdown', () => {
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ features: { embedding } }),
           });
-          await res.arrayBuffer();
+          const body = await res.text();
           if (res.status === 200) acked.push(id);
-          else httpErrors.push(res.status);
+          else httpErrors.push(`${res.status} ${body.slice(0, 200)}`);
         } catch {
           // connection refused/closed after the listener stopped: not acknowledged
         }
