@@ -1,26 +1,19 @@
 /**
  * npx tsx bench/provenance/ab-orb.ts [rounds] ['<json list of extra variants>'] — the
- * current ORB extraction (orb.3) and matcher against the frozen orb.2 code, in one
- * process, interleaved image by image, so both see the same machine load:
+ * current ORB extraction and matcher against the frozen orb.2 code, in one process,
+ * interleaved image by image, so both see the same machine load:
  *
- * 1. identity, byte for byte (width, height, keypoints, descriptors) against the frozen
- *    orb.2 output (orb2-reference.ts):
- *    - orb.3 (the default detector) wherever its rule says it must be orb.2: frames up to
- *      ORB_SMALL_SIDE px — generated textured images (drawn distractors of the scale
- *      bench's corpus at 320 x 240, other small sizes), a faint small one (the CLAHE
- *      path), too small, mirror pass, other keypoint budgets;
- *    - the current code with ORB2_DETECTOR on the 190 bench images (19 photos + 171
- *      edits), the photos' mirror pass and the generated images of every size (OpenCV's
- *      two INTER_AREA paths, no resize, CLAHE): the orb.2 path is still there unchanged;
- *    - matchDescriptors must give match-reference.ts's matches for every (source, edit)
- *      pair (orb.3 features).
- *    Any difference is listed and the exit code is 1;
+ * 1. identity: orbFromGrey with the default detector must give the frozen orb.2 output
+ *    (orb2-reference.ts) byte for byte — width, height, keypoints, descriptors — for the
+ *    190 bench images (19 photos + 171 edits), the photos' mirror pass and generated
+ *    images (sizes that take OpenCV's two INTER_AREA paths, no resize, a faint one that
+ *    takes the CLAHE path); matchDescriptors must give match-reference.ts's matches for
+ *    every (source, edit) pair. Any difference is listed and the exit code is 1;
  * 2. speed, per round: ORB CPU ms per MP (process.cpuUsage, decode and grey conversion
- *    excluded) of the frozen orb.2, orb.3 and any extra variants ({ name, keypoints?,
- *    detector? }, fields over ORB_DETECTOR, e.g. from tune-orb.ts), on the 190 bench
- *    images; matching CPU ms per pair (old/new) and verifyFeatures p50 per (source, edit)
- *    pair. Medians over the rounds, with each one's ratio to the frozen orb.2 (per
- *    round, then the median).
+ *    excluded) of the reference, the current code and any extra variants ({ name,
+ *    keypoints?, detector? }, e.g. output-changing ones from tune-orb.ts); matching CPU
+ *    ms per pair (old/new) and verifyFeatures p50 per (source, edit) pair. Medians over
+ *    the rounds, with each one's ratio to the reference.
  * On a shared machine only the ratios mean much; quote the load average printed.
  */
 import { loadavg } from 'node:os';
@@ -28,13 +21,11 @@ import { verifyFeatures, type Features } from '../../src/index.js';
 import { decodeImage } from '../../src/features/decode.js';
 import { rgbToGrey, type GreyImage } from '../../src/features/grey.js';
 import { resolveExtractOptions } from '../../src/features/options.js';
-import { DEFAULT_ORB_KEYPOINTS, ORB2_DETECTOR, ORB_DETECTOR, ORB_SMALL_SIDE, orbFromGrey, type OrbDetector, type OrbFeatures } from '../../src/features/orb.js';
+import { DEFAULT_ORB_KEYPOINTS, ORB_DETECTOR, orbFromGrey, type OrbDetector, type OrbFeatures } from '../../src/features/orb.js';
 import { matchDescriptors, type Matches } from '../../src/provenance/match.js';
 import { RATIO } from '../../src/provenance/thresholds.js';
 import sharp from 'sharp';
 import { texturedPng } from '../../test/features/fixtures.js';
-import { DEFAULT_DISTRACTORS } from './distractor-cache.js';
-import { drawnTextureJpeg } from './drawn-textures.js';
 import { applyEdit, EDITS } from './edits.js';
 import { matchReference } from './match-reference.js';
 import { orb2Reference } from './orb2-reference.js';
@@ -62,17 +53,14 @@ async function grey(data: Buffer): Promise<GreyImage> {
   return rgbToGrey(d.rgb, d.width, d.height);
 }
 
-/** Generated images: no resize, OpenCV's integer-ratio and general INTER_AREA paths, the CLAHE path, too small; `small`: up to ORB_SMALL_SIDE px. */
-async function generated(): Promise<Array<{ name: string; grey: GreyImage; small: boolean }>> {
-  const out: Array<{ name: string; grey: GreyImage; small: boolean }> = [];
-  const add = (name: string, g: GreyImage) => out.push({ name, grey: g, small: Math.max(g.width, g.height) <= ORB_SMALL_SIDE });
-  for (const [seed, w, h] of [[7, 900, 700], [8, 2048, 1536], [9, 1300, 1000], [10, 700, 1500], [11, 640, 480], [12, 60, 400], [13, 480, 360], [14, 320, 240], [15, 200, 450]] as const) {
-    add(`textured ${w}x${h}`, await grey(await texturedPng(seed, w, h)));
+/** Generated images: no resize, OpenCV's integer-ratio and general INTER_AREA paths, the CLAHE path, too small. */
+async function generated(): Promise<Array<{ name: string; grey: GreyImage }>> {
+  const out: Array<{ name: string; grey: GreyImage }> = [];
+  for (const [seed, w, h] of [[7, 900, 700], [8, 2048, 1536], [9, 1300, 1000], [10, 700, 1500], [11, 640, 480], [12, 60, 400]] as const) {
+    out.push({ name: `textured ${w}x${h}`, grey: await grey(await texturedPng(seed, w, h)) });
   }
-  for (const [w, h] of [[900, 700], [320, 240]] as const) {
-    add(`faint ${w}x${h}`, await grey(await sharp(await texturedPng(7, w, h)).linear(1 / 12, 118).png().toBuffer()));
-  }
-  for (let k = 0; k < 100_000; k += 4999) add(`distractor ${k}`, await grey(await drawnTextureJpeg(DEFAULT_DISTRACTORS.seedBase + k, DEFAULT_DISTRACTORS)));
+  const faint = await sharp(await texturedPng(7, 900, 700)).linear(1 / 12, 118).png().toBuffer();
+  out.push({ name: 'faint 900x700', grey: await grey(faint) });
   return out;
 }
 
@@ -99,31 +87,25 @@ async function main(): Promise<void> {
   const budget = DEFAULT_ORB_KEYPOINTS;
   const variants: Variant[] = [
     { name: 'orb.2 frozen', run: (g) => orb2Reference(g, budget, false) },
-    { name: 'orb.3', run: (g) => orbFromGrey(g, { maxKeypoints: budget, mirror: false }) },
+    { name: 'current', run: (g) => orbFromGrey(g, { maxKeypoints: budget, mirror: false }) },
     ...extra.map((v) => ({ name: v.name, run: (g: GreyImage) => orbFromGrey(g, { maxKeypoints: v.keypoints ?? budget, mirror: false, detector: { ...ORB_DETECTOR, ...v.detector } }) })),
   ];
 
   // 1. identity
   const differ: string[] = [];
   const current: OrbFeatures[] = [];
-  const asOrb2 = { detector: ORB2_DETECTOR };
   for (const [k, g] of greys.entries()) {
-    current.push(await orbFromGrey(g, { maxKeypoints: budget, mirror: false }));
-    if (!sameOrb(await orb2Reference(g, budget, false), await orbFromGrey(g, { maxKeypoints: budget, mirror: false, ...asOrb2 }))) differ.push(`orb.2 path ${names[k]}`);
+    const ref = await orb2Reference(g, budget, false);
+    const now = await orbFromGrey(g, { maxKeypoints: budget, mirror: false });
+    current.push(now);
+    if (!sameOrb(ref, now)) differ.push(`orb ${names[k]}`);
   }
   for (const [k, g] of greys.slice(0, photos.length).entries()) {
-    if (!sameOrb(await orb2Reference(g, budget, true), await orbFromGrey(g, { maxKeypoints: budget, mirror: true, ...asOrb2 }))) differ.push(`orb.2 path mirror ${names[k]}`);
+    if (!sameOrb(await orb2Reference(g, budget, true), await orbFromGrey(g, { maxKeypoints: budget, mirror: true }))) differ.push(`orb mirror ${names[k]}`);
   }
-  let smallChecked = 0;
-  for (const { name, grey: g, small } of await generated()) {
+  for (const { name, grey: g } of await generated()) {
     for (const [kp, mirror] of [[budget, false], [budget, true], [100, false], [1000, false]] as const) {
-      const ref = await orb2Reference(g, kp, mirror);
-      const tag = `${name} k${kp}${mirror ? ' mirror' : ''}`;
-      if (!sameOrb(ref, await orbFromGrey(g, { maxKeypoints: kp, mirror, ...asOrb2 }))) differ.push(`orb.2 path ${tag}`);
-      if (small) {
-        smallChecked++;
-        if (!sameOrb(ref, await orbFromGrey(g, { maxKeypoints: kp, mirror }))) differ.push(`orb.3 small frame ${tag}`);
-      }
+      if (!sameOrb(await orb2Reference(g, kp, mirror), await orbFromGrey(g, { maxKeypoints: kp, mirror }))) differ.push(`orb ${name} k${kp}${mirror ? ' mirror' : ''}`);
     }
   }
   for (const [k, src] of sourceOf.entries()) {
@@ -131,7 +113,7 @@ async function main(): Promise<void> {
     const b = current[photos.length + k]!.descriptors;
     if (!sameMatches(matchReference(a, b, RATIO), matchDescriptors(a, b, RATIO))) differ.push(`matches ${names[photos.length + k]}`);
   }
-  log(`identity: ${differ.length === 0 ? 'all equal' : `${differ.length} differ`} (orb.3 = orb.2 on ${smallChecked} small-frame extractions)`);
+  log(`identity: ${differ.length === 0 ? 'all equal' : `${differ.length} differ`}`);
 
   // 2. speed
   const mp = greys.reduce((s, g) => s + (g.width * g.height) / 1e6, 0);
@@ -172,11 +154,11 @@ async function main(): Promise<void> {
     load_average: load.map((l) => round(l)),
     images: greys.length,
     rounds,
-    identity: differ.length === 0 ? `orb.3 = orb.2 byte for byte on ${smallChecked} small-frame extractions; the orb.2 path and the matches byte-identical to the frozen code` : differ,
+    identity: differ.length === 0 ? 'orb and matches byte-identical to orb.2' : differ,
     orb_cpu_ms_per_mp: variants.map((v, i) => {
       const m = median(orbPerRound[i]!);
       const ratios = orbPerRound[i]!.map((x, r) => x / orbPerRound[0]![r]!);
-      return { variant: v.name, median: round(m, 1), ratio_to_orb2: round(m / ref, 3), ratio_per_round_median: round(median(ratios), 3) };
+      return { variant: v.name, median: round(m, 1), ratio_to_frozen: round(m / ref, 3), ratio_per_round_median: round(median(ratios), 3) };
     }),
     match_cpu_ms_per_pair: { old: round(median(matchPerRound[0]!)), new: round(median(matchPerRound[1]!)), ratio: round(median(matchPerRound[1]!.map((x, r) => x / matchPerRound[0]![r]!)), 3) },
     verify_related_p50_ms: round(median(verifyMs)),

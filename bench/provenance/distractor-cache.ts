@@ -56,23 +56,20 @@ export function cacheRoot(): string {
   return process.env.FEATCACHE_BENCH_CACHE ?? join(homedir(), '.cache', 'featcache-bench');
 }
 
-/**
- * The directory of one distractor corpus: its name is the cache key.
- * @param version the extractor version string; @default the current one for the corpus' extractors
- */
-export function corpusDir(spec: DistractorSpec, version = extractorVersion({ extractors: extractorsOf(spec) })): string {
+/** The directory of one distractor corpus: its name is the cache key. */
+export function corpusDir(spec: DistractorSpec): string {
   const key = [
     spec.kind === 'smooth' ? `smooth${SMOOTH_TEXTURE_VERSION}` : `drawn${DRAWN_TEXTURE_VERSION}`,
     `${spec.width}x${spec.height}`,
     `s${spec.shapes}`,
     `seed${spec.seedBase}`,
-    version,
+    extractorVersion({ extractors: extractorsOf(spec) }),
   ].join('_');
   return join(cacheRoot(), 'provenance-scale', key);
 }
 
 const codec = createCodec();
-export const shardFile = (dir: string, n: number) => join(dir, `shard-${String(n).padStart(5, '0')}.bin`);
+const shardFile = (dir: string, n: number) => join(dir, `shard-${String(n).padStart(5, '0')}.bin`);
 
 export interface Distractor {
   /** Index k (the image ID is `distractor:<k>`). */
@@ -80,13 +77,10 @@ export interface Distractor {
   features: Features;
 }
 
-/** A record as a shard stores it (created-at 0: the bytes depend on the features only). */
-export const encodeRecord = (f: Features): Buffer => codec.encode(f, 0);
-
 function encodeShard(features: Features[]): Buffer {
   const parts: Buffer[] = [];
   for (const f of features) {
-    const body = encodeRecord(f);
+    const body = codec.encode(f, 0);
     const len = Buffer.alloc(4);
     len.writeUInt32LE(body.length);
     parts.push(len, body);
@@ -94,19 +88,14 @@ function encodeShard(features: Features[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** The encoded records of a shard file, in order. */
-export function shardRecords(bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
+function decodeShard(bytes: Buffer): Features[] {
+  const out: Features[] = [];
   for (let at = 0; at < bytes.length; ) {
     const len = bytes.readUInt32LE(at);
-    out.push(bytes.subarray(at + 4, at + 4 + len));
+    out.push(codec.decode(bytes.subarray(at + 4, at + 4 + len)).features);
     at += 4 + len;
   }
   return out;
-}
-
-function decodeShard(bytes: Buffer): Features[] {
-  return shardRecords(bytes).map((r) => codec.decode(r).features);
 }
 
 export const distractorSeed = (spec: DistractorSpec, k: number) => spec.seedBase + k;

@@ -6,8 +6,7 @@
  * megapixel of ORB extraction (decode excluded), keypoints and bytes per record.
  * A config: { "name": "...", "keypoints": 500, "detector": { ...OrbDetector } ,
  * "verify": { ...VerifyOptions } }; fields left out keep the defaults. How the
- * defaults were chosen with it: docs/PROVENANCE.md ("ORB parameters", "orb.3"); orb.2
- * as a config: `{"maxSide":1024,"levels":6,"contrast":"adaptive","small":null}`.
+ * defaults were chosen with it: docs/PROVENANCE.md ("ORB parameters").
  */
 import { verifyFeatures, type Features, type VerifyOptions } from '../../src/index.js';
 import { extractFeatures } from '../../src/features/index.js';

@@ -23,7 +23,7 @@ export const EXTRACTORS = Object.freeze([
   Object.freeze({ name: 'phash', version: '1' }),
   Object.freeze({ name: 'histogram', version: '1' }),
   Object.freeze({ name: 'meta', version: '1' }),
-  Object.freeze({ name: 'orb', version: '3' }),
+  Object.freeze({ name: 'orb', version: '2' }),
   Object.freeze({ name: 'phash_dihedral', version: '1' }),
   Object.freeze({ name: 'whash', version: '1' }),
   Object.freeze({ name: 'colorhash', version: '1' }),
@@ -75,9 +75,9 @@ export type VersionedOptions = Pick<ExtractOptions, 'extractors' | 'histogramBin
 
 /**
  * `name.version` of each selected extractor (all by default) joined with `+`, in
- * EXTRACTORS order, e.g. `phash.1+orb.3`. A non-default option that changes an
+ * EXTRACTORS order, e.g. `phash.1+orb.2`. A non-default option that changes an
  * extractor's output is appended to its entry: `histogram.1-b16` (histogramBins),
- * `orb.3-k1000` (orbKeypoints), `orb.3-m` (orbMirror). So different selections and settings never share
+ * `orb.2-k1000` (orbKeypoints), `orb.2-m` (orbMirror). So different selections and settings never share
  * a version. Throws INVALID_OPTIONS for an invalid selection.
  */
 export function extractorVersion(options?: VersionedOptions): string {
@@ -101,7 +101,7 @@ function suffix(letter: string, value: number, fallback: number): string {
 /**
  * The feature version to configure a cache with when it stores extractFeatures
  * output: `${base}+${extractorVersion(options)}`. With the default selection that is
- * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1+orb.3+phash_dihedral.1+whash.1+colorhash.1+content_hash.1+thumb.1`
+ * `1.0+avg_color.1+ahash.1+dhash.1+phash.1+histogram.1+meta.1+orb.2+phash_dihedral.1+whash.1+colorhash.1+content_hash.1+thumb.1`
  * (121 characters after the base and its `+`, so the base may have up to 134), and
  * bumping any extractor turns old records into misses.
  * Throws FeatureCacheError INVALID_OPTIONS when the result breaks the cache's

@@ -1,27 +1,18 @@
 /**
  * ORB keypoints and rBRIEF descriptors (OpenCV), grid-spread, as compact typed arrays:
  * the evidence geometric verification (src/provenance/) matches and checks with RANSAC.
- * Version `orb.3` (extractors.ts); how its parameters were measured: docs/PROVENANCE.md,
- * "orb.3".
  *
  * - The grey image (Pillow luma, as the hashes use) is downscaled with area averaging
- *   so its longer side is at most ORB_MAX_SIDE (800; never upscaled): the analysed
- *   frame. Keypoint coordinates are in that frame's pixels, rounded.
- * - OpenCV detects up to ORB_OVERSAMPLE (3) x `maxKeypoints` candidates (5 pyramid
- *   levels of scale 1.2, i.e. down to 1/2.07, enough for a 0.5 downscale; FAST
- *   threshold 20, Harris score, 31 px patch); `selectGridSpread` keeps `maxKeypoints`
- *   of them spread over a 6 x 6 grid.
- * - Low texture, tile by tile (orb-contrast.ts): tiles of the frame where FAST finds
- *   (almost) no contrast take their pixels from the frame's CLAHE copy (clip 2, 8 x 8
- *   tiles), blended smoothly; one detection. opencv-js cannot lower ORB's FAST
- *   threshold (no setter, and the constructor rejects the score type), and raising local
- *   contrast is the same thing for FAST; rBRIEF compares pixel pairs, which a locally
- *   monotonic mapping mostly keeps. The choice depends on a tile's own pixels, so a
- *   textured patch pasted into a faint image no longer changes how the rest is analysed.
- * - Frames up to ORB_SMALL_SIDE (480) px on their longer side are analysed as orb.2
- *   did: 6 levels, and CLAHE for the whole frame when it yields fewer candidates than
- *   `maxKeypoints`. Their output is orb.2's byte for byte, so the benchmark's 100,000
- *   cached 320 x 240 distractors stay valid (bench/provenance/orb3-carry-over.ts).
+ *   so its longer side is at most ORB_MAX_SIDE (never upscaled): the analysed frame.
+ *   Keypoint coordinates are in that frame's pixels, rounded.
+ * - OpenCV detects up to ORB_OVERSAMPLE (3) x `maxKeypoints` candidates (6 pyramid
+ *   levels of scale 1.2, i.e. down to 1/2.5; FAST threshold 20, Harris score, 31 px patch);
+ *   `selectGridSpread` keeps `maxKeypoints` of them spread over a 6 x 6 grid.
+ * - Low texture: when the frame yields fewer candidates than `maxKeypoints`, detection
+ *   runs again on its CLAHE-equalised copy (clip 2, 8 x 8 tiles). opencv-js cannot
+ *   lower ORB's FAST threshold (no setter, and the constructor rejects the score
+ *   type), and raising local contrast is the same thing for FAST; rBRIEF compares
+ *   pixel pairs, which a locally monotonic mapping mostly keeps.
  * - Low-texture images yield fewer keypoints, possibly none: that is a result, not an
  *   error (`keypoints.length === 0`); so do frames under ORB_MIN_SIDE px on a side.
  * - `mirror: true` analyses the horizontally mirrored frame (the verification's
@@ -30,10 +21,7 @@
  */
 import { selectGridSpread } from './grid-select.js';
 import type { GreyImage } from './grey.js';
-import { blendByWeight, faintTileWeights } from './orb-contrast.js';
 import { loadOpenCv, opencvError, type OpenCv } from './opencv.js';
-
-type CvMat = ReturnType<OpenCv['matFromArray']>;
 
 /** A type alias (not an interface) so it is assignable to the cache's `Features`. */
 export type OrbFeatures = {
@@ -46,10 +34,8 @@ export type OrbFeatures = {
   descriptors: Uint8Array;
 };
 
-/** Longest side of the analysed frame; larger images are downscaled, smaller ones kept (orb.2: 1024). */
-export const ORB_MAX_SIDE = 800;
-/** Frames up to this longer side are analysed as orb.2 did (6 levels, adaptive CLAHE). */
-export const ORB_SMALL_SIDE = 480;
+/** Longest side of the analysed frame; larger images are downscaled, smaller ones kept. */
+export const ORB_MAX_SIDE = 1024;
 /**
  * Keypoints kept per image unless configured: 430 x 36 B keeps a record with every
  * default feature within Redis' 16 KiB allocation class (500 took it to the 20 KiB
@@ -75,21 +61,17 @@ export interface OrbComputeOptions {
   detector?: OrbDetector;
 }
 
-/**
- * Contrast normalisation of the grey frame before detection: `none`; `clahe` always;
- * `equalize` (global histogram) always; `adaptive` (orb.2): CLAHE only when the plain
- * frame yields fewer candidates than the budget; `tiles` (orb.3): the CLAHE pixels in
- * faint tiles only, one detection (orb-contrast.ts).
- */
-export type OrbContrast = 'none' | 'clahe' | 'equalize' | 'adaptive' | 'tiles';
-
 /** How candidates are detected (OpenCV's ORB; its FAST threshold is fixed at 20 in opencv-js). */
 export interface OrbDetector {
   /** Candidates detected per kept keypoint, for the grid to choose from. */
   oversample: number;
   /** Pyramid levels (scale factor 1.2 each). */
   levels: number;
-  contrast: OrbContrast;
+  /**
+   * Contrast normalisation of the grey frame before detection: `none`; `clahe` always;
+   * `adaptive`: CLAHE only when the plain frame yields fewer candidates than the budget.
+   */
+  contrast: 'none' | 'clahe' | 'equalize' | 'adaptive';
   /**
    * `adaptive` runs CLAHE when the plain frame yields fewer than `adaptiveBelow` x the
    * budget candidates (1: whenever it falls short).
@@ -98,42 +80,20 @@ export interface OrbDetector {
   /** CLAHE clip limit and tiles per side. */
   claheClip: number;
   claheTiles: number;
-  /**
-   * `tiles`: a CLAHE tile whose share of pixels with FAST contrast is below `tileFaint`
-   * takes the CLAHE pixels, from `tileTextured` the plain ones, blended between.
-   */
-  tileFaint: number;
-  tileTextured: number;
   /** Longest side of the analysed frame (ORB_MAX_SIDE). */
   maxSide: number;
-  /**
-   * Frames whose longer side is at most `small.maxSide` px are analysed with
-   * `small.levels` and `small.contrast` instead (null: no such rule).
-   */
-  small: { maxSide: number; levels: number; contrast: OrbContrast } | null;
 }
 
-/**
- * The detector records are made with (docs/PROVENANCE.md, "orb.3"): an 800 px frame,
- * 5 levels (1.2^4 = 2.07 covers a 0.5 downscale) and the per-tile contrast rule; frames
- * up to ORB_SMALL_SIDE px keep orb.2's 6 levels and adaptive CLAHE, so orb.3 gives
- * orb.2's bytes for them (the 320 x 240 benchmark corpus carries over).
- */
+/** The detector records are made with (docs/PROVENANCE.md, "ORB parameters"). */
 export const ORB_DETECTOR: Readonly<OrbDetector> = Object.freeze({
   oversample: ORB_OVERSAMPLE,
-  levels: 5,
-  contrast: 'tiles',
+  levels: 6,
+  contrast: 'adaptive',
   adaptiveBelow: 1,
   claheClip: 2,
   claheTiles: 8,
-  tileFaint: 0.08,
-  tileTextured: 0.16,
   maxSide: ORB_MAX_SIDE,
-  small: Object.freeze({ maxSide: ORB_SMALL_SIDE, levels: 6, contrast: 'adaptive' }),
 });
-
-/** orb.2's detector: 1024 px frame, 6 levels, whole-frame CLAHE rule (measurement: tune-orb.ts, ab-orb.ts, tests). */
-export const ORB2_DETECTOR: Readonly<OrbDetector> = Object.freeze({ ...ORB_DETECTOR, levels: 6, contrast: 'adaptive', maxSide: 1024, small: null });
 
 /** The analysed frame's size for an image of `width` x `height` (longest side at most `maxSide`). */
 export function orbFrameSize(width: number, height: number, maxSide = ORB_MAX_SIDE): { width: number; height: number } {
@@ -172,24 +132,15 @@ export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Pro
       cv.flip(mat, flipped, 1);
       mat = flipped;
     }
-    const { levels, contrast } = d.small !== null && Math.max(frame.width, frame.height) <= d.small.maxSide ? d.small : d;
-    const run = (m: CvMat) => detect(cv, m, frame, opts.maxKeypoints, d.oversample, levels, own);
-    const plain = contrast === 'none' || contrast === 'adaptive' ? run(mat) : null;
-    if (plain && (contrast === 'none' || plain.candidates >= d.adaptiveBelow * opts.maxKeypoints)) return plain.features;
-    const weights = contrast === 'tiles' ? faintTileWeights(mat.data, frame.width, frame.height, d.claheTiles, { faint: d.tileFaint, textured: d.tileTextured }) : null;
-    if (weights?.every((w) => w === 0)) return run(mat).features;
+    const plain = d.contrast === 'none' || d.contrast === 'adaptive' ? detect(cv, mat, frame, opts.maxKeypoints, d, own) : null;
+    if (plain && (d.contrast === 'none' || plain.candidates >= d.adaptiveBelow * opts.maxKeypoints)) return plain.features;
     const enhanced = own(new cv.Mat());
-    if (contrast === 'equalize') cv.equalizeHist(mat, enhanced);
+    if (d.contrast === 'equalize') cv.equalizeHist(mat, enhanced);
     else {
       const clahe = own(new cv.CLAHE(d.claheClip, new cv.Size(d.claheTiles, d.claheTiles)));
       clahe.apply(mat, enhanced);
     }
-    if (weights) {
-      const blended = new Uint8Array(frame.width * frame.height);
-      blendByWeight(mat.data, enhanced.data, blended, frame.width, frame.height, weights, d.claheTiles);
-      return run(own(cv.matFromArray(frame.height, frame.width, cv.CV_8UC1, blended))).features;
-    }
-    return run(enhanced).features;
+    return detect(cv, enhanced, frame, opts.maxKeypoints, d, own).features;
   } catch (err) {
     throw opencvError('extracting ORB features', err, cv);
   } finally {
@@ -199,15 +150,14 @@ export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Pro
 
 function detect(
   cv: OpenCv,
-  mat: CvMat,
+  mat: ReturnType<OpenCv['matFromArray']>,
   frame: { width: number; height: number },
   maxKeypoints: number,
-  oversample: number,
-  levels: number,
+  d: OrbDetector,
   own: <T extends Deletable>(x: T) => T,
 ): { features: OrbFeatures; candidates: number } {
-  const orb = own(new cv.ORB(maxKeypoints * oversample));
-  orb.setNLevels(levels);
+  const orb = own(new cv.ORB(maxKeypoints * d.oversample));
+  orb.setNLevels(d.levels);
   const keypoints = own(new cv.KeyPointVector());
   const descriptors = own(new cv.Mat());
   const mask = own(new cv.Mat());
