@@ -87,8 +87,6 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     const given = requestHeader(c, 'x-request-id');
     const requestId = given !== undefined && REQUEST_ID_RE.test(given) ? given : randomUUID();
     c.set('requestId', requestId);
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- as above: the resolver reads the socket and one header
-    c.set('client', clientOf(c));
     // Set before the handler runs, so every response carries it. Setting a header
     // after `next()` makes Hono copy the finished response through a
     // ReadableStream (a real undici Response), which cost ~3x on the hot paths.
@@ -144,7 +142,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     return c.body(openApiText, 200, { 'content-type': 'application/json' });
   });
   registerDocsPage(hono);
-  registerUi(hono, { config, auth, ...(images ? { images } : {}), dispatch: (req) => Promise.resolve(hono.fetch(req)) });
+  registerUi(hono, { config, auth, clientOf, ...(images ? { images } : {}), dispatch: (req) => Promise.resolve(hono.fetch(req)) });
 
   hono.notFound((c) => c.json({ success: false, error: { code: HttpErrorCodes.NOT_FOUND, message: 'Route not found' } }, 404));
   hono.onError((err, c) => {
@@ -162,7 +160,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     if (!r.handle && !r.upload) throw new Error(`route ${r.method} ${r.path} has neither handle nor upload`);
     const guard = async (c: Context<AppEnv>, next: () => Promise<void>) => {
       c.set('route', r.path);
-      auth.check(requestHeader(c, 'authorization'), access, c.get('client'));
+      auth.check(requestHeader(c, 'authorization'), access, clientOf(c));
       await next();
     };
     const handler = async (c: Context<AppEnv>) => {
@@ -187,7 +185,7 @@ export function createApp({ cache, config, logger, metrics, images, maxRadius = 
     const query = hasQuery(c) ? c.req.query() : NO_QUERY;
     const checkScope = (fields: unknown) => {
       const needed: RouteAccess | undefined = up.access?.(fields);
-      if (needed !== undefined) auth.check(requestHeader(c, 'authorization'), needed, c.get('client'));
+      if (needed !== undefined) auth.check(requestHeader(c, 'authorization'), needed, clientOf(c));
     };
     let fields: unknown;
     const raw = uploadKind(requestHeader(c, 'content-type')) === 'raw';

@@ -21,7 +21,7 @@ export type AppEnv = {
    * `forwarded`: the dashboard handed this request to the API in process, which
    * observed it under the API's route: the outer request is not counted again.
    */
-  Variables: { route: string; requestId: string; forwarded: boolean; /** src/http/client-address.ts */ client: string };
+  Variables: { route: string; requestId: string; forwarded: boolean };
   Bindings: NodeBindings;
 };
 

@@ -36,6 +36,8 @@ export interface UiDeps {
   /** `enabled` is false when FEATCACHE_API_KEYS is unset: no sign-in (the service is loopback-only and Host-guarded). The sign-in form shares the API's wrong-key throttle. */
   auth: Pick<Authenticator, 'enabled' | 'assertNotThrottled' | 'failed'>;
   images?: ImageService;
+  /** Who sent a request (src/http/client-address.ts): the throttle's key, as for the API. */
+  clientOf: (c: Context<AppEnv>) => string;
   /** Runs a request through the app in process (no socket), as the API would answer it. */
   dispatch: (req: Request) => Promise<Response>;
 }
@@ -67,7 +69,7 @@ interface Answer<T> {
   body: T;
 }
 
-export function registerUi(app: Hono<AppEnv>, { config, auth, images, dispatch }: UiDeps): void {
+export function registerUi(app: Hono<AppEnv>, { config, auth, clientOf, images, dispatch }: UiDeps): void {
   const authEnabled = auth.enabled;
   const sessions = createSessions(config.apiKeys);
   const open: Session = { key: undefined, viewer: { scope: undefined } };
@@ -117,7 +119,7 @@ export function registerUi(app: Hono<AppEnv>, { config, auth, images, dispatch }
   app.post('/ui/login', bodyLimit({ maxSize: 4096, onError: () => tooLarge() }), async (c) => {
     c.set('route', '/ui/login');
     if (!authEnabled) return c.redirect('/ui', 303);
-    const client = c.get('client');
+    const client = clientOf(c);
     try {
       auth.assertNotThrottled(client);
     } catch (err) {
