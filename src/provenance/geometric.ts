@@ -31,6 +31,12 @@ export interface GeometricMatch {
   keypointsB: ArrayLike<number>;
   /** Found by the mirror pass (h includes the mirror). */
   mirrored: boolean;
+  /** Every ratio-test match's positions, x, y per match (A's, and B's in the frame matched): what RANSAC saw. */
+  matchedA: Float64Array;
+  matchedB: Float64Array;
+  /** Keypoint indices in A and B of each match, aligned with `matchedA` / `matchedB`. */
+  pairsA: Uint32Array;
+  pairsB: Uint32Array;
 }
 
 /** Matches and RANSAC of A against B as they stand. */
@@ -53,9 +59,9 @@ export function matchForward(a: OrbFeatures, b: OrbFeatures, p: GeometricParams)
     plausible: (h) => isPlausible(h, a.width, a.height),
     seed: p.seed,
   });
-  const keypointsB = b.keypoints;
-  if (!fit) return { matches: n, h: null, inliersA: [], inliersB: [], keypointsB, mirrored: false };
-  return { matches: n, h: fit.h, inliersA: fit.inliers.map((k) => m.a[k]!), inliersB: fit.inliers.map((k) => m.b[k]!), keypointsB, mirrored: false };
+  const seen = { keypointsB: b.keypoints, mirrored: false, matchedA: src, matchedB: dst, pairsA: m.a, pairsB: m.b };
+  if (!fit) return { matches: n, h: null, inliersA: [], inliersB: [], ...seen };
+  return { matches: n, h: fit.h, inliersA: fit.inliers.map((k) => m.a[k]!), inliersB: fit.inliers.map((k) => m.b[k]!), ...seen };
 }
 
 /**

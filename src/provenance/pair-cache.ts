@@ -24,7 +24,7 @@ import { resolveVerifyOptions, verifyFeatures } from './verify.js';
 import { VERIFY_INPUTS } from './verify-chunk.js';
 
 /** Bumped whenever verifyFeatures can answer differently for the same features and options. */
-export const VERIFY_ALGORITHM_VERSION = '4';
+export const VERIFY_ALGORITHM_VERSION = '5';
 /** How long a cached verdict lives. */
 export const PAIR_VERDICT_TTL_SECONDS = 7 * 24 * 3600;
 

@@ -30,6 +30,22 @@ export const CELL_MAX_SCALE_CHANGE = 1.25;
 /** Beyond these, the homography is not a similarity: it could be another viewpoint. */
 export const SIMILARITY_MAX_ANISOTROPY = 1.15;
 export const SIMILARITY_MAX_PERSPECTIVE = 1.1;
+/*
+ * misses: the crop model (src/provenance/crop-model.ts), tried when the homography
+ * has fewer than MIN_INLIERS inliers; it must reach MIN_INLIERS too. Over the bench's
+ * 33,440 ordered unrelated pairs the most crop-model inliers was 10 (LadyBird crop50,
+ * which the homography missed with 12: 16). docs/PROVENANCE.md, "misses".
+ */
+/** Two matches closer than this (A px) do not define a scale. */
+export const CROP_MODEL_MIN_SPAN_PX = 16;
+/** A pair of matches whose directions in A and B differ by more than this is a rotation, not a crop. */
+export const CROP_MODEL_MAX_ANGLE_DEG = 3;
+/** Scales searched: this to its inverse (RANSAC's sanity bound). */
+export const CROP_MODEL_MIN_SCALE = 1 / 8;
+/** Matches tried as sample pairs (the first, in A's keypoint order: the count is quadratic). */
+export const CROP_MODEL_MAX_SAMPLED = 200;
+/** One frame must lie inside the other within this fraction of its sides. */
+export const CROP_MODEL_FRAME_TOLERANCE = 0.03;
 /** RANSAC's seed: the same features always give the same verdict. */
 export const RANSAC_SEED = 0x5eed;
 

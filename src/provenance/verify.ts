@@ -7,6 +7,7 @@
  */
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import { fromAppearance, fromSameFrame } from './appearance-verdict.js';
+import { cropHomography, fitCropModel, isContained } from './crop-model.js';
 import { matchForward, matchMirrored, type GeometricMatch } from './geometric.js';
 import type { Polygon } from './geometry.js';
 import { hashEvidence, type HashEvidence } from './hash-evidence.js';
@@ -97,10 +98,12 @@ export function verifyDetailed(a: VerifyInput, b: VerifyInput, opts: VerifyOptio
   if (orbA && orbB) {
     const params = { ratio: o.ratio, thresholdPx: o.thresholdPx, minInliers: o.minInliers, maxIterations: T.RANSAC_MAX_ITERATIONS, seed: T.RANSAC_SEED };
     geo = matchForward(orbA, orbB, params);
+    const forward = geo;
     if (geo.inliersA.length < o.minInliers && o.mirroredB) {
       const mirrored = matchMirrored(orbA, o.mirroredB, params);
       if (mirrored.inliersA.length > geo.inliersA.length) geo = mirrored;
     }
+    if (geo.inliersA.length < o.minInliers) geo = cropMatch(orbA, orbB, forward, o) ?? geo;
   }
   if (orbA && orbB && geo?.h && geo.inliersA.length >= o.minInliers) return fromGeometry(a, b, orbA, orbB, geo, geo.h);
   const poor = (orb: OrbFeatures | null) => orb !== null && orb.keypoints.length / 2 < T.MIN_TEXTURE_KEYPOINTS;
@@ -115,6 +118,30 @@ export function verifyDetailed(a: VerifyInput, b: VerifyInput, opts: VerifyOptio
     if (seen) return { result: seen, geometry: null };
   }
   return { result, geometry: null };
+}
+
+/**
+ * A crop or a resize whose homography RANSAC missed (too few inliers): the crop
+ * model (uniform scale and translation) on the forward matches, kept when it
+ * has `minInliers` inliers — the same bar — and one frame lies inside the other.
+ */
+function cropMatch(orbA: OrbFeatures, orbB: OrbFeatures, forward: GeometricMatch, o: ResolvedVerifyOptions): GeometricMatch | null {
+  if (forward.matches < o.minInliers) return null;
+  const model = fitCropModel(forward.matchedA, forward.matchedB, forward.matches, {
+    thresholdPx: o.thresholdPx,
+    minSpanPx: T.CROP_MODEL_MIN_SPAN_PX,
+    maxAngleDeg: T.CROP_MODEL_MAX_ANGLE_DEG,
+    minScale: T.CROP_MODEL_MIN_SCALE,
+    maxScale: 1 / T.CROP_MODEL_MIN_SCALE,
+    maxSampled: T.CROP_MODEL_MAX_SAMPLED,
+  });
+  if (!model || model.inliers.length < o.minInliers || !isContained(model, orbA, orbB, T.CROP_MODEL_FRAME_TOLERANCE)) return null;
+  return {
+    ...forward,
+    h: cropHomography(model),
+    inliersA: model.inliers.map((k) => forward.pairsA[k]!),
+    inliersB: model.inliers.map((k) => forward.pairsB[k]!),
+  };
 }
 
 /** True width of a record's image: its `width` when known, else the analysed frame's or the thumbnail's. */
