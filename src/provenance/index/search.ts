@@ -47,6 +47,8 @@ interface Found extends TierCandidate {
   explained?: number[];
   /** The candidate's ORB and the query -> candidate homography, when verified related by geometry. */
   view?: { orb: OrbFeatures; inverse: Homography };
+  /** Share of the query's frame the candidate covers (verification's `overlap.b`), when verified. */
+  cover?: number;
 }
 
 /**
@@ -91,6 +93,18 @@ export const SCREEN_MIN_INLIERS = 8;
 export const DONOR_SCREEN_SHARE = 0.5;
 
 /**
+ * A textured query skips the texture-poor tier when one verified related
+ * candidate covers at least this share of its frame (verification's
+ * `overlap.b`): what the tier can find for a textured query is a texture-poor
+ * image of the same frame region by region (the smooth half of a splice, the
+ * smooth host of an overlay), which would need half the frame or more. Crops,
+ * mirrors, 90° rotations, rescales and re-encodings of a found source cover all
+ * of it (a 10° rotation's padded corners leave ~0.8); a splice's half 0.5, an
+ * overlay's patch ~0.16. docs/PROVENANCE.md, "recall" (late-night session).
+ */
+export const FRAME_HELD_SHARE = 0.7;
+
+/**
  * How verification is scheduled. `staged` (the default): hosts in rounds,
  * stopping at a clear winner and, in the verify-more round, at the first
  * related host; hosts left unverified may come back as donors. `staged: false`
@@ -99,8 +113,14 @@ export const DONOR_SCREEN_SHARE = 0.5;
  */
 export interface VerifySchedule {
   staged: boolean;
+  /**
+   * Whether a textured query whose frame a verified candidate holds skips the
+   * texture-poor tier (FRAME_HELD_SHARE); `false` runs the tier on every query
+   * (the A/B baseline, not a public option).
+   */
+  tierGate: boolean;
 }
-export const DEFAULT_VERIFY_SCHEDULE: Readonly<VerifySchedule> = Object.freeze({ staged: true });
+export const DEFAULT_VERIFY_SCHEDULE: Readonly<VerifySchedule> = Object.freeze({ staged: true, tierGate: true });
 
 const now = () => performance.now();
 const ms = (t: number) => Math.round((now() - t) * 100) / 100;
@@ -165,7 +185,7 @@ export async function searchProvenance(
 
   // tier 3: texture-poor sources, by appearance (texture-tier.ts)
   const candidates = merge(hosts, donors);
-  const found = o.texturePoor ? await withTexturePoor(deps.index.texture, (ids) => deps.peekMany(ids), q, candidates, timings) : candidates;
+  const found = o.texturePoor && !(schedule.tierGate && frameHeld(q, candidates)) ? await withTexturePoor(deps.index.texture, (ids) => deps.peekMany(ids), q, candidates, timings) : candidates;
   timings.total = ms(t0);
   return { candidates: rank(found).map(toCandidate), timings_ms: timings };
 }
@@ -198,6 +218,16 @@ async function verifyHostsStaged(deps: SearchDeps, q: Query, hosts: Found[], ver
     for (const h of round) if (isRelated(h) && (!best || h.score > best.score)) best = h;
     at = end;
   }
+}
+
+/**
+ * Whether the texture-poor tier has nothing left to find for this query: it is
+ * textured (MIN_TEXTURE_KEYPOINTS keypoints or more) and a verified related
+ * candidate covers FRAME_HELD_SHARE of its frame.
+ */
+function frameHeld(q: Query, found: readonly Found[]): boolean {
+  if (!q.orb || q.orb.descriptors.length < 32 * T.MIN_TEXTURE_KEYPOINTS) return false;
+  return found.some((f) => isRelated(f) && (f.cover ?? 0) >= FRAME_HELD_SHARE);
 }
 
 /** Query keypoints a screen matches (forward and of the mirror image). */
@@ -329,6 +359,7 @@ async function verifyAll(deps: SearchDeps, q: Query, list: Found[], screen: Scre
     f.verdict = v.result.verdict;
     f.inliers = v.result.inliers;
     f.reasons = v.result.reasons;
+    if (v.result.overlap) f.cover = v.result.overlap.b;
     if (v.geometry && v.result.verdict !== 'unrelated') {
       f.explained = v.geometry.inliersB;
       const orb = readOrb(r.features['orb']);

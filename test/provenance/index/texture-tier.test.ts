@@ -6,7 +6,11 @@
  * and cleanup. Before the tier, a query without keypoints was refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeatureCache, type FeatureCache } from '../../../src/index.js';
+import { createFeatureCache, type FeatureCache, type ProvenanceQuery } from '../../../src/index.js';
+import { RedisFeatureCache } from '../../../src/cache/feature-cache.js';
+import { ProvenanceIndex } from '../../../src/provenance/index/provenance-index.js';
+import { extractQueryFeatures } from '../../../src/provenance/index/query-features.js';
+import { DEFAULT_VERIFY_SCHEDULE, searchProvenance } from '../../../src/provenance/index/search.js';
 import { TEXTURE_SHARDS } from '../../../src/provenance/index/texture-registry.js';
 import { eventually, startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { edit, type EditName } from '../edits.js';
@@ -70,6 +74,23 @@ describe('texture-poor tier', () => {
     // without the tier only the textured half is found
     const off = await cache.searchProvenance({ image: query }, { limit: 5, texturePoor: false });
     expect(off.candidates.filter(related).map((c) => c.imageId)).toEqual(['src-0']);
+  });
+
+  it('a textured query whose frame a verified source holds skips the tier, with the same answer as the ungated search', async () => {
+    const index = (cache as RedisFeatureCache).extensions.find((e): e is ProvenanceIndex => e instanceof ProvenanceIndex)!;
+    const deps = { index, peekMany: (ids: string[]) => cache.getMany(ids), extract: extractQueryFeatures };
+    const gated = (q: ProvenanceQuery, tierGate: boolean) => searchProvenance(deps, q, { limit: 5 }, { ...DEFAULT_VERIFY_SCHEDULE, tierGate });
+    for (const name of ['crop70', 'mirror'] as const) {
+      const query = { image: await edit(name, textured[1]!.image, textured[0]!.image) };
+      const [on, off] = [await gated(query, true), await gated(query, false)];
+      expect(on.candidates.filter(related).map((c) => c.imageId)).toEqual(['src-1']);
+      expect(on.candidates.map((c) => [c.imageId, c.verdict])).toEqual(off.candidates.map((c) => [c.imageId, c.verdict]));
+      expect(on.timings_ms.appearance).toBeUndefined(); // the tier did not run
+      expect(off.timings_ms.appearance).toBeGreaterThanOrEqual(0);
+    }
+    // a splice: the textured source holds half the frame, so the tier still runs and finds the smooth half
+    const splice = await gated({ image: await edit('splice', textured[0]!.image, smooth[2]!.image) }, true);
+    expect(new Set(splice.candidates.filter(related).map((c) => c.imageId))).toEqual(new Set(['src-0', 'smooth-2']));
   });
 
   it('an unrelated smooth image is not reported related to any smooth source', async () => {
