@@ -47,8 +47,8 @@ interface Found extends TierCandidate {
   explained?: number[];
   /** The candidate's ORB and the query -> candidate homography, when verified related by geometry. */
   view?: { orb: OrbFeatures; inverse: Homography };
-  /** Share of the query's frame the candidate covers (verification's `overlap.b`), when verified. */
-  cover?: number;
+  /** Whether its inliers fill the query's frame (FRAME_HELD_GRID), or it is the identical file: set when verified. */
+  holdsFrame?: boolean;
 }
 
 /**
@@ -93,16 +93,21 @@ export const SCREEN_MIN_INLIERS = 8;
 export const DONOR_SCREEN_SHARE = 0.5;
 
 /**
- * A textured query skips the texture-poor tier when one verified related
- * candidate covers at least this share of its frame (verification's
- * `overlap.b`): what the tier can find for a textured query is a texture-poor
- * image of the same frame region by region (the smooth half of a splice, the
- * smooth host of an overlay), which would need half the frame or more. Crops,
- * mirrors, 90° rotations, rescales and re-encodings of a found source cover all
- * of it (a 10° rotation's padded corners leave ~0.8); a splice's half 0.5, an
- * overlay's patch ~0.16. docs/PROVENANCE.md, "recall" (late-night session).
+ * A textured query skips the texture-poor tier when one candidate verified
+ * related by geometry holds inliers in every cell of a FRAME_HELD_GRID x
+ * FRAME_HELD_GRID grid over the query's frame (at least FRAME_HELD_INLIERS in
+ * each), or is the identical file. What the tier can find for a textured query
+ * is a texture-poor image of the same frame, region by region (the smooth half
+ * of a splice, the smooth host of an overlay): the query's part that comes from
+ * it holds no inliers of another source, so some cell is empty. Crops, mirrors,
+ * rotations, rescales and re-encodings of a found textured source fill the grid.
+ * Not verification's `overlap` (the share of the query that the candidate's
+ * projected frame covers): a splice keeps each half at its place, so the
+ * textured half's source covers the whole query (measured on Waves' splice).
+ * docs/PROVENANCE.md, "recall" (late-night session).
  */
-export const FRAME_HELD_SHARE = 0.7;
+export const FRAME_HELD_GRID = 3;
+export const FRAME_HELD_INLIERS = 2;
 
 /**
  * How verification is scheduled. `staged` (the default): hosts in rounds,
@@ -223,11 +228,23 @@ async function verifyHostsStaged(deps: SearchDeps, q: Query, hosts: Found[], ver
 /**
  * Whether the texture-poor tier has nothing left to find for this query: it is
  * textured (MIN_TEXTURE_KEYPOINTS keypoints or more) and a verified related
- * candidate covers FRAME_HELD_SHARE of its frame.
+ * candidate holds its frame (FRAME_HELD_GRID).
  */
 function frameHeld(q: Query, found: readonly Found[]): boolean {
   if (!q.orb || q.orb.descriptors.length < 32 * T.MIN_TEXTURE_KEYPOINTS) return false;
-  return found.some((f) => isRelated(f) && (f.cover ?? 0) >= FRAME_HELD_SHARE);
+  return found.some((f) => isRelated(f) && f.holdsFrame === true);
+}
+
+/** Whether every cell of a FRAME_HELD_GRID grid over `frame` holds FRAME_HELD_INLIERS of `points` (x, y pairs). */
+export function fillsGrid(points: ArrayLike<number>, frame: { width: number; height: number }): boolean {
+  const n = FRAME_HELD_GRID;
+  const counts = new Array<number>(n * n).fill(0);
+  for (let i = 0; i + 1 < points.length; i += 2) {
+    const cx = Math.min(n - 1, Math.max(0, Math.floor((points[i]! / frame.width) * n)));
+    const cy = Math.min(n - 1, Math.max(0, Math.floor((points[i + 1]! / frame.height) * n)));
+    counts[cy * n + cx]!++;
+  }
+  return counts.every((c) => c >= FRAME_HELD_INLIERS);
 }
 
 /** Query keypoints a screen matches (forward and of the mirror image). */
@@ -359,7 +376,7 @@ async function verifyAll(deps: SearchDeps, q: Query, list: Found[], screen: Scre
     f.verdict = v.result.verdict;
     f.inliers = v.result.inliers;
     f.reasons = v.result.reasons;
-    if (v.result.overlap) f.cover = v.result.overlap.b;
+    f.holdsFrame = v.result.verdict === 'identical' || (v.geometry !== null && v.result.verdict !== 'unrelated' && fillsGrid(v.geometry.inliersB, v.geometry.frameB));
     if (v.geometry && v.result.verdict !== 'unrelated') {
       f.explained = v.geometry.inliersB;
       const orb = readOrb(r.features['orb']);
