@@ -120,8 +120,10 @@ export interface VerifySchedule {
   staged: boolean;
   /**
    * Whether a textured query whose frame a verified candidate holds skips the
-   * texture-poor tier (FRAME_HELD_SHARE); `false` runs the tier on every query
-   * (the A/B baseline, not a public option).
+   * texture-poor tier (FRAME_HELD_GRID), and the tier verifies for a textured
+   * query only registered images near by signature (texture-tier.ts,
+   * SAME_FRAME_MAX_DISTANCE); `false` runs the tier on every query with its 8
+   * nearest (the A/B baseline, not a public option).
    */
   tierGate: boolean;
 }
@@ -190,7 +192,7 @@ export async function searchProvenance(
 
   // tier 3: texture-poor sources, by appearance (texture-tier.ts)
   const candidates = merge(hosts, donors);
-  const found = o.texturePoor && !(schedule.tierGate && frameHeld(q, candidates)) ? await withTexturePoor(deps.index.texture, (ids) => deps.peekMany(ids), q, candidates, timings) : candidates;
+  const found = o.texturePoor ? await texturePoorTier(deps, q, candidates, timings, schedule) : candidates;
   timings.total = ms(t0);
   return { candidates: rank(found).map(toCandidate), timings_ms: timings };
 }
@@ -223,6 +225,16 @@ async function verifyHostsStaged(deps: SearchDeps, q: Query, hosts: Found[], ver
     for (const h of round) if (isRelated(h) && (!best || h.score > best.score)) best = h;
     at = end;
   }
+}
+
+/**
+ * The texture-poor tier (texture-hook.ts), gated (`schedule.tierGate`): skipped
+ * for a textured query whose frame a verified candidate holds (frameHeld), and
+ * bounded to near signatures for the other textured queries.
+ */
+async function texturePoorTier(deps: SearchDeps, q: Query, candidates: Found[], timings: ProvenanceSearchResult['timings_ms'], schedule: Readonly<VerifySchedule>): Promise<TierCandidate[]> {
+  if (schedule.tierGate && frameHeld(q, candidates)) return candidates;
+  return withTexturePoor(deps.index.texture, (ids) => deps.peekMany(ids), q, candidates, timings, schedule.tierGate ? undefined : null);
 }
 
 /**
