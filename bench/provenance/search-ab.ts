@@ -4,7 +4,7 @@
  * schedule, alternating which goes first query by query, on the same index and
  * Redis. Experiments (AB_EXPERIMENTS): `schedule` (the default) — the one-batch
  * verification (`{ staged: false }`) against the staged one; `tier-gate` — the
- * texture-poor tier on every query against the default, which skips it for a
+ * texture-poor tier on every query (its 8 nearest) against the default, which
  * textured query whose frame a verified candidate holds. On a loaded
  * machine absolute latencies say little; the ratios new / old of the same run
  * do. Recall does not depend on load.
