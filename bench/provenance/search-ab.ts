@@ -5,7 +5,8 @@
  * Redis. Experiments (AB_EXPERIMENTS): `schedule` (the default) — the one-batch
  * verification (`{ staged: false }`) against the staged one; `tier-gate` — the
  * texture-poor tier on every query (its 8 nearest) against the default, which
- * textured query whose frame a verified candidate holds. On a loaded
+ * skips it for a textured query whose frame a verified candidate holds and
+ * bounds it by signature distance for the other textured queries. On a loaded
  * machine absolute latencies say little; the ratios new / old of the same run
  * do. Recall does not depend on load.
  */
