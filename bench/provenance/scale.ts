@@ -36,9 +36,11 @@
  * Options: --images N (default 100000), --steps a,b,c (default 10000,30000,N),
  * --expected N (index sizing, default --images), --build-only (extract the
  * distractors and stop), --quick (5,000 images in steps of 2,000 / 5,000),
- * --json <path> (a file of your own instead of bench/results), --ab (each query
- * searched with the one-batch and the staged verification schedule, alternating,
- * p50/p99 of each and their ratios: search-ab.ts).
+ * --json <path> (a file of your own instead of bench/results), --ab [experiment]
+ * (each query searched with the experiment's old and new schedule, alternating,
+ * p50/p99 of each and their ratios: search-ab.ts; `schedule`, the default: the
+ * one-batch against the staged verification; `tier-gate`: the texture-poor tier
+ * on every query against the gated one).
  * The photos with fewer than 60 ORB keypoints (smooth gradients: Storm, Silk,
  * Spring, Waves, Arc-Colors, Blinds) cannot be found by descriptors: recall is
  * reported over all photos and over the textured ones.
@@ -62,7 +64,7 @@ import { readThumb } from '../../src/provenance/thumb-input.js';
 import { buildDistractors, cachedDistractors, cachedQueryFeatures, corpusDir, DEFAULT_DISTRACTORS, readDistractors, SCALE_THUMB_EXTRACTORS, SMOOTH_DISTRACTORS } from './distractor-cache.js';
 import { ensurePhotos, loadPhotos, type Photo } from './photos.js';
 import { buildQueries, distractorId, donorHostId, donorHostImage, photoId, type ScaleQuery } from './scale-queries.js';
-import { abLatency, armOrder, scheduledSearch, type AbArm } from './search-ab.js';
+import { AB_EXPERIMENTS, abLatency, armOrder, isAbExperiment, scheduledSearch, type AbArm, type AbExperiment } from './search-ab.js';
 import { median, pct, quantile, round } from './stats.js';
 
 const arg = (name: string): string | undefined => {
@@ -81,8 +83,11 @@ const EXPECTED = Number(arg('expected') ?? IMAGES);
 const SMOOTH = Number(arg('smooth') ?? (quick ? 1000 : 2000));
 export const smoothId = (k: number) => `smooth:${k}`;
 const jsonPath = arg('json');
-/** Same-run A/B of the verification schedules (search-ab.ts). */
+/** Same-run A/B of two search schedules (search-ab.ts): `--ab [experiment]`, `schedule` by default. */
 const ab = process.argv.includes('--ab');
+const abName = arg('ab') !== undefined && !arg('ab')!.startsWith('--') ? arg('ab')! : 'schedule';
+if (!isAbExperiment(abName)) throw new Error(`--ab: unknown experiment ${abName} (${Object.keys(AB_EXPERIMENTS).join(', ')})`);
+const abExperiment: AbExperiment = abName;
 /** Keypoints below which a photo counts as untextured (verification's "not enough texture"). */
 const MIN_TEXTURE_KEYPOINTS = 60;
 const SEARCH = Object.freeze({ limit: 50, verify: 10 });
@@ -253,15 +258,25 @@ function countBy(values: readonly string[]): Record<string, number> {
   return out;
 }
 
+/** The slowest queries with their parts (timings_ms): where a p99 comes from. */
+function slowest(outcomes: QueryOutcome[], n = 6) {
+  return outcomes
+    .filter((o) => o.error === undefined)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, n)
+    .map((o) => ({ id: o.id, ms: round(o.ms), timings: o.timings }));
+}
+
 /** The A/B of one step: latency per arm and ratios, recall per arm, the queries whose ranks differ. */
 function abReport(arms: Record<AbArm, QueryOutcome[]>) {
   const ok = (o: QueryOutcome) => o.error === undefined;
   const both = arms.new.map((o, i) => [arms.old[i]!, o] as const).filter(([a, b]) => ok(a) && ok(b));
   return {
+    experiment: abExperiment,
     latency: abLatency({ old: both.map(([a]) => a.ms), new: both.map(([, b]) => b.ms) }),
     median_parts_ms: { old: latency(arms.old).median_parts_ms, new: latency(arms.new).median_parts_ms },
     recall: { old: recallRows(arms.old), new: recallRows(arms.new) },
-    slowest: Object.fromEntries((['old', 'new'] as const).map((arm) => [arm, [...arms[arm]].filter(ok).sort((a, b) => b.ms - a.ms).slice(0, 6).map((o) => ({ id: o.id, ms: round(o.ms), timings: o.timings }))])),
+    slowest: { old: slowest(arms.old), new: slowest(arms.new) },
     rank_changes: both.filter(([a, b]) => a.ranks.join() !== b.ranks.join()).map(([a, b]) => ({ id: a.id, old: a.ranks, new: b.ranks, old_found: a.found, new_found: b.found })),
   };
 }
@@ -333,7 +348,7 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
     commandTimeoutMs: 120_000,
     provenanceIndex: indexOptions,
   });
-  const abSearch = scheduledSearch(cache);
+  const abSearch = scheduledSearch(cache, abExperiment);
   const steps: unknown[] = [];
   let ingestMs = 0;
   let indexedSoFar = 0;
@@ -434,9 +449,10 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
         ingest: { images: added, seconds: round(stepMs / 1000, 1), images_per_s: round(added / (stepMs / 1000), 1) },
         memory,
         latency: latency(outcomes),
+        slowest: slowest(outcomes),
         without_tier: { latency: latency(outcomesNoTier), recall: recallRows(outcomesNoTier) },
         /** p50 of (with tier / without tier) per query: the tier's cost, load-independent-ish. */
-        tier_cost_ratio_median: round(median(outcomes.flatMap((o, i) => (Number.isFinite(o.ms) && Number.isFinite(outcomesNoTier[i]!.ms) ? [o.ms / outcomesNoTier[i]!.ms] : []))), 3),
+        tier_cost_ratio_median: round(median(outcomes.flatMap((o, i) => (Number.isFinite(o.ms) && Number.isFinite(outcomesNoTier[i]?.ms) ? [o.ms / outcomesNoTier[i]!.ms] : []))), 3),
         false_related: { count: falseRelated.length, by_tier: countBy(falseRelated.map((f) => f.tier)), list: falseRelated.slice(0, 50) },
         prefilter_ranks_of_untextured_sources: { pairs: untexturedRanks.length, within_8: untexturedRanks.filter((r) => r >= 0 && r < 8).length, ranks: untexturedRanks },
         postings_read: { sampled_queries: postings.length, median: Math.round(median(postings)), max: Math.round(Math.max(...postings)) },
@@ -446,7 +462,7 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
           .map((o) => ({ id: o.id, ranks: o.ranks, found: o.found })),
       };
       steps.push(abRow ? { ...row, ab: abRow } : row);
-      if (abRow) log(`  A/B (old = one batch, new = staged): ${JSON.stringify(abRow.latency)}; donors@50 old ${String(abRow.recall.old.donor_textured?.at50)}% new ${String(abRow.recall.new.donor_textured?.at50)}%; single edits textured @10 old ${String(abRow.recall.old.single_edits_textured?.at10)}% new ${String(abRow.recall.new.single_edits_textured?.at10)}%`);
+      if (abRow) log(`  A/B ${abExperiment} (old / new: search-ab.ts): ${JSON.stringify(abRow.latency)}; donors@50 old ${String(abRow.recall.old.donor_textured?.at50)}% new ${String(abRow.recall.new.donor_textured?.at50)}%; single edits textured @10 old ${String(abRow.recall.old.single_edits_textured?.at10)}% new ${String(abRow.recall.new.single_edits_textured?.at10)}%`);
       writeFileSync(jsonPath ?? join(RESULTS_DIR, 'provenance-scale.json'), `${JSON.stringify(report(false), null, 2)}\n`);
       log(
         `  recall@10 single edits (textured) ${String(recall.single_edits_textured?.at10)}% / all ${String(recall.single_edits_all?.at10)}% ` +

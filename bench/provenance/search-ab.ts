@@ -1,8 +1,12 @@
 /**
- * Same-run A/B of searchProvenance's verification schedules for the scale
- * bench (`--ab`): every query is searched with the one-batch schedule (`old`,
- * `{ staged: false }`) and the staged one (`new`, the default), alternating
- * which goes first query by query, on the same index and Redis. On a loaded
+ * Same-run A/B of searchProvenance's schedules for the scale bench (`--ab
+ * [experiment]`): every query is searched with the experiment's `old` and `new`
+ * schedule, alternating which goes first query by query, on the same index and
+ * Redis. Experiments (AB_EXPERIMENTS): `schedule` (the default) — the one-batch
+ * verification (`{ staged: false }`) against the staged one; `tier-gate` — the
+ * texture-poor tier on every query (its 8 nearest) against the default, which
+ * skips it for a textured query whose frame a verified candidate holds and
+ * bounds it by signature distance for the other textured queries. On a loaded
  * machine absolute latencies say little; the ratios new / old of the same run
  * do. Recall does not depend on load.
  */
@@ -10,19 +14,24 @@ import type { FeatureCache, ProvenanceQuery, ProvenanceSearchOptions, Provenance
 import { RedisFeatureCache } from '../../src/cache/feature-cache.js';
 import { ProvenanceIndex } from '../../src/provenance/index/provenance-index.js';
 import { extractQueryFeatures } from '../../src/provenance/index/query-features.js';
-import { searchProvenance, type VerifySchedule } from '../../src/provenance/index/search.js';
+import { DEFAULT_VERIFY_SCHEDULE, searchProvenance, type VerifySchedule } from '../../src/provenance/index/search.js';
 import { quantile, round } from './stats.js';
 
-export const AB_SCHEDULES = Object.freeze({ old: { staged: false }, new: { staged: true } } satisfies Record<string, VerifySchedule>);
-export type AbArm = keyof typeof AB_SCHEDULES;
+export type AbArm = 'old' | 'new';
+export const AB_EXPERIMENTS = Object.freeze({
+  schedule: { old: { ...DEFAULT_VERIFY_SCHEDULE, staged: false }, new: DEFAULT_VERIFY_SCHEDULE },
+  'tier-gate': { old: { ...DEFAULT_VERIFY_SCHEDULE, tierGate: false }, new: DEFAULT_VERIFY_SCHEDULE },
+} satisfies Record<string, Record<AbArm, VerifySchedule>>);
+export type AbExperiment = keyof typeof AB_EXPERIMENTS;
+export const isAbExperiment = (name: string): name is AbExperiment => Object.hasOwn(AB_EXPERIMENTS, name);
 
 /** searchProvenance on `cache`'s provenance index with a chosen schedule (records read with getMany, alike for both arms). */
-export function scheduledSearch(cache: FeatureCache): (query: ProvenanceQuery, options: ProvenanceSearchOptions, arm: AbArm) => Promise<ProvenanceSearchResult> {
+export function scheduledSearch(cache: FeatureCache, experiment: AbExperiment): (query: ProvenanceQuery, options: ProvenanceSearchOptions, arm: AbArm) => Promise<ProvenanceSearchResult> {
   const extensions = cache instanceof RedisFeatureCache ? cache.extensions : [];
   const index = extensions.find((e): e is ProvenanceIndex => e instanceof ProvenanceIndex);
   if (!index) throw new Error('the cache has no provenance index');
   const deps = { index, peekMany: (ids: string[]) => cache.getMany(ids), extract: extractQueryFeatures };
-  return (query, options, arm) => searchProvenance(deps, query, options, AB_SCHEDULES[arm]);
+  return (query, options, arm) => searchProvenance(deps, query, options, AB_EXPERIMENTS[experiment][arm]);
 }
 
 /** The arms in the order query `n` runs them (alternating, so neither always pays a cold cache or a load spike first). */

@@ -47,6 +47,8 @@ interface Found extends TierCandidate {
   explained?: number[];
   /** The candidate's ORB and the query -> candidate homography, when verified related by geometry. */
   view?: { orb: OrbFeatures; inverse: Homography };
+  /** Whether its inliers fill the query's frame (FRAME_HELD_GRID), or it is the identical file: set when verified. */
+  holdsFrame?: boolean;
 }
 
 /**
@@ -91,6 +93,23 @@ export const SCREEN_MIN_INLIERS = 8;
 export const DONOR_SCREEN_SHARE = 0.5;
 
 /**
+ * A textured query skips the texture-poor tier when one candidate verified
+ * related by geometry holds inliers in every cell of a FRAME_HELD_GRID x
+ * FRAME_HELD_GRID grid over the query's frame (at least FRAME_HELD_INLIERS in
+ * each), or is the identical file. What the tier can find for a textured query
+ * is a texture-poor image of the same frame, region by region (the smooth half
+ * of a splice, the smooth host of an overlay): the query's part that comes from
+ * it holds no inliers of another source, so some cell is empty. Crops, mirrors,
+ * rotations, rescales and re-encodings of a found textured source fill the grid.
+ * Not verification's `overlap` (the share of the query that the candidate's
+ * projected frame covers): a splice keeps each half at its place, so the
+ * textured half's source covers the whole query (measured on Waves' splice).
+ * docs/PROVENANCE.md, "recall" (late-night session).
+ */
+export const FRAME_HELD_GRID = 3;
+export const FRAME_HELD_INLIERS = 2;
+
+/**
  * How verification is scheduled. `staged` (the default): hosts in rounds,
  * stopping at a clear winner and, in the verify-more round, at the first
  * related host; hosts left unverified may come back as donors. `staged: false`
@@ -99,8 +118,16 @@ export const DONOR_SCREEN_SHARE = 0.5;
  */
 export interface VerifySchedule {
   staged: boolean;
+  /**
+   * Whether a textured query whose frame a verified candidate holds skips the
+   * texture-poor tier (FRAME_HELD_GRID), and the tier verifies for a textured
+   * query only registered images near by signature (texture-tier.ts,
+   * SAME_FRAME_MAX_DISTANCE); `false` runs the tier on every query with its 8
+   * nearest (the A/B baseline, not a public option).
+   */
+  tierGate: boolean;
 }
-export const DEFAULT_VERIFY_SCHEDULE: Readonly<VerifySchedule> = Object.freeze({ staged: true });
+export const DEFAULT_VERIFY_SCHEDULE: Readonly<VerifySchedule> = Object.freeze({ staged: true, tierGate: true });
 
 const now = () => performance.now();
 const ms = (t: number) => Math.round((now() - t) * 100) / 100;
@@ -165,7 +192,7 @@ export async function searchProvenance(
 
   // tier 3: texture-poor sources, by appearance (texture-tier.ts)
   const candidates = merge(hosts, donors);
-  const found = o.texturePoor ? await withTexturePoor(deps.index.texture, (ids) => deps.peekMany(ids), q, candidates, timings) : candidates;
+  const found = o.texturePoor ? await texturePoorTier(deps, q, candidates, timings, schedule) : candidates;
   timings.total = ms(t0);
   return { candidates: rank(found).map(toCandidate), timings_ms: timings };
 }
@@ -198,6 +225,38 @@ async function verifyHostsStaged(deps: SearchDeps, q: Query, hosts: Found[], ver
     for (const h of round) if (isRelated(h) && (!best || h.score > best.score)) best = h;
     at = end;
   }
+}
+
+/**
+ * The texture-poor tier (texture-hook.ts), gated (`schedule.tierGate`): skipped
+ * for a textured query whose frame a verified candidate holds (frameHeld), and
+ * bounded to near signatures for the other textured queries.
+ */
+async function texturePoorTier(deps: SearchDeps, q: Query, candidates: Found[], timings: ProvenanceSearchResult['timings_ms'], schedule: Readonly<VerifySchedule>): Promise<TierCandidate[]> {
+  if (schedule.tierGate && frameHeld(q, candidates)) return candidates;
+  return withTexturePoor(deps.index.texture, (ids) => deps.peekMany(ids), q, candidates, timings, schedule.tierGate ? undefined : null);
+}
+
+/**
+ * Whether the texture-poor tier has nothing left to find for this query: it is
+ * textured (MIN_TEXTURE_KEYPOINTS keypoints or more) and a verified related
+ * candidate holds its frame (FRAME_HELD_GRID).
+ */
+function frameHeld(q: Query, found: readonly Found[]): boolean {
+  if (!q.orb || q.orb.descriptors.length < 32 * T.MIN_TEXTURE_KEYPOINTS) return false;
+  return found.some((f) => isRelated(f) && f.holdsFrame === true);
+}
+
+/** Whether every cell of a FRAME_HELD_GRID grid over `frame` holds FRAME_HELD_INLIERS of `points` (x, y pairs). */
+export function fillsGrid(points: ArrayLike<number>, frame: { width: number; height: number }): boolean {
+  const n = FRAME_HELD_GRID;
+  const counts = new Array<number>(n * n).fill(0);
+  for (let i = 0; i + 1 < points.length; i += 2) {
+    const cx = Math.min(n - 1, Math.max(0, Math.floor((points[i]! / frame.width) * n)));
+    const cy = Math.min(n - 1, Math.max(0, Math.floor((points[i + 1]! / frame.height) * n)));
+    counts[cy * n + cx]!++;
+  }
+  return counts.every((c) => c >= FRAME_HELD_INLIERS);
 }
 
 /** Query keypoints a screen matches (forward and of the mirror image). */
@@ -329,6 +388,7 @@ async function verifyAll(deps: SearchDeps, q: Query, list: Found[], screen: Scre
     f.verdict = v.result.verdict;
     f.inliers = v.result.inliers;
     f.reasons = v.result.reasons;
+    f.holdsFrame = v.result.verdict === 'identical' || (v.geometry !== null && v.result.verdict !== 'unrelated' && fillsGrid(v.geometry.inliersB, v.geometry.frameB));
     if (v.geometry && v.result.verdict !== 'unrelated') {
       f.explained = v.geometry.inliersB;
       const orb = readOrb(r.features['orb']);

@@ -42,6 +42,7 @@ export async function withTexturePoor<F extends TierCandidate>(
   q: { features: Features; orb: OrbFeatures | null; mirrored: OrbFeatures | null; selfId: string | null },
   found: F[],
   timings: ProvenanceSearchResult['timings_ms'],
+  sameFrameMaxDistance?: number | null,
 ): Promise<Array<F | TierCandidate>> {
   const thumb = queryThumb(q.features);
   if (!thumb) return found;
@@ -50,7 +51,7 @@ export async function withTexturePoor<F extends TierCandidate>(
   const skip = new Set(found.filter((f) => f.verdict !== undefined).map((f) => f.imageId));
   if (q.selfId !== null) skip.add(q.selfId);
   const keypoints = q.orb ? q.orb.keypoints.length / 2 : 0;
-  const seen = await searchTexturePoor({ registry, peekMany }, { features: q.features, thumb, keypoints, mirrored: q.mirrored }, skip);
+  const seen = await searchTexturePoor({ registry, peekMany }, { features: q.features, thumb, keypoints, mirrored: q.mirrored }, skip, undefined, sameFrameMaxDistance);
   const out: Array<F | TierCandidate> = [...found];
   for (const s of seen) {
     const verdict = { verdict: s.verdict, inliers: s.inliers, reasons: s.reasons };

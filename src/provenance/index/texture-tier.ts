@@ -33,6 +33,17 @@ import { sameAspect, signatureDistance, textureSignature } from './texture-signa
  */
 export const TEXTURE_TIER_VERIFY = 8;
 
+/**
+ * A textured query (same-frame comparison, region with the same region) only
+ * verifies registered images at most this signature distance away. Measured at
+ * 20,000 images (docs/PROVENANCE.md, "recall"): the smooth sources of textured
+ * queries (the smooth half of a splice, the smooth host of an overlay) were at
+ * 0-0.3, 0.3-1.7 re-encoded at JPEG q50 and up to 3.3 at q25 (Storm's overlay);
+ * the nearest of the 2,000 smooth distractors at 5.3-10, so the 8 verifications
+ * were spent on them.
+ */
+export const SAME_FRAME_MAX_DISTANCE = 6;
+
 export interface TextureQuery {
   features: Features;
   thumb: ThumbFeatures;
@@ -66,10 +77,23 @@ export function rankRegistered(q: Pick<TextureQuery, 'thumb' | 'keypoints'>, reg
 /** Yields to the event loop between verifications (a template search holds it for ~2-30 ms). */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The related images of the registry, verified by appearance; `skip`: IDs left out (the query itself, candidates already verified). */
-export async function searchTexturePoor(deps: TextureTierDeps, q: TextureQuery, skip: ReadonlySet<string>, verify = TEXTURE_TIER_VERIFY): Promise<TextureFound[]> {
+/**
+ * The related images of the registry, verified by appearance; `skip`: IDs left
+ * out (the query itself, candidates already verified); `sameFrameMaxDistance`:
+ * for a textured query, the farthest signature verified (null: the nearest
+ * `verify` whatever their distance, the A/B baseline).
+ */
+export async function searchTexturePoor(
+  deps: TextureTierDeps,
+  q: TextureQuery,
+  skip: ReadonlySet<string>,
+  verify = TEXTURE_TIER_VERIFY,
+  sameFrameMaxDistance: number | null = SAME_FRAME_MAX_DISTANCE,
+): Promise<TextureFound[]> {
   if (verify <= 0) return [];
-  const proposed = rankRegistered(q, await deps.registry.readAll(), skip).slice(0, verify);
+  const sameFrame = q.keypoints >= MIN_TEXTURE_KEYPOINTS;
+  const near = (p: { distance: number }) => !sameFrame || sameFrameMaxDistance === null || p.distance <= sameFrameMaxDistance;
+  const proposed = rankRegistered(q, await deps.registry.readAll(), skip).filter(near).slice(0, verify);
   if (proposed.length === 0) return [];
   const records = await deps.peekMany(proposed.map((p) => p.imageId));
   const out: TextureFound[] = [];

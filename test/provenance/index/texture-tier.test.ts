@@ -6,7 +6,11 @@
  * and cleanup. Before the tier, a query without keypoints was refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeatureCache, type FeatureCache } from '../../../src/index.js';
+import { createFeatureCache, type FeatureCache, type ProvenanceQuery } from '../../../src/index.js';
+import { RedisFeatureCache } from '../../../src/cache/feature-cache.js';
+import { ProvenanceIndex } from '../../../src/provenance/index/provenance-index.js';
+import { extractQueryFeatures } from '../../../src/provenance/index/query-features.js';
+import { DEFAULT_VERIFY_SCHEDULE, FRAME_HELD_GRID, fillsGrid, searchProvenance } from '../../../src/provenance/index/search.js';
 import { TEXTURE_SHARDS } from '../../../src/provenance/index/texture-registry.js';
 import { eventually, startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { edit, type EditName } from '../edits.js';
@@ -70,6 +74,52 @@ describe('texture-poor tier', () => {
     // without the tier only the textured half is found
     const off = await cache.searchProvenance({ image: query }, { limit: 5, texturePoor: false });
     expect(off.candidates.filter(related).map((c) => c.imageId)).toEqual(['src-0']);
+  });
+
+  describe('gated for textured queries', () => {
+    /** searchProvenance with the tier gated or not; `read`: the smooth IDs whose records the search read (what the tier verified). */
+    async function gated(q: ProvenanceQuery, tierGate: boolean) {
+      const index = (cache as RedisFeatureCache).extensions.find((e): e is ProvenanceIndex => e instanceof ProvenanceIndex)!;
+      const read = new Set<string>();
+      const peekMany = (ids: string[]) => {
+        for (const id of ids) if (id.startsWith('smooth-')) read.add(id);
+        return cache.getMany(ids);
+      };
+      const res = await searchProvenance({ index, peekMany, extract: extractQueryFeatures }, q, { limit: 5 }, { ...DEFAULT_VERIFY_SCHEDULE, tierGate });
+      return { res, read: [...read].sort() };
+    }
+
+    it('a query whose frame a verified source holds skips the tier, with the same answer as the ungated search', async () => {
+      for (const name of ['crop70', 'mirror'] as const) {
+        const query = { image: await edit(name, textured[1]!.image, textured[0]!.image) };
+        const [on, off] = [await gated(query, true), await gated(query, false)];
+        expect(on.res.candidates.filter(related).map((c) => c.imageId)).toEqual(['src-1']);
+        expect(on.res.candidates.map((c) => [c.imageId, c.verdict])).toEqual(off.res.candidates.map((c) => [c.imageId, c.verdict]));
+        expect(on.res.timings_ms.appearance).toBeUndefined(); // the tier did not run
+        expect(on.read).toEqual([]);
+        expect(off.res.timings_ms.appearance).toBeGreaterThanOrEqual(0);
+        expect(off.read.length).toBeGreaterThan(0); // ungated: the nearest smooth images verified by appearance
+      }
+    });
+
+    it('a splice still runs the tier, which verifies only the smooth images near by signature (the smooth half)', async () => {
+      const query = { image: await edit('splice', textured[0]!.image, smooth[2]!.image) };
+      const [on, off] = [await gated(query, true), await gated(query, false)];
+      expect(new Set(on.res.candidates.filter(related).map((c) => c.imageId))).toEqual(new Set(['src-0', 'smooth-2']));
+      expect(on.read).toEqual(['smooth-2']);
+      expect(off.read.length).toBeGreaterThan(1);
+      expect(new Set(off.res.candidates.filter(related).map((c) => c.imageId))).toEqual(new Set(['src-0', 'smooth-2']));
+    });
+
+    it('a frame is held when every cell of the grid holds inliers, not by one half', () => {
+      const frame = { width: 300, height: 300 };
+      const cell = frame.width / FRAME_HELD_GRID;
+      /** Two points in each cell of the first `columns` columns. */
+      const points = (columns: number) => Array.from({ length: columns * FRAME_HELD_GRID }, (_, k) => [Math.floor(k / FRAME_HELD_GRID) * cell, (k % FRAME_HELD_GRID) * cell]).flatMap(([x, y]) => [x! + 10, y! + 10, x! + 40, y! + 40]);
+      expect(fillsGrid(points(FRAME_HELD_GRID), frame)).toBe(true);
+      expect(fillsGrid(points(FRAME_HELD_GRID - 1), frame)).toBe(false); // a splice's half: a column of empty cells
+      expect(fillsGrid([], frame)).toBe(false);
+    });
   });
 
   it('an unrelated smooth image is not reported related to any smooth source', async () => {

@@ -11,7 +11,7 @@ import { RedisFeatureCache } from '../../../src/cache/feature-cache.js';
 import type { OrbFeatures } from '../../../src/features/orb.js';
 import { ProvenanceIndex } from '../../../src/provenance/index/provenance-index.js';
 import { extractQueryFeatures } from '../../../src/provenance/index/query-features.js';
-import { searchProvenance, VERIFY_ROUND } from '../../../src/provenance/index/search.js';
+import { DEFAULT_VERIFY_SCHEDULE, searchProvenance, VERIFY_ROUND } from '../../../src/provenance/index/search.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { randomOrb } from './synthetic.js';
 
@@ -32,7 +32,7 @@ afterAll(async () => {
 /** The search with a chosen schedule (staged: the default; one batch: the schedule it replaced). */
 function search(query: ProvenanceQuery, options: ProvenanceSearchOptions, staged: boolean) {
   const index = cache.extensions.find((e): e is ProvenanceIndex => e instanceof ProvenanceIndex)!;
-  return searchProvenance({ index, peekMany: (ids) => cache.getMany(ids), extract: extractQueryFeatures }, query, options, { staged });
+  return searchProvenance({ index, peekMany: (ids) => cache.getMany(ids), extract: extractQueryFeatures }, query, options, { ...DEFAULT_VERIFY_SCHEDULE, staged });
 }
 
 /** An image holding `count` of `from`'s keypoints (from index `at`), descriptors and positions alike (a consistent geometry). */
