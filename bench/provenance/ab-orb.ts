@@ -15,7 +15,8 @@
  *    descriptors; as multisets, and the keypoint order, which the two builds' sorts may
  *    set differently and which orb.2 uses only to break exact response ties);
  * 2. speed, per round: ORB CPU ms per MP (process.cpuUsage, decode and grey conversion
- *    excluded) of the reference, the current code on each backend and any extra variants ({ name,
+ *    excluded) of the reference, the current code on each backend and any extra variants (on
+ *    the default backend: native when built; { name,
  *    keypoints?, detector? }, e.g. output-changing ones from tune-orb.ts); matching CPU
  *    ms per pair (old/new) and verifyFeatures p50 per (source, edit) pair. Medians over
  *    the rounds, with each one's ratio to the reference.
