@@ -19,6 +19,8 @@ export type { ExtractionPool, ExtractionPoolOptions, ExtractionPoolStats } from 
 // the rules of every input, for callers that validate before they call
 export { KEY_SEGMENT, MAX_TTL_SECONDS } from './rules.js';
 export { extractOrb } from './features/extract.js';
+export { orbBackendInfo } from './features/orb-backend-choice.js';
+export type { OrbBackendInfo } from './features/orb-backend-choice.js';
 export type { ExtractOrbOptions, SelectedFeatures } from './features/extract.js';
 export { DEFAULT_ORB_KEYPOINTS, ORB_MAX_SIDE } from './features/orb.js';
 export { DIHEDRAL_ORIENTATIONS } from './features/dihedral.js';

@@ -18,6 +18,7 @@ import { createMetrics } from './http/metrics.js';
 import { resolveSimilarityOptions } from './search/options.js';
 import { runPrimary, SHUTDOWN_MESSAGE } from './server-cluster.js';
 import { isEntryPoint } from './entry-point.js';
+import { orbBackendInfo } from './features/orb-backend-choice.js';
 
 export interface RunningServer {
   /** http://host:port */
@@ -133,7 +134,7 @@ export async function startServer(config: ServiceConfig = loadConfig(), opts: St
     logger.warn({ host: config.host }, 'FEATCACHE_API_KEYS is not set: authentication is disabled, so the service listens on loopback only');
   }
   logger.info(
-    { url, redis: config.redis.kind, auth: config.apiKeys.length > 0, extractWorkers: pool.size, extractedVersion: extracted.featureVersion },
+    { url, redis: config.redis.kind, auth: config.apiKeys.length > 0, extractWorkers: pool.size, extractedVersion: extracted.featureVersion, orbBackend: orbBackendInfo() },
     'featcache listening',
   );
 

@@ -2,6 +2,9 @@
  * ORB keypoints and rBRIEF descriptors (OpenCV), grid-spread, as compact typed arrays:
  * the evidence geometric verification (src/provenance/) matches and checks with RANSAC.
  *
+ * - OpenCV runs natively (Debian's OpenCV 4.6 through the addon in native/) when it is
+ *   built, else as WebAssembly (OpenCV 4.5 from npm): the same bytes either way
+ *   (orb-backend.ts); the rules below are written once, here.
  * - The grey image (Pillow luma, as the hashes use) is downscaled with area averaging
  *   so its longer side is at most ORB_MAX_SIDE (never upscaled): the analysed frame.
  *   Keypoint coordinates are in that frame's pixels, rounded.
@@ -21,7 +24,11 @@
  */
 import { selectGridSpread } from './grid-select.js';
 import type { GreyImage } from './grey.js';
-import { loadOpenCv, opencvError, type OpenCv } from './opencv.js';
+import { opencvError } from './opencv.js';
+import { ORB_DESCRIPTOR_BYTES, RAW_KEYPOINT_FIELDS, RAW_RESPONSE, RAW_X, RAW_Y, type OrbBackend, type RawOrb } from './orb-backend.js';
+import { orbBackend } from './orb-backend-choice.js';
+
+export { ORB_DESCRIPTOR_BYTES } from './orb-backend.js';
 
 /** A type alias (not an interface) so it is assignable to the cache's `Features`. */
 export type OrbFeatures = {
@@ -51,14 +58,14 @@ export const ORB_OVERSAMPLE = 3;
  * 31 px border (edgeThreshold), and OpenCV's pyramid fails on frames a few px wide.
  */
 export const ORB_MIN_SIDE = 2 * 31 + 1;
-/** Bytes per descriptor (256 bits). */
-export const ORB_DESCRIPTOR_BYTES = 32;
 
 export interface OrbComputeOptions {
   maxKeypoints: number;
   mirror: boolean;
   /** The detector's parameters (measurement only; records are made with ORB_DETECTOR). */
   detector?: OrbDetector;
+  /** The OpenCV build to run on (measurement and tests; default: this thread's, orb-backend-choice.ts). Same bytes either way. */
+  backend?: OrbBackend;
 }
 
 /** How candidates are detected (OpenCV's ORB; its FAST threshold is fixed at 20 in opencv-js). */
@@ -102,11 +109,6 @@ export function orbFrameSize(width: number, height: number, maxSide = ORB_MAX_SI
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** A Mat-like thing that must be freed. */
-interface Deletable {
-  delete(): void;
-}
-
 /** ORB features of a decoded grey image (full size; downscaled here). */
 export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Promise<OrbFeatures> {
   const d = opts.detector ?? ORB_DETECTOR;
@@ -114,74 +116,43 @@ export async function orbFromGrey(grey: GreyImage, opts: OrbComputeOptions): Pro
   if (Math.min(frame.width, frame.height) < ORB_MIN_SIDE) {
     return { ...frame, keypoints: new Uint16Array(0), descriptors: new Uint8Array(0) };
   }
-  const { cv } = await loadOpenCv();
-  const owned: Deletable[] = [];
-  const own = <T extends Deletable>(x: T): T => {
-    owned.push(x);
-    return x;
-  };
+  const backend = opts.backend ?? (await orbBackend());
+  const steps = backend.open();
   try {
-    let mat = own(cv.matFromArray(grey.height, grey.width, cv.CV_8UC1, grey.data));
-    if (frame.width !== grey.width || frame.height !== grey.height) {
-      const small = own(new cv.Mat());
-      cv.resize(mat, small, new cv.Size(frame.width, frame.height), 0, 0, cv.INTER_AREA);
-      mat = small;
+    const mat = steps.frame(grey, frame.width, frame.height, opts.mirror);
+    const nfeatures = opts.maxKeypoints * d.oversample;
+    const plain = d.contrast === 'none' || d.contrast === 'adaptive' ? steps.detect(mat, nfeatures, d.levels) : null;
+    if (plain && (d.contrast === 'none' || candidateCount(plain) >= d.adaptiveBelow * opts.maxKeypoints)) {
+      return gridSpread(plain, frame, opts.maxKeypoints);
     }
-    if (opts.mirror) {
-      const flipped = own(new cv.Mat());
-      cv.flip(mat, flipped, 1);
-      mat = flipped;
-    }
-    const plain = d.contrast === 'none' || d.contrast === 'adaptive' ? detect(cv, mat, frame, opts.maxKeypoints, d, own) : null;
-    if (plain && (d.contrast === 'none' || plain.candidates >= d.adaptiveBelow * opts.maxKeypoints)) return plain.features;
-    const enhanced = own(new cv.Mat());
-    if (d.contrast === 'equalize') cv.equalizeHist(mat, enhanced);
-    else {
-      const clahe = own(new cv.CLAHE(d.claheClip, new cv.Size(d.claheTiles, d.claheTiles)));
-      clahe.apply(mat, enhanced);
-    }
-    return detect(cv, enhanced, frame, opts.maxKeypoints, d, own).features;
+    const enhanced = steps.enhance(mat, d.contrast === 'equalize' ? { kind: 'equalize' } : { kind: 'clahe', clip: d.claheClip, tiles: d.claheTiles });
+    return gridSpread(steps.detect(enhanced, nfeatures, d.levels), frame, opts.maxKeypoints);
   } catch (err) {
-    throw opencvError('extracting ORB features', err, cv);
+    throw opencvError('extracting ORB features', err);
   } finally {
-    for (const x of owned) x.delete();
+    steps.close();
   }
 }
 
-function detect(
-  cv: OpenCv,
-  mat: ReturnType<OpenCv['matFromArray']>,
-  frame: { width: number; height: number },
-  maxKeypoints: number,
-  d: OrbDetector,
-  own: <T extends Deletable>(x: T) => T,
-): { features: OrbFeatures; candidates: number } {
-  const orb = own(new cv.ORB(maxKeypoints * d.oversample));
-  orb.setNLevels(d.levels);
-  const keypoints = own(new cv.KeyPointVector());
-  const descriptors = own(new cv.Mat());
-  const mask = own(new cv.Mat());
-  orb.detectAndCompute(mat, mask, keypoints, descriptors);
+const candidateCount = (raw: RawOrb): number => raw.keypoints.length / RAW_KEYPOINT_FIELDS;
 
-  const n = keypoints.size();
-  if (n > 0 && (descriptors.rows !== n || descriptors.cols !== ORB_DESCRIPTOR_BYTES)) {
-    throw new Error(`unexpected descriptor matrix ${descriptors.rows}x${descriptors.cols} for ${n} keypoints`);
-  }
+/** The grid-spread selection of `maxKeypoints` out of the detected candidates, as compact arrays. */
+function gridSpread(raw: RawOrb, frame: { width: number; height: number }, maxKeypoints: number): OrbFeatures {
+  const n = candidateCount(raw);
   const candidates = new Array<{ x: number; y: number; response: number }>(n);
   for (let i = 0; i < n; i++) {
-    const kp = keypoints.get(i);
-    candidates[i] = { x: kp.pt.x, y: kp.pt.y, response: kp.response };
+    const o = i * RAW_KEYPOINT_FIELDS;
+    candidates[i] = { x: raw.keypoints[o + RAW_X]!, y: raw.keypoints[o + RAW_Y]!, response: raw.keypoints[o + RAW_RESPONSE]! };
   }
   const kept = selectGridSpread(candidates, frame.width, frame.height, maxKeypoints);
 
   const xy = new Uint16Array(kept.length * 2);
   const desc = new Uint8Array(kept.length * ORB_DESCRIPTOR_BYTES);
-  const all = n > 0 ? descriptors.data : new Uint8Array(0);
   kept.forEach((i, j) => {
     const c = candidates[i]!;
     xy[2 * j] = Math.min(frame.width - 1, Math.max(0, Math.round(c.x)));
     xy[2 * j + 1] = Math.min(frame.height - 1, Math.max(0, Math.round(c.y)));
-    desc.set(all.subarray(i * ORB_DESCRIPTOR_BYTES, (i + 1) * ORB_DESCRIPTOR_BYTES), j * ORB_DESCRIPTOR_BYTES);
+    desc.set(raw.descriptors.subarray(i * ORB_DESCRIPTOR_BYTES, (i + 1) * ORB_DESCRIPTOR_BYTES), j * ORB_DESCRIPTOR_BYTES);
   });
-  return { features: { width: frame.width, height: frame.height, keypoints: xy, descriptors: desc }, candidates: n };
+  return { width: frame.width, height: frame.height, keypoints: xy, descriptors: desc };
 }

@@ -20,6 +20,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { ErrorCodes, FeatureCacheError } from '../errors.js';
 import type { ExtractedFeatures } from './extract.js';
 import type { ExtractOptions } from './options.js';
+import { nativeOrb } from './orb-native.js';
 import type { VerifyChunk, VerifyChunkResult } from '../provenance/verify-chunk.js';
 import type { ResultMessage, TaskMessage, WireError } from './pool-worker.js';
 
@@ -149,6 +150,9 @@ export function createExtractionPool(options: ExtractionPoolOptions = {}): Extra
   const maxQueue = options.maxQueue === 0 ? 0 : positiveInt('maxQueue', options.maxQueue, DEFAULT_MAX_QUEUE);
   const taskTimeoutMs = positiveInt('taskTimeoutMs', options.taskTimeoutMs, DEFAULT_TASK_TIMEOUT_MS);
   const entry = workerEntry(options.workerUrl ?? defaultWorkerUrl());
+  // OpenCV's native build reads its CPU settings once per process: loaded here first,
+  // so the workers' ORB runs natively with the same bytes (orb-native.ts)
+  nativeOrb();
 
   const slots: Slot[] = [];
   const queue: Task[] = [];
