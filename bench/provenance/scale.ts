@@ -62,7 +62,7 @@ import { readThumb } from '../../src/provenance/thumb-input.js';
 import { buildDistractors, cachedDistractors, cachedQueryFeatures, corpusDir, DEFAULT_DISTRACTORS, readDistractors, SCALE_THUMB_EXTRACTORS, SMOOTH_DISTRACTORS } from './distractor-cache.js';
 import { ensurePhotos, loadPhotos, type Photo } from './photos.js';
 import { buildQueries, distractorId, donorHostId, donorHostImage, photoId, type ScaleQuery } from './scale-queries.js';
-import { abLatency, armOrder, scheduledSearch, type AbArm } from './search-ab.js';
+import { abLatency, armOrder, DONOR_AB_SCHEDULES, scheduledSearch, type AbArm } from './search-ab.js';
 import { median, pct, quantile, round } from './stats.js';
 
 const arg = (name: string): string | undefined => {
@@ -82,7 +82,9 @@ const SMOOTH = Number(arg('smooth') ?? (quick ? 1000 : 2000));
 export const smoothId = (k: number) => `smooth:${k}`;
 const jsonPath = arg('json');
 /** Same-run A/B of the verification schedules (search-ab.ts). */
-const ab = process.argv.includes('--ab');
+/** `--ab-donors`: the A/B arms are the donor tier without / with its region pass (search-ab.ts). */
+const abDonors = process.argv.includes('--ab-donors');
+const ab = process.argv.includes('--ab') || abDonors;
 /** Keypoints below which a photo counts as untextured (verification's "not enough texture"). */
 const MIN_TEXTURE_KEYPOINTS = 60;
 const SEARCH = Object.freeze({ limit: 50, verify: 10 });
@@ -221,7 +223,7 @@ async function runQuery(q: PreparedQuery, search: (query: ProvenanceQuery) => Pr
   const t = performance.now();
   let r: ProvenanceSearchResult;
   try {
-    r = await search({ features: q.features, mirrored: q.mirrored });
+    r = await search({ features: q.features, mirrored: q.mirrored, image: q.image });
   } catch (err) {
     // a query the search refuses: a miss, not a latency
     if (!(err instanceof FeatureCacheError)) throw err;
@@ -333,7 +335,7 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
     commandTimeoutMs: 120_000,
     provenanceIndex: indexOptions,
   });
-  const abSearch = scheduledSearch(cache);
+  const abSearch = scheduledSearch(cache, abDonors ? DONOR_AB_SCHEDULES : undefined);
   const steps: unknown[] = [];
   let ingestMs = 0;
   let indexedSoFar = 0;

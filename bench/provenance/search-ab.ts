@@ -14,15 +14,20 @@ import { searchProvenance, type VerifySchedule } from '../../src/provenance/inde
 import { quantile, round } from './stats.js';
 
 export const AB_SCHEDULES = Object.freeze({ old: { staged: false }, new: { staged: true } } satisfies Record<string, VerifySchedule>);
+/** `--ab-donors`: the staged schedule without (`old`) and with (`new`) the donor tier's region pass and donor-first order. */
+export const DONOR_AB_SCHEDULES = Object.freeze({ old: { staged: true, donorRegion: false }, new: { staged: true, donorRegion: true } } satisfies Record<string, VerifySchedule>);
 export type AbArm = keyof typeof AB_SCHEDULES;
 
 /** searchProvenance on `cache`'s provenance index with a chosen schedule (records read with getMany, alike for both arms). */
-export function scheduledSearch(cache: FeatureCache): (query: ProvenanceQuery, options: ProvenanceSearchOptions, arm: AbArm) => Promise<ProvenanceSearchResult> {
+export function scheduledSearch(
+  cache: FeatureCache,
+  schedules: Record<AbArm, VerifySchedule> = AB_SCHEDULES,
+): (query: ProvenanceQuery, options: ProvenanceSearchOptions, arm: AbArm) => Promise<ProvenanceSearchResult> {
   const extensions = cache instanceof RedisFeatureCache ? cache.extensions : [];
   const index = extensions.find((e): e is ProvenanceIndex => e instanceof ProvenanceIndex);
   if (!index) throw new Error('the cache has no provenance index');
   const deps = { index, peekMany: (ids: string[]) => cache.getMany(ids), extract: extractQueryFeatures };
-  return (query, options, arm) => searchProvenance(deps, query, options, AB_SCHEDULES[arm]);
+  return (query, options, arm) => searchProvenance(deps, query, options, schedules[arm]);
 }
 
 /** The arms in the order query `n` runs them (alternating, so neither always pays a cold cache or a load spike first). */
