@@ -7,13 +7,32 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeatureCache, type FeatureCache } from '../../../src/index.js';
+import { createFeatureCache, type ProvenanceCandidate } from '../../../src/index.js';
+import { RedisFeatureCache } from '../../../src/cache/feature-cache.js';
+import { ProvenanceIndex } from '../../../src/provenance/index/provenance-index.js';
+import { extractQueryFeatures } from '../../../src/provenance/index/query-features.js';
+import { searchProvenance } from '../../../src/provenance/index/search.js';
 import { extractOrb } from '../../../src/features/index.js';
 import { largestEmptyRectangle, occludedRegion } from '../../../src/provenance/index/donor-region.js';
 import type { Homography } from '../../../src/provenance/homography.js';
 import { texturedImage } from '../../../bench/provenance/textures.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { featuresOf, sources } from './fixture.js';
+import { randomOrb } from './synthetic.js';
+
+let redis: TestRedis;
+let cache: RedisFeatureCache;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  const c = await createFeatureCache({ redis: redis.url, prefix: 'pr', provenanceIndex: { expectedImages: 1000 } });
+  if (!(c instanceof RedisFeatureCache)) throw new Error('expected a RedisFeatureCache');
+  cache = c;
+});
+afterAll(async () => {
+  await cache?.close();
+  await redis?.stop();
+});
 
 const related = (c: { verdict?: string }) => c.verdict !== undefined && c.verdict !== 'unrelated';
 const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1] as unknown as Homography;
@@ -40,13 +59,9 @@ describe('the occluded region', () => {
 });
 
 describe('searchProvenance: a faint pasted patch', () => {
-  let redis: TestRedis;
-  let cache: FeatureCache;
   let query: Buffer;
 
   beforeAll(async () => {
-    redis = await startTestRedis();
-    cache = await createFeatureCache({ redis: redis.url, prefix: 'pr', provenanceIndex: { expectedImages: 1000 } });
     // a low-contrast photo: its keypoints come from the extractor's CLAHE pass
     const faint = await sharp(await texturedImage(800)).linear(0.2, 128 * 0.8).png().toBuffer();
     const host = await texturedImage(801);
@@ -59,10 +74,6 @@ describe('searchProvenance: a faint pasted patch', () => {
     const patch = await sharp(faint).extract({ left: 100, top: 80, width: 320, height: 240 }).png().toBuffer();
     query = await sharp(host).composite([{ input: patch, left: 200, top: 150 }]).png().toBuffer();
   }, 60_000);
-  afterAll(async () => {
-    await cache?.close();
-    await redis?.stop();
-  });
 
   it('the host, then the faint donor from the region the host does not show (nothing else related)', async () => {
     const res = await cache.searchProvenance({ image: query }, { limit: 5 });
@@ -79,5 +90,39 @@ describe('searchProvenance: a faint pasted patch', () => {
     expect(without.candidates.filter(related).map((c) => c.imageId)).toEqual(['host']);
     const withImage = await cache.searchProvenance({ features, mirrored, image: query }, { limit: 5 });
     expect(withImage.candidates.filter(related).map((c) => c.imageId)).toEqual(['host', 'faint']);
+  });
+});
+
+describe('searchProvenance: the order of the unverified once a host is related', () => {
+  it('donor candidates (voted by the keypoints no host explains) come before unverified hosts', async () => {
+    const query = randomOrb(401);
+    const at = (orb: typeof query, from: number, count: number, seed: number, keepPositions: boolean) => {
+      const own = randomOrb(seed);
+      own.descriptors.set(orb.descriptors.subarray(32 * from, 32 * (from + count)), 0);
+      if (keepPositions) own.keypoints.set(orb.keypoints.subarray(2 * from, 2 * (from + count)), 0);
+      return own;
+    };
+    await cache.setMany([
+      // the host: 150 of the query's keypoints; a decoy: 30 of the host's descriptors, scattered; a donor candidate: 6 of the others, scattered
+      { imageId: 'do-host', features: { orb: at(query, 0, 150, 402, true) } },
+      { imageId: 'do-decoy', features: { orb: at(query, 0, 30, 403, false) } },
+      { imageId: 'do-donor', features: { orb: at(query, 200, 6, 404, false) } },
+    ]);
+    const index = cache.extensions.find((e): e is ProvenanceIndex => e instanceof ProvenanceIndex)!;
+    const run = (donorRegion: boolean) =>
+      searchProvenance({ index, peekMany: (ids) => cache.getMany(ids), extract: extractQueryFeatures }, { features: { orb: query } }, { limit: 2 }, { staged: true, donorRegion });
+    const order = (list: ProvenanceCandidate[]) => list.map((c) => [c.imageId, c.tier]);
+    expect(order((await run(false)).candidates)).toEqual([
+      ['do-host', 'host'],
+      ['do-decoy', 'host'],
+      ['do-donor', 'donor'],
+    ]);
+    const now = (await cache.searchProvenance({ features: { orb: query } }, { limit: 2 })).candidates;
+    expect(order(now)).toEqual([
+      ['do-host', 'host'],
+      ['do-donor', 'donor'],
+      ['do-decoy', 'host'],
+    ]);
+    expect(now.filter(related).map((c) => c.imageId)).toEqual(['do-host']);
   });
 });
