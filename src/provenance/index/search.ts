@@ -175,8 +175,8 @@ export async function searchProvenance(
   }
 
   // tier 3: texture-poor sources, by appearance (texture-tier.ts)
-  const candidates = merge(hosts, donors);
   const donorsFirst = schedule.donorRegion !== false && hosts.some(isRelated);
+  const candidates = merge(hosts, donors, donorsFirst);
   const found = o.texturePoor ? await withTexturePoor(deps.index.texture, (ids) => deps.peekMany(ids), q, candidates, timings) : candidates;
   timings.total = ms(t0);
   return { candidates: rank(found, donorsFirst).map(toCandidate), timings_ms: timings };
@@ -308,9 +308,13 @@ function clearWinner(best: Found, next: Found | undefined): boolean {
   return next === undefined || best.score >= CLEAR_WINNER_MARGIN * next.score;
 }
 
-/** Hosts and donors, each image once: a host left unverified gives way to its verified donor entry. */
-function merge(hosts: Found[], donors: Found[]): Found[] {
-  const verifiedDonors = new Set(donors.filter((d) => d.verdict !== undefined).map((d) => d.imageId));
+/**
+ * Hosts and donors, each image once: a host left unverified gives way to its verified donor entry
+ * (with `preferDonors`, to any donor entry: the unexplained keypoints voted for it too, and the
+ * donor candidates rank first).
+ */
+function merge(hosts: Found[], donors: Found[], preferDonors = false): Found[] {
+  const verifiedDonors = new Set(donors.filter((d) => preferDonors || d.verdict !== undefined).map((d) => d.imageId));
   const keptHosts = hosts.filter((h) => h.verdict !== undefined || !verifiedDonors.has(h.imageId));
   const hostIds = new Set(keptHosts.map((h) => h.imageId));
   return [...keptHosts, ...donors.filter((d) => !hostIds.has(d.imageId))];
