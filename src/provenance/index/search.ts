@@ -50,6 +50,8 @@ interface Found extends TierCandidate {
   explained?: number[];
   /** The candidate's ORB and the query -> candidate homography, when verified related by geometry. */
   view?: { orb: OrbFeatures; inverse: Homography };
+  /** Among the donor tier's first `verify` candidates (its shortlist: ranked before unverified hosts once a host is related). */
+  shortlisted?: boolean;
 }
 
 /**
@@ -166,6 +168,7 @@ export async function searchProvenance(
       // the donor candidates are screened with the unexplained keypoints (where a donor's lie) when they are few
       const unexplained = { forward: subset(orb, keepForward), mirrored: mirrored && keepMirrored ? subset(mirrored, keepMirrored) : null };
       const few = unexplained.forward.descriptors.length <= DONOR_SCREEN_SHARE * orb.descriptors.length;
+      for (const d of donors.slice(0, verifyCount)) d.shortlisted = true;
       await verifyAll(deps, q, donors.slice(0, verifyCount), schedule.staged && few ? unexplained : null);
     }
     if (schedule.donorRegion !== false && q.image && !donors.some(isRelated)) {
@@ -310,11 +313,11 @@ function clearWinner(best: Found, next: Found | undefined): boolean {
 
 /**
  * Hosts and donors, each image once: a host left unverified gives way to its verified donor entry
- * (with `preferDonors`, to any donor entry: the unexplained keypoints voted for it too, and the
- * donor candidates rank first).
+ * (with `preferDonors`, to its shortlisted one too: the unexplained keypoints voted for it, and the
+ * shortlist ranks first).
  */
 function merge(hosts: Found[], donors: Found[], preferDonors = false): Found[] {
-  const verifiedDonors = new Set(donors.filter((d) => preferDonors || d.verdict !== undefined).map((d) => d.imageId));
+  const verifiedDonors = new Set(donors.filter((d) => (preferDonors && d.shortlisted === true) || d.verdict !== undefined).map((d) => d.imageId));
   const keptHosts = hosts.filter((h) => h.verdict !== undefined || !verifiedDonors.has(h.imageId));
   const hostIds = new Set(keptHosts.map((h) => h.imageId));
   return [...keptHosts, ...donors.filter((d) => !hostIds.has(d.imageId))];
@@ -402,8 +405,8 @@ async function verifyAll(deps: SearchDeps, q: Query, list: Found[], screen: Scre
 
 /**
  * Related (verified) first by inliers, then the rest by score (rarity-weighted votes); with
- * `donorsFirst` (a related host was found) the unverified donor candidates before the unverified
- * hosts: those voted with the keypoints no host explains, the hosts' with what the host explains.
+ * `donorsFirst` (a related host was found) the donor tier's shortlist (its first `verify`) before
+ * the others: voted with the keypoints no host explains, the hosts' with what the host explains.
  */
 function rank(list: Found[], donorsFirst = false): Found[] {
   return list.sort((a, b) => {
@@ -411,7 +414,9 @@ function rank(list: Found[], donorsFirst = false): Found[] {
     const rb = isRelated(b);
     if (ra !== rb) return ra ? -1 : 1;
     if (ra && rb && strength(b) !== strength(a)) return strength(b) - strength(a);
-    if (donorsFirst && !ra && !rb && a.tier !== b.tier && (a.tier === 'donor' || b.tier === 'donor')) return a.tier === 'donor' ? -1 : 1;
+    const sa = donorsFirst && a.shortlisted === true;
+    const sb = donorsFirst && b.shortlisted === true;
+    if (!ra && !rb && sa !== sb) return sa ? -1 : 1;
     return b.score - a.score;
   });
 }
