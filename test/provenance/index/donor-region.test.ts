@@ -94,7 +94,7 @@ describe('searchProvenance: a faint pasted patch', () => {
 });
 
 describe('searchProvenance: the order of the unverified once a host is related', () => {
-  it('donor candidates (voted by the keypoints no host explains) come before unverified hosts', async () => {
+  it('the donor shortlist (voted by the keypoints no host explains) comes before unverified hosts', async () => {
     const query = randomOrb(401);
     const at = (orb: typeof query, from: number, count: number, seed: number, keepPositions: boolean) => {
       const own = randomOrb(seed);
