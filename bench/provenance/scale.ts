@@ -226,7 +226,7 @@ async function runQuery(q: PreparedQuery, search: (query: ProvenanceQuery) => Pr
   const t = performance.now();
   let r: ProvenanceSearchResult;
   try {
-    r = await search({ features: q.features, mirrored: q.mirrored });
+    r = await search({ features: q.features, mirrored: q.mirrored, image: q.image });
   } catch (err) {
     // a query the search refuses: a miss, not a latency
     if (!(err instanceof FeatureCacheError)) throw err;
@@ -452,7 +452,7 @@ async function run(photos: Photo[], pool: ExtractionPool, load: Load): Promise<v
         slowest: slowest(outcomes),
         without_tier: { latency: latency(outcomesNoTier), recall: recallRows(outcomesNoTier) },
         /** p50 of (with tier / without tier) per query: the tier's cost, load-independent-ish. */
-        tier_cost_ratio_median: round(median(outcomes.flatMap((o, i) => (Number.isFinite(o.ms) && Number.isFinite(outcomesNoTier[i]?.ms) ? [o.ms / outcomesNoTier[i]!.ms] : []))), 3),
+        tier_cost_ratio_median: round(median(outcomes.flatMap((o, i) => { const other = outcomesNoTier[i]; return other && Number.isFinite(o.ms) && Number.isFinite(other.ms) ? [o.ms / other.ms] : []; })), 3),
         false_related: { count: falseRelated.length, by_tier: countBy(falseRelated.map((f) => f.tier)), list: falseRelated.slice(0, 50) },
         prefilter_ranks_of_untextured_sources: { pairs: untexturedRanks.length, within_8: untexturedRanks.filter((r) => r >= 0 && r < 8).length, ranks: untexturedRanks },
         postings_read: { sampled_queries: postings.length, median: Math.round(median(postings)), max: Math.round(Math.max(...postings)) },

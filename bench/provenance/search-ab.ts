@@ -21,6 +21,8 @@ export type AbArm = 'old' | 'new';
 export const AB_EXPERIMENTS = Object.freeze({
   schedule: { old: { ...DEFAULT_VERIFY_SCHEDULE, staged: false }, new: DEFAULT_VERIFY_SCHEDULE },
   'tier-gate': { old: { ...DEFAULT_VERIFY_SCHEDULE, tierGate: false }, new: DEFAULT_VERIFY_SCHEDULE },
+  /** The donor tier without (`old`) and with (`new`) its region pass and donor-first order. */
+  donors: { old: { ...DEFAULT_VERIFY_SCHEDULE, donorRegion: false }, new: DEFAULT_VERIFY_SCHEDULE },
 } satisfies Record<string, Record<AbArm, VerifySchedule>>);
 export type AbExperiment = keyof typeof AB_EXPERIMENTS;
 export const isAbExperiment = (name: string): name is AbExperiment => Object.hasOwn(AB_EXPERIMENTS, name);

@@ -1,5 +1,6 @@
 /** `featcache trace`: where does an image come from? Its sources among the cached images (the provenance index). */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { extractOrb } from '../../features/index.js';
 import { PROVENANCE_SEARCH_DEFAULTS } from '../../provenance/index/options.js';
 import type { ProvenanceCandidate, ProvenanceQuery, ProvenanceSearchOptions, ProvenanceSearchResult } from '../../types.js';
@@ -76,9 +77,9 @@ async function run(argv: string[]): Promise<number> {
   return withBackend(config, async (backend) => {
     let query: ProvenanceQuery;
     if (file !== undefined) {
-      // the features in the worker pool, the mirror image's ORB here
-      const [features, mirrored] = await Promise.all([backend.pool.extract(file, backend.extractOptions), extractOrb(file, { ...backend.extractOptions, mirror: true })]);
-      query = { features, mirrored };
+      // the features in the worker pool, the mirror image's ORB here; the image itself for the donor tier's region pass
+      const [features, mirrored, image] = await Promise.all([backend.pool.extract(file, backend.extractOptions), extractOrb(file, { ...backend.extractOptions, mirror: true }), readFile(file)]);
+      query = { features, mirrored, image };
     } else query = { imageId: v.id! };
     const result = await backend.extracted.searchProvenance(query, opts);
     process.stdout.write(v.json ? `${JSON.stringify(result, null, 2)}\n` : traceTable(file ?? v.id!, result));

@@ -16,6 +16,7 @@ import { hashEvidence } from '../hash-evidence.js';
 import { invert, type Homography } from '../homography.js';
 import * as T from '../thresholds.js';
 import { verifyDetailed } from '../verify.js';
+import { occludedRegion, regionOrb } from './donor-region.js';
 import { ExplainedPoints } from './explained.js';
 import { provenanceSearchOptionsSchema } from './options.js';
 import type { ProvenanceIndex } from './provenance-index.js';
@@ -39,6 +40,8 @@ interface Query {
   mirrored: OrbFeatures | null;
   /** The query image's own ID (left out of the answer). */
   selfId: string | null;
+  /** The query image, when at hand (the donor tier's region pass, donor-region.ts). */
+  image: Buffer | null;
 }
 
 /** A candidate (texture-hook.ts: its fields; `score`: the votes weighted by rarity, vote.ts, the order of the unverified). */
@@ -49,6 +52,8 @@ interface Found extends TierCandidate {
   view?: { orb: OrbFeatures; inverse: Homography };
   /** Whether its inliers fill the query's frame (FRAME_HELD_GRID), or it is the identical file: set when verified. */
   holdsFrame?: boolean;
+  /** Among the donor tier's first `verify` candidates (its shortlist: ranked before unverified hosts once a host is related). */
+  shortlisted?: boolean;
 }
 
 /**
@@ -126,8 +131,13 @@ export interface VerifySchedule {
    * nearest (the A/B baseline, not a public option).
    */
   tierGate: boolean;
+  /**
+   * The donor tier's region pass and donor-first order of the unverified (`donorRegion`, the default); false
+   * for the donors bench's same-run A/B only.
+   */
+  donorRegion?: boolean;
 }
-export const DEFAULT_VERIFY_SCHEDULE: Readonly<VerifySchedule> = Object.freeze({ staged: true, tierGate: true });
+export const DEFAULT_VERIFY_SCHEDULE: Readonly<VerifySchedule> = Object.freeze({ staged: true, tierGate: true, donorRegion: true });
 
 const now = () => performance.now();
 const ms = (t: number) => Math.round((now() - t) * 100) / 100;
@@ -149,7 +159,7 @@ export async function searchProvenance(
 
   const tq = now();
   const q = await resolveQuery(deps, query);
-  if ('image' in query) timings.extract = ms(tq);
+  if ('image' in query && !('features' in query)) timings.extract = ms(tq);
 
   // tier 1: hosts
   const ti = now();
@@ -185,16 +195,66 @@ export async function searchProvenance(
       // the donor candidates are screened with the unexplained keypoints (where a donor's lie) when they are few
       const unexplained = { forward: subset(orb, keepForward), mirrored: mirrored && keepMirrored ? subset(mirrored, keepMirrored) : null };
       const few = unexplained.forward.descriptors.length <= DONOR_SCREEN_SHARE * orb.descriptors.length;
+      for (const d of donors.slice(0, verifyCount)) d.shortlisted = true;
       await verifyAll(deps, q, donors.slice(0, verifyCount), schedule.staged && few ? unexplained : null);
+    }
+    if (schedule.donorRegion !== false && q.image && !donors.some(isRelated)) {
+      donors = await regionDonors(deps, q, orb, explainedKeypoints(orb, keepForward), hosts, donors, exclude, o.limit, verifyCount, minVotes);
     }
     timings.donors = ms(td);
   }
 
   // tier 3: texture-poor sources, by appearance (texture-tier.ts)
-  const candidates = merge(hosts, donors);
+  const donorsFirst = schedule.donorRegion !== false && hosts.some(isRelated);
+  const candidates = merge(hosts, donors, donorsFirst);
   const found = o.texturePoor ? await texturePoorTier(deps, q, candidates, timings, schedule) : candidates;
   timings.total = ms(t0);
-  return { candidates: rank(found).map(toCandidate), timings_ms: timings };
+  return { candidates: rank(found, donorsFirst).map(toCandidate), timings_ms: timings };
+}
+
+/** Positions (x, y pairs) of the query keypoints the verified hosts explain. */
+function explainedKeypoints(orb: OrbFeatures, unexplained: (k: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let k = 0; 32 * k < orb.descriptors.length; k++) if (!unexplained(k)) out.push(orb.keypoints[2 * k]!, orb.keypoints[2 * k + 1]!);
+  return out;
+}
+
+/**
+ * The donor tier's region pass (donor-region.ts), when the query image is at hand and the donor
+ * tier found no related donor: the region no host shows is cut out and extracted again (a faint
+ * patch gets its keypoints from the extractor's CLAHE pass, as its source did), those keypoints
+ * vote (the verified hosts and donors excluded), and the best `verifyCount` are screened with them
+ * and verified against them. Related ones join the donors (an unverified donor entry of the same
+ * image gives way); the others are left out.
+ */
+async function regionDonors(
+  deps: SearchDeps,
+  q: Query,
+  orb: OrbFeatures,
+  explained: number[],
+  hosts: Found[],
+  donors: Found[],
+  exclude: Set<number>,
+  limit: number,
+  verifyCount: number,
+  minVotes: number,
+): Promise<Found[]> {
+  const views = hosts.flatMap((h) => (h.view ? [h.view] : []));
+  const box = q.image && views.length > 0 ? occludedRegion(orb, explained, views) : null;
+  if (!box || !q.image) return donors;
+  const region = await regionOrb(q.image, orb.width, box);
+  if (region.descriptors.length === 0) return donors;
+  const skip = new Set(exclude);
+  for (const d of donors) if (d.verdict !== undefined) skip.add(d.num);
+  const votes = await deps.index.vote(queryTerms(region.descriptors).terms, null, skip);
+  const found = (await topLive(deps.index, votes, Math.min(limit, verifyCount), minVotes, q.selfId, 'donor')).filter((f) => !hosts.some((h) => h.imageId === f.imageId && h.verdict !== undefined));
+  const regionQuery: Query = { features: { orb: region }, orb: region, mirrored: null, selfId: q.selfId, image: null };
+  await verifyAll(deps, regionQuery, found, { forward: strongest(region, SCREEN_KEYPOINTS), mirrored: null });
+  const related = found.filter(isRelated);
+  for (const f of related) delete f.view; // keypoints of the cut-out, not of the query
+  for (const f of related) delete f.explained;
+  const relatedIds = new Set(related.map((f) => f.imageId));
+  return [...related, ...donors.filter((d) => !relatedIds.has(d.imageId))];
 }
 
 /** The one-batch schedule (the A/B baseline): the first `verifyCount`, then 2 x as many more when none is related. */
@@ -310,9 +370,13 @@ function clearWinner(best: Found, next: Found | undefined): boolean {
   return next === undefined || best.score >= CLEAR_WINNER_MARGIN * next.score;
 }
 
-/** Hosts and donors, each image once: a host left unverified gives way to its verified donor entry. */
-function merge(hosts: Found[], donors: Found[]): Found[] {
-  const verifiedDonors = new Set(donors.filter((d) => d.verdict !== undefined).map((d) => d.imageId));
+/**
+ * Hosts and donors, each image once: a host left unverified gives way to its verified donor entry
+ * (with `preferDonors`, to its shortlisted one too: the unexplained keypoints voted for it, and the
+ * shortlist ranks first).
+ */
+function merge(hosts: Found[], donors: Found[], preferDonors = false): Found[] {
+  const verifiedDonors = new Set(donors.filter((d) => (preferDonors && d.shortlisted === true) || d.verdict !== undefined).map((d) => d.imageId));
   const keptHosts = hosts.filter((h) => h.verdict !== undefined || !verifiedDonors.has(h.imageId));
   const hostIds = new Set(keptHosts.map((h) => h.imageId));
   return [...keptHosts, ...donors.filter((d) => !hostIds.has(d.imageId))];
@@ -328,18 +392,19 @@ async function resolveQuery(deps: SearchDeps, query: ProvenanceQuery): Promise<Q
         details: { reason: 'unknown_image', imageId: query.imageId },
       });
     }
-    return { ...withOrb(record.features, `image ${JSON.stringify(query.imageId)}`), mirrored: null, selfId: query.imageId };
+    return { ...withOrb(record.features, `image ${JSON.stringify(query.imageId)}`), mirrored: null, selfId: query.imageId, image: null };
+  }
+  if ('features' in query) {
+    const mirrored = query.mirrored ? readOrb(query.mirrored, 'mirrored') : null;
+    const image = query.image !== undefined && Buffer.isBuffer(query.image) ? query.image : null;
+    return { ...withOrb(query.features, 'the query'), mirrored, selfId: null, image };
   }
   if ('image' in query) {
     if (!Buffer.isBuffer(query.image) && !((query.image as unknown) instanceof Uint8Array)) {
       throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'image must be a Buffer');
     }
     const { features, mirrored } = await deps.extract(Buffer.from(query.image));
-    return { ...withOrb(features, 'the query image'), mirrored, selfId: null };
-  }
-  if ('features' in query) {
-    const mirrored = query.mirrored ? readOrb(query.mirrored, 'mirrored') : null;
-    return { ...withOrb(query.features, 'the query'), mirrored, selfId: null };
+    return { ...withOrb(features, 'the query image'), mirrored, selfId: null, image: Buffer.from(query.image) };
   }
   throw new FeatureCacheError(ErrorCodes.INVALID_ARGUMENT, 'query must be { imageId } or { image }');
 }
@@ -398,13 +463,20 @@ async function verifyAll(deps: SearchDeps, q: Query, list: Found[], screen: Scre
   });
 }
 
-/** Related (verified) first by inliers, then the rest by score (rarity-weighted votes). */
-function rank(list: Found[]): Found[] {
+/**
+ * Related (verified) first by inliers, then the rest by score (rarity-weighted votes); with
+ * `donorsFirst` (a related host was found) the donor tier's shortlist (its first `verify`) before
+ * the others: voted with the keypoints no host explains, the hosts' with what the host explains.
+ */
+function rank(list: Found[], donorsFirst = false): Found[] {
   return list.sort((a, b) => {
     const ra = isRelated(a);
     const rb = isRelated(b);
     if (ra !== rb) return ra ? -1 : 1;
     if (ra && rb && strength(b) !== strength(a)) return strength(b) - strength(a);
+    const sa = donorsFirst && a.shortlisted === true;
+    const sb = donorsFirst && b.shortlisted === true;
+    if (!ra && !rb && sa !== sb) return sa ? -1 : 1;
     return b.score - a.score;
   });
 }

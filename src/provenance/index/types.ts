@@ -8,7 +8,18 @@ import type { OrbFeatures, Verdict } from '../types.js';
  * (what verification reads: `orb` and the hashes; `mirrored`: the ORB of the
  * mirror image, `extractOrb(image, { mirror: true })`, for the mirrored vote).
  */
-export type ProvenanceQuery = { imageId: string } | { image: Buffer } | { features: Features; mirrored?: OrbFeatures | null };
+export type ProvenanceQuery =
+  | { imageId: string }
+  | { image: Buffer }
+  | {
+      features: Features;
+      mirrored?: OrbFeatures | null;
+      /**
+       * The image the features were extracted from, when at hand: the donor tier cuts out the region the host does not
+       * show and extracts it again (a faint pasted patch; docs/PROVENANCE.md, "donors"). Without it that step is skipped.
+       */
+      image?: Buffer;
+    };
 
 export interface ProvenanceSearchOptions {
   /** Most candidates of each tier (hosts; donors). @default 10 */
